@@ -1,0 +1,174 @@
+"""Open a ledger file for reading without ever changing, creating or leaving anything behind.
+
+SQLite's own read-only mode is not enough (SPEC §7): opening a cleanly closed WAL database
+with ``mode=ro`` creates ``-wal``/``-shm`` files and leaves them behind. So:
+
+* a WAL file with no ``-wal`` beside it has no writer; it is read with ``immutable=1`` and the
+  file's size, mtime and the absence of ``-wal`` are checked again afterwards — if a writer
+  appeared meanwhile the read is done again the normal way;
+* a WAL file with a ``-wal`` beside it (a live or crashed writer) is read with ``mode=ro``,
+  which then creates nothing, under SQLite's normal locking so a live writer stays correct;
+* a rollback-journal file is read with ``mode=ro`` (never creates a journal).
+
+Before SQLite sees a file, its header is checked so that zero-byte, foreign and truncated files
+get a precise reason instead of a generic "file is not a database". Every error is turned into
+``SourceError`` with a ``kind`` and a sentence. Reads are short: callers run their queries in
+one ``snapshot`` and the connection is closed at once, so a live writer's WAL can checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from .errors import SourceError
+
+T = TypeVar("T")
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DEFAULT_LOCK_TIMEOUT = 2.0
+
+
+def _uri(path: Path, params: str) -> str:
+    # as_uri() percent-encodes '#', '?', spaces and brackets, so they cannot end the path early.
+    return f"{path.resolve().as_uri()}?{params}"
+
+
+def _sidecar(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _fingerprint(path: Path) -> tuple[int, int, bool]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, _sidecar(path, "-wal").exists()
+
+
+def check_header(path: Path) -> bool:
+    """Validate that ``path`` can be an SQLite database; return True if it is in WAL mode.
+
+    Raises ``SourceError`` naming the problem (missing, empty, not SQLite, truncated).
+    """
+    name = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SourceError(name, "missing", "no such file") from None
+    except OSError as exc:
+        raise SourceError(name, "unreadable", f"cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(name, "not_a_file", "not a regular file")
+    if st.st_size == 0:
+        raise SourceError(
+            name, "empty", "zero-byte file: not a ledger (a writer may have died creating it)"
+        )
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise SourceError(name, "unreadable", f"cannot be read ({exc.strerror})") from None
+    if not header.startswith(SQLITE_MAGIC):
+        raise SourceError(name, "not_sqlite", "not an SQLite database (wrong file header)")
+    if len(header) < 100:
+        raise SourceError(name, "corrupt", "truncated: shorter than an SQLite header")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise SourceError(name, "corrupt", "corrupt: the header's page size is invalid")
+    change_counter = int.from_bytes(header[24:28], "big")
+    valid_for = int.from_bytes(header[92:96], "big")
+    pages = int.from_bytes(header[28:32], "big")
+    if valid_for == change_counter and pages and pages * page_size > st.st_size:
+        raise SourceError(
+            name,
+            "corrupt",
+            f"truncated: the header promises {pages * page_size:,} bytes, the file has "
+            f"{st.st_size:,}",
+        )
+    if st.st_size % page_size:
+        raise SourceError(
+            name, "corrupt", f"truncated: size {st.st_size:,} is not a multiple of the page size"
+        )
+    return header[18] == 2 and header[19] == 2
+
+
+def _classify(path: Path, exc: sqlite3.Error, timeout: float) -> SourceError:
+    name = str(path)
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if code.startswith("SQLITE_BUSY") or code.startswith("SQLITE_LOCKED") or "locked" in text:
+        return SourceError(name, "locked", f"locked by another process; gave up after {timeout:g}s")
+    journal = _sidecar(path, "-journal")
+    if (
+        journal.exists()
+        and journal.stat().st_size > 0
+        and (code.startswith("SQLITE_READONLY") or code.startswith("SQLITE_CANTOPEN"))
+    ):
+        return SourceError(
+            name,
+            "needs_recovery",
+            "needs recovery: a crashed writer left a hot journal "
+            f"({journal.name}); ledgerx reads only and will not replay it",
+        )
+    if code.startswith("SQLITE_NOTADB"):
+        return SourceError(name, "corrupt", "corrupt: SQLite says it is not a database")
+    if code.startswith("SQLITE_CORRUPT"):
+        return SourceError(name, "corrupt", "corrupt: the database image is malformed")
+    if code.startswith("SQLITE_CANTOPEN") or code.startswith("SQLITE_PERM"):
+        return SourceError(name, "unreadable", "cannot be opened for reading")
+    if code.startswith("SQLITE_READONLY"):
+        return SourceError(
+            name,
+            "needs_recovery",
+            "needs recovery: its write-ahead log must be replayed by a writer first",
+        )
+    return SourceError(name, "corrupt", f"cannot be read: {text}")
+
+
+def _run(path: Path, uri: str, fn: Callable[[sqlite3.Connection], T], timeout: float) -> T:
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def snapshot(
+    path: Path, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> T:
+    """Run ``fn`` on a consistent read-only view of ``path``; return its result.
+
+    ``fn`` runs inside one read transaction and must only read. Raises ``SourceError``.
+    """
+    path = Path(path)
+    is_wal = check_header(path)
+    try:
+        if is_wal and not _sidecar(path, "-wal").exists():
+            before = _fingerprint(path)
+            result = _run(path, _uri(path, "mode=ro&immutable=1"), fn, timeout)
+            if _fingerprint(path) == before:
+                return result
+            # A writer started while we read: read again, under locks, now that -wal exists.
+        return _run(path, _uri(path, "mode=ro"), fn, timeout)
+    except sqlite3.Error as exc:
+        raise _classify(path, exc, timeout) from None
+    except OSError as exc:
+        raise SourceError(str(path), "unreadable", f"cannot be read ({exc.strerror})") from None
+
+
+def file_signature(path: Path) -> tuple[int, int, int, int]:
+    """Size and mtime of a file and of its ``-wal``: changes whenever its content can have."""
+    st = os.stat(path)
+    try:
+        wal = os.stat(_sidecar(path, "-wal"))
+        wal_sig = (wal.st_size, wal.st_mtime_ns)
+    except OSError:
+        wal_sig = (-1, -1)
+    return st.st_size, st.st_mtime_ns, *wal_sig

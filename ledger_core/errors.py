@@ -1,0 +1,75 @@
+"""Every exception ledger_core raises, so callers catch by meaning rather than by accident.
+
+    LedgerxError                      base: carries a sentence a person can act on
+    ├── SourceError                   a ledger file could not be used (kind says why)
+    ├── RunNotFound                   no run matches the id or prefix
+    ├── AmbiguousRunId                a prefix matches several runs
+    ├── ProfilesError                 the profiles file is missing a profile, or unreadable
+    ├── PlanFileError                 a saved plan file cannot be read
+    └── RollbackRefused               a rollback was refused before any request was sent
+                                      (reason says why; ``code`` names the rule)
+
+Nothing here imports anything outside the standard library.
+"""
+
+from __future__ import annotations
+
+
+class LedgerxError(Exception):
+    """Base of every ledgerx error; ``str(error)`` is meant for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SourceError(LedgerxError):
+    """A file in the sources cannot be read as a ledger.
+
+    ``kind`` is one of: ``missing``, ``not_a_file``, ``empty``, ``not_sqlite``, ``corrupt``,
+    ``not_a_ledger``, ``newer_schema``, ``missing_schema``, ``needs_recovery``, ``locked``,
+    ``unreadable``.
+    """
+
+    def __init__(self, path: str, kind: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.kind = kind
+        self.reason = reason
+
+
+class RunNotFound(LedgerxError):
+    """No run in the sources has this id or id prefix."""
+
+
+class AmbiguousRunId(LedgerxError):
+    """A run id prefix matches more than one run."""
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class ProfilesError(LedgerxError):
+    """The profiles file cannot be read, or does not hold the profile asked for."""
+
+
+class PlanFileError(LedgerxError):
+    """A saved rollback plan cannot be read back."""
+
+
+class RollbackRefused(LedgerxError):
+    """A rollback is refused; raised before any socket is opened.
+
+    ``code`` is a stable identifier of the rule (``writes_disabled``, ``readonly``,
+    ``unknown_profile``, ``no_base_url``, ``foreign_origin``, ``run_alive``, ``stale_plan``,
+    ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``).
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason

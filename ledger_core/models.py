@@ -1,0 +1,208 @@
+"""Plain data the core hands to the CLI and the TUI: runs, steps, attempts, problems.
+
+Every field holds the value as stored (untrusted text included); display layers pass text
+through ``sanitize.clean`` and render it without markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STEP_STATUSES = (
+    "committed",
+    "failed",
+    "in_doubt",
+    "rolled_back",
+    "rollback_skipped",
+    "rollback_failed",
+    "skipped",
+    "unknown",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StepCounts:
+    """How many steps of a run have each derived status."""
+
+    committed: int = 0
+    failed: int = 0
+    in_doubt: int = 0
+    rolled_back: int = 0
+    rollback_skipped: int = 0
+    rollback_failed: int = 0
+    skipped: int = 0
+    unknown: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, name) for name in STEP_STATUSES)
+
+    def to_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in STEP_STATUSES}
+
+
+@dataclass(frozen=True, slots=True)
+class WriterInfo:
+    """The process that recorded itself as writing a run (ledgerx's ``writer`` table)."""
+
+    pid: int
+    host: str
+    proc_start: str | None
+    started_at: str | None
+    heartbeat_at: str | None
+    closed_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One run as the runs list shows it: the run row, step counts and everything derived."""
+
+    run_id: str
+    source: str
+    manifest_path: str | None
+    manifest_hash: str | None
+    profile: str | None
+    environment: str | None
+    company: str | None
+    stamped_state: str | None
+    started_at: str | None
+    finished_at: str | None
+    counts: StepCounts
+    last_activity: str | None
+    last_seq: int | None
+    state: str
+    liveness: str
+    diagnosis: tuple[str, ...]
+    writer: WriterInfo | None = None
+
+    @property
+    def step_count(self) -> int:
+        return self.counts.total
+
+    @property
+    def stamp_mismatch(self) -> bool:
+        """True when the stamped state is not the derived one (a stale or wrong stamp)."""
+        return self.stamped_state is not None and self.stamped_state != self.state
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "source": self.source,
+            "state": self.state,
+            "stamped_state": self.stamped_state,
+            "stamp_mismatch": self.stamp_mismatch,
+            "liveness": self.liveness,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "last_activity": self.last_activity,
+            "profile": self.profile,
+            "environment": self.environment,
+            "company": self.company,
+            "manifest_path": self.manifest_path,
+            "manifest_hash": self.manifest_hash,
+            "step_count": self.step_count,
+            "counts": self.counts.to_dict(),
+            "diagnosis": list(self.diagnosis),
+            "writer": asdict(self.writer) if self.writer else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step row plus its derived status and latency."""
+
+    step_id: int
+    seq: int | None
+    method: str | None
+    url: str | None
+    body_hash: str | None
+    intent_ts: str | None
+    outcome_ts: str | None
+    status: str | None
+    derived_status: str
+    latency_ms: float | None
+    bc_correlation_id: str | None
+    error_message: str | None
+    rollback_url: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step_id": self.step_id,
+            "seq": self.seq,
+            "method": self.method,
+            "url": self.url,
+            "body_hash": self.body_hash,
+            "intent_ts": self.intent_ts,
+            "outcome_ts": self.outcome_ts,
+            "status": self.status,
+            "derived_status": self.derived_status,
+            "latency_ms": self.latency_ms,
+            "bc_correlation_id": self.bc_correlation_id,
+            "error_message": self.error_message,
+            "rollback_url": self.rollback_url,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackAttempt:
+    """One recorded rollback DELETE (ledgerx's ``rollback_attempt`` table)."""
+
+    attempt_id: int
+    step_id: int
+    method: str
+    url: str
+    intent_ts: str
+    outcome_ts: str | None
+    http_status: int | None
+    result: str | None
+    error_message: str | None
+    pid: int | None = None
+    host: str | None = None
+
+    @property
+    def in_doubt(self) -> bool:
+        """An attempt whose answer never came: the DELETE may or may not have landed."""
+        return self.outcome_ts is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"in_doubt": self.in_doubt}
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    """A whole run: its summary, every step in order, and its rollback attempts."""
+
+    summary: RunSummary
+    steps: tuple[Step, ...]
+    attempts: tuple[RollbackAttempt, ...] = ()
+
+    def attempts_for(self, step_id: int) -> list[RollbackAttempt]:
+        return [a for a in self.attempts if a.step_id == step_id]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.summary.to_dict() | {
+            "steps": [s.to_dict() for s in self.steps],
+            "rollback_attempts": [a.to_dict() for a in self.attempts],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A file in the sources that could not be used, and why, in words."""
+
+    path: str
+    kind: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "status": self.kind, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """What a scan of the sources found: the runs, newest first, and the unusable files."""
+
+    runs: list[RunSummary] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files_ok: list[str] = field(default_factory=list)

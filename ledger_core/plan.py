@@ -1,0 +1,271 @@
+"""Rollback planning (SPEC §3): pure, reads nothing but the run it is given.
+
+A ``Plan`` lists every step newest first with what would happen to it and why, sorted into
+three groups a person reads apart: *will undo*, *cannot undo* (and why), *in doubt* (check by
+hand) — plus steps with nothing to undo. It carries a fingerprint of the rows it was computed
+from and of the profile's write setting, so an executor can refuse a plan the ledger or the
+profiles file has moved away from. Plans round-trip through JSON and export as a Markdown
+checklist for a ticket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import PlanFileError
+from .models import RollbackAttempt, RunDetail, Step
+from .profiles import Profile
+from .sanitize import clean
+from .timeutil import now_iso
+
+PLAN_FORMAT = 1
+
+UNDO = "undo"
+CANNOT = "cannot"
+DOUBT = "in_doubt"
+NOTHING = "nothing"
+GROUP_TITLES = {
+    UNDO: "Will undo",
+    CANNOT: "Cannot undo",
+    DOUBT: "In doubt — check by hand",
+    NOTHING: "Nothing to undo",
+}
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_NO_PREIMAGE = frozenset({"PATCH", "PUT", "DELETE", "MERGE"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAction:
+    """What the plan does with one step."""
+
+    step_id: int
+    seq: int | None
+    method: str | None
+    url: str | None
+    action: str  # "delete" or "skip"
+    target: str | None
+    reason: str
+    group: str
+    derived_status: str
+    correlation_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A rollback plan for one run, as shown to a person and later executed exactly."""
+
+    run_id: str
+    source: str
+    profile: str | None
+    writes_enabled: bool
+    fingerprint: str
+    actions: tuple[PlanAction, ...]
+    refusal: str | None = None
+    refusal_code: str | None = None
+    created_at: str = field(default_factory=now_iso)
+
+    def group(self, name: str) -> list[PlanAction]:
+        return [a for a in self.actions if a.group == name]
+
+    @property
+    def will_undo(self) -> list[PlanAction]:
+        return self.group(UNDO)
+
+    @property
+    def cannot_undo(self) -> list[PlanAction]:
+        return self.group(CANNOT)
+
+    @property
+    def in_doubt(self) -> list[PlanAction]:
+        return self.group(DOUBT)
+
+    @property
+    def deletes(self) -> list[PlanAction]:
+        return [a for a in self.actions if a.action == "delete"]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.will_undo)} to undo, {len(self.cannot_undo)} cannot be undone, "
+            f"{len(self.in_doubt)} in doubt, {len(self.group(NOTHING))} with nothing to undo"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "run_id": self.run_id,
+            "source": self.source,
+            "profile": self.profile,
+            "writes_enabled": self.writes_enabled,
+            "refusal": self.refusal,
+            "refusal_code": self.refusal_code,
+            "fingerprint": self.fingerprint,
+            "created_at": self.created_at,
+            "summary": self.summary(),
+            "actions": [a.to_dict() for a in self.actions],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: object) -> Plan:
+        """Read a plan back from ``to_dict`` output; raises ``PlanFileError`` if malformed."""
+        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+            raise PlanFileError("not a ledgerx plan (missing or unknown 'format')")
+        try:
+            actions = tuple(
+                PlanAction(**{k: a[k] for k in PlanAction.__slots__}) for a in data["actions"]
+            )
+            return cls(
+                run_id=str(data["run_id"]),
+                source=str(data["source"]),
+                profile=data["profile"],
+                writes_enabled=bool(data["writes_enabled"]),
+                fingerprint=str(data["fingerprint"]),
+                actions=actions,
+                refusal=data.get("refusal"),
+                refusal_code=data.get("refusal_code"),
+                created_at=str(data.get("created_at", "")),
+            )
+        except (KeyError, TypeError) as exc:
+            raise PlanFileError(f"plan file is incomplete or malformed ({exc})") from None
+
+    def to_markdown(self) -> str:
+        """A checklist an operator can paste into a ticket. Text is escaped, never rendered."""
+
+        def md(value: object) -> str:
+            text = clean(value, 300)
+            return "`" + text.replace("`", "'") + "`" if text else "—"
+
+        lines = [
+            f"# Rollback plan for run {md(self.run_id)}",
+            "",
+            f"- Ledger: {md(self.source)}",
+            f"- Profile: {md(self.profile)} "
+            f"({'writes enabled' if self.writes_enabled else 'writes DISABLED'})",
+            f"- Plan fingerprint: {md(self.fingerprint[:16])}, made {md(self.created_at)}",
+            f"- Summary: {self.summary()}",
+        ]
+        if self.refusal:
+            lines.append(f"- **Refused:** {clean(self.refusal, 500)}")
+        for group in (UNDO, CANNOT, DOUBT, NOTHING):
+            actions = self.group(group)
+            if not actions:
+                continue
+            lines += ["", f"## {GROUP_TITLES[group]} ({len(actions)})", ""]
+            for a in actions:
+                head = f"- [ ] step {a.seq} {md(a.method)} {md(a.url)}"
+                if a.action == "delete":
+                    head += f" → DELETE {md(a.target)}"
+                lines.append(head)
+                lines.append(f"  - {clean(a.reason, 500)}")
+                if a.correlation_id:
+                    lines.append(f"  - correlation id {md(a.correlation_id)}")
+        return "\n".join(lines) + "\n"
+
+
+def fingerprint(detail: RunDetail, profile: Profile | None, profile_name: str | None) -> str:
+    """Hash of every row the plan depends on and of the profile's write setting."""
+    digest = hashlib.sha256()
+    run = detail.summary
+    head = [run.run_id, run.stamped_state, run.finished_at, profile_name]
+    head += [profile.disable_writes, profile.base_url] if profile else [None, None]
+    digest.update(json.dumps(head).encode())
+    for s in detail.steps:
+        row = [s.step_id, s.seq, s.method, s.url, s.status, s.outcome_ts, s.rollback_url]
+        digest.update(json.dumps(row).encode())
+    for a in detail.attempts:
+        digest.update(json.dumps([a.attempt_id, a.step_id, a.outcome_ts, a.result]).encode())
+    return digest.hexdigest()
+
+
+def _attempt_state(attempts: list[RollbackAttempt]) -> str | None:
+    if not attempts:
+        return None
+    last = attempts[-1]
+    if last.in_doubt:
+        return "in_doubt"
+    return last.result
+
+
+def plan_step(step: Step, attempts: list[RollbackAttempt]) -> PlanAction:
+    """The rule of SPEC §3 that applies to one step."""
+    method = (step.method or "").upper()
+    status = step.derived_status
+
+    def act(action: str, group: str, reason: str, target: str | None = None) -> PlanAction:
+        return PlanAction(
+            step.step_id,
+            step.seq,
+            step.method,
+            step.url,
+            action,
+            target,
+            reason,
+            group,
+            status,
+            step.bc_correlation_id,
+        )
+
+    previous = _attempt_state(attempts)
+    if status == "rolled_back" or previous == "rolled_back":
+        return act("skip", NOTHING, "already rolled back")
+    if status == "rollback_skipped":
+        return act("skip", NOTHING, "already marked rollback_skipped")
+    if status == "in_doubt":
+        return act(
+            "skip",
+            DOUBT,
+            "intent without outcome: the request may or may not have landed; check by hand",
+        )
+    if status == "unknown":
+        return act("skip", DOUBT, f"outcome {step.status!r} is not understood; check by hand")
+    if status in ("failed", "skipped"):
+        return act("skip", NOTHING, f"nothing to undo ({status})")
+    # committed, or rollback_failed (a committed step whose DELETE failed before)
+    if method in _READ_METHODS:
+        return act("skip", NOTHING, f"nothing to undo ({method} does not change anything)")
+    if method == "POST":
+        if not step.rollback_url:
+            return act("skip", CANNOT, "no rollback target recorded")
+        if previous == "in_doubt":
+            reason = "resume: the last DELETE got no answer; sending it again (404 counts as done)"
+        elif status == "rollback_failed" or previous == "rollback_failed":
+            reason = "retry: the last DELETE failed"
+        else:
+            reason = "created by POST: delete the record"
+        return act("delete", UNDO, reason, step.rollback_url)
+    if method in _NO_PREIMAGE:
+        return act("skip", CANNOT, "no pre-image: cannot be undone automatically")
+    return act("skip", CANNOT, f"method {method or '?'} has no known inverse")
+
+
+def make_plan(
+    detail: RunDetail,
+    profile: Profile | None,
+    *,
+    refusal: tuple[str, str] | None = None,
+) -> Plan:
+    """Plan the rollback of ``detail``; newest step first. ``refusal`` is (code, reason)."""
+    run = detail.summary
+    steps = sorted(
+        detail.steps, key=lambda s: (s.seq if s.seq is not None else -1, s.step_id), reverse=True
+    )
+    actions = tuple(plan_step(s, detail.attempts_for(s.step_id)) for s in steps)
+    return Plan(
+        run_id=run.run_id,
+        source=run.source,
+        profile=run.profile,
+        writes_enabled=bool(profile and profile.writes_enabled),
+        fingerprint=fingerprint(detail, profile, run.profile),
+        actions=actions,
+        refusal=refusal[1] if refusal else None,
+        refusal_code=refusal[0] if refusal else None,
+    )

@@ -1,0 +1,420 @@
+"""Read runs, steps and rollback attempts out of ledger files, and derive their state.
+
+All reads go through ``access.snapshot`` (read-only in every sense of SPEC §6). Summaries are
+built from one aggregate query per file, never from every step row, so listing thousands of
+runs stays cheap; a whole run's steps are read only when asked for, and can be paged.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import derive
+from .access import snapshot
+from .errors import AmbiguousRunId, RunNotFound, SourceError
+from .models import (
+    Problem,
+    RollbackAttempt,
+    RunDetail,
+    RunSummary,
+    ScanResult,
+    Step,
+    StepCounts,
+    WriterInfo,
+)
+from .schema import SCHEMA_VERSION, STEP_STATUS_SQL
+from .sources import Sources, ledger_files
+from .timeutil import to_epoch
+
+RUN_COLUMNS = (
+    "run_id",
+    "manifest_path",
+    "manifest_hash",
+    "profile",
+    "environment",
+    "company",
+    "state",
+    "started_at",
+    "finished_at",
+)
+STEP_COLUMNS = (
+    "step_id",
+    "run_id",
+    "seq",
+    "intent_ts",
+    "method",
+    "url",
+    "body_hash",
+    "outcome_ts",
+    "status",
+    "bc_correlation_id",
+    "error_message",
+    "rollback_url",
+)
+_DOUBT_LIMIT = 5  # per run: diagnosis names at most this many doubtful steps
+
+_SUMMARY_SQL = f"""
+SELECT {", ".join("r." + c for c in RUN_COLUMNS)},
+       a.committed, a.failed, a.in_doubt, a.rolled_back, a.rollback_skipped,
+       a.rollback_failed, a.skipped, a.unknown, a.last_intent, a.last_outcome, a.last_seq
+FROM run AS r LEFT JOIN (
+  SELECT run_id,
+         SUM(ds = 'committed') AS committed, SUM(ds = 'failed') AS failed,
+         SUM(ds = 'in_doubt') AS in_doubt, SUM(ds = 'rolled_back') AS rolled_back,
+         SUM(ds = 'rollback_skipped') AS rollback_skipped,
+         SUM(ds = 'rollback_failed') AS rollback_failed, SUM(ds = 'skipped') AS skipped,
+         SUM(ds = 'unknown') AS unknown,
+         MAX(intent_ts) AS last_intent, MAX(outcome_ts) AS last_outcome, MAX(seq) AS last_seq
+  FROM (SELECT run_id, intent_ts, outcome_ts, seq, {STEP_STATUS_SQL} AS ds FROM step)
+  GROUP BY run_id
+) AS a ON a.run_id = r.run_id
+"""
+
+_NOTABLE_SQL = f"""
+SELECT run_id, seq, method, url, ds, bc_correlation_id, error_message FROM (
+  SELECT run_id, seq, method, url, bc_correlation_id, error_message, ds,
+         ROW_NUMBER() OVER (PARTITION BY run_id, ds = 'failed' ORDER BY seq, step_id) AS n
+  FROM (SELECT *, {STEP_STATUS_SQL} AS ds FROM step)
+  WHERE ds IN ('in_doubt', 'unknown', 'failed')
+) WHERE (ds = 'failed' AND n = 1) OR (ds != 'failed' AND n <= {_DOUBT_LIMIT})
+ORDER BY run_id, seq
+"""
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def check_ledger(conn: sqlite3.Connection, path: Path) -> set[str]:
+    """Confirm the open database is a schema-v1 ledger; return its table names."""
+    name = str(path)
+    tables = _tables(conn)
+    if not {"run", "step"} <= tables:
+        raise SourceError(
+            name, "not_a_ledger", "an SQLite database, but not a ledger (no run/step tables)"
+        )
+    missing = (set(RUN_COLUMNS) - _columns(conn, "run")) | (
+        set(STEP_COLUMNS) - _columns(conn, "step")
+    )
+    if missing:
+        raise SourceError(
+            name,
+            "not_a_ledger",
+            f"not a ledger: its run/step tables lack {', '.join(sorted(missing))}",
+        )
+    if "schema_version" not in tables:
+        raise SourceError(name, "missing_schema", "no schema_version table: unknown ledger format")
+    versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
+    if not versions:
+        raise SourceError(name, "missing_schema", "schema_version table is empty")
+    newest = (
+        max(v for v in versions if isinstance(v, int))
+        if any(isinstance(v, int) for v in versions)
+        else None
+    )
+    if newest is None:
+        raise SourceError(name, "missing_schema", f"unreadable schema version {versions[0]!r}")
+    if newest > SCHEMA_VERSION:
+        raise SourceError(
+            name,
+            "newer_schema",
+            f"schema version {newest} is newer than this ledgerx understands "
+            f"({SCHEMA_VERSION}); upgrade ledgerx",
+        )
+    if newest < SCHEMA_VERSION:
+        raise SourceError(name, "missing_schema", f"unknown old schema version {newest}")
+    return tables
+
+
+def _text(value: object) -> str | None:
+    """Coerce a stored value to text: ledgers written by hand hold odd types in TEXT columns."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _writers(conn: sqlite3.Connection, tables: set[str]) -> dict[str, WriterInfo]:
+    if "writer" not in tables:
+        return {}
+    out: dict[str, WriterInfo] = {}
+    rows = conn.execute(
+        "SELECT run_id, pid, host, proc_start, started_at, heartbeat_at, closed_at FROM writer "
+        "ORDER BY started_at"
+    )
+    for run_id, pid, host, proc_start, started_at, heartbeat, closed in rows:
+        if isinstance(pid, int):
+            out[_text(run_id) or ""] = WriterInfo(
+                pid,
+                _text(host) or "",
+                _text(proc_start),
+                _text(started_at),
+                _text(heartbeat),
+                _text(closed),
+            )
+    return out
+
+
+def _latest(*values: str | None) -> str | None:
+    best, best_epoch = None, None
+    for value in values:
+        epoch = to_epoch(value)
+        if epoch is not None and (best_epoch is None or epoch > best_epoch):
+            best, best_epoch = value, epoch
+    return best
+
+
+def _summaries(
+    conn: sqlite3.Connection, path: Path, now: float, stale_after: float, host: str
+) -> list[RunSummary]:
+    tables = check_ledger(conn, path)
+    writers = _writers(conn, tables)
+    notable: dict[str, list[derive.StepBrief]] = {}
+    failures: dict[str, derive.StepBrief] = {}
+    for run_id, seq, method, url, ds, corr, error in conn.execute(_NOTABLE_SQL):
+        brief = derive.StepBrief(
+            _int(seq), _text(method), _text(url), ds, _text(corr), _text(error)
+        )
+        if ds == "failed":
+            failures[_text(run_id) or ""] = brief
+        else:
+            notable.setdefault(_text(run_id) or "", []).append(brief)
+    out = []
+    for row in conn.execute(_SUMMARY_SQL):
+        run = [_text(v) for v in row[:9]]
+        run_id = run[0] or ""
+        counts = StepCounts(*(int(v or 0) for v in row[9:17]))
+        writer = writers.get(run_id)
+        last_activity = _latest(
+            run[7], _text(row[17]), _text(row[18]), writer.heartbeat_at if writer else None
+        )
+        finished = run[8] is not None and run[6] is not None
+        state = derive.run_state(run[6], run[8], counts)
+        live = derive.liveness(
+            finished=finished,
+            writer=writer,
+            last_activity=last_activity,
+            now=now,
+            stale_after=stale_after,
+            this_host=host,
+        )
+        diagnosis = derive.diagnose(
+            state=state,
+            stamped=run[6],
+            finished_at=run[8],
+            counts=counts,
+            liveness_value=live,
+            writer=writer,
+            last_activity=last_activity,
+            doubtful=notable.get(run_id, ()),
+            first_failure=failures.get(run_id),
+            now=now,
+            stale_after=stale_after,
+        )
+        out.append(
+            RunSummary(
+                run_id=run_id,
+                source=str(path),
+                manifest_path=run[1],
+                manifest_hash=run[2],
+                profile=run[3],
+                environment=run[4],
+                company=run[5],
+                stamped_state=run[6],
+                started_at=run[7],
+                finished_at=run[8],
+                counts=counts,
+                last_activity=last_activity,
+                last_seq=_int(row[19]),
+                state=state,
+                liveness=live,
+                diagnosis=diagnosis,
+                writer=writer,
+            )
+        )
+    return out
+
+
+def read_summaries(
+    path: Path,
+    *,
+    now: float | None = None,
+    stale_after: float = derive.DEFAULT_STALE_AFTER,
+    timeout: float = 2.0,
+) -> list[RunSummary]:
+    """Every run in one ledger file, summarised and derived. Raises ``SourceError``."""
+    moment = time.time() if now is None else now
+    host = socket.gethostname()
+    return snapshot(
+        Path(path), lambda c: _summaries(c, Path(path), moment, stale_after, host), timeout=timeout
+    )
+
+
+def sort_newest_first(runs: list[RunSummary]) -> list[RunSummary]:
+    """Newest start first; runs with no parseable start go last, then by id for stability."""
+    return sorted(runs, key=lambda r: (-(to_epoch(r.started_at) or float("-inf")), r.run_id))
+
+
+def scan(
+    sources: Sources,
+    *,
+    now: float | None = None,
+    stale_after: float = derive.DEFAULT_STALE_AFTER,
+    timeout: float = 2.0,
+) -> ScanResult:
+    """Read every ledger file in the sources; unusable files become ``problems``."""
+    result = ScanResult()
+    files, errors = ledger_files(sources)
+    for directory, reason in errors:
+        result.problems.append(Problem(str(directory), "missing", reason))
+    for path in files:
+        try:
+            result.runs.extend(
+                read_summaries(path, now=now, stale_after=stale_after, timeout=timeout)
+            )
+            result.files_ok.append(str(path))
+        except SourceError as exc:
+            result.problems.append(Problem(exc.path, exc.kind, exc.reason))
+    result.runs = sort_newest_first(result.runs)
+    return result
+
+
+def resolve_run(runs: Iterable[RunSummary], ref: str) -> RunSummary:
+    """The one run whose id equals ``ref`` or starts with it. Raises if none or several."""
+    runs = list(runs)
+    exact = [r for r in runs if r.run_id == ref]
+    if len(exact) == 1:
+        return exact[0]
+    matches = exact or [r for r in runs if ref and r.run_id.startswith(ref)]
+    if not matches:
+        raise RunNotFound(f"no run matches {ref!r}")
+    if len(matches) > 1:
+        ids = sorted({f"{r.run_id} ({r.source})" for r in matches})
+        raise AmbiguousRunId(
+            f"{ref!r} matches {len(matches)} runs: {', '.join(ids[:5])}"
+            + (" …" if len(ids) > 5 else ""),
+            [r.run_id for r in matches],
+        )
+    return matches[0]
+
+
+def _step_from_row(row: tuple) -> Step:
+    step_id, seq, intent_ts, method, url, body_hash, outcome_ts, status, corr, error, rb = row
+    intent_ts, outcome_ts, status = _text(intent_ts), _text(outcome_ts), _text(status)
+    return Step(
+        step_id=int(step_id),
+        seq=_int(seq),
+        method=_text(method),
+        url=_text(url),
+        body_hash=_text(body_hash),
+        intent_ts=intent_ts,
+        outcome_ts=outcome_ts,
+        status=status,
+        derived_status=derive.step_status(status, outcome_ts),
+        latency_ms=derive.latency_ms(intent_ts, outcome_ts),
+        bc_correlation_id=_text(corr),
+        error_message=_text(error),
+        rollback_url=_text(rb),
+    )
+
+
+_STEP_SELECT = (
+    "SELECT step_id, seq, intent_ts, method, url, body_hash, outcome_ts, status, "
+    "bc_correlation_id, error_message, rollback_url FROM step WHERE run_id = ?"
+)
+
+
+def _attempts(conn: sqlite3.Connection, tables: set[str], run_id: str) -> list[RollbackAttempt]:
+    if "rollback_attempt" not in tables:
+        return []
+    rows = conn.execute(
+        "SELECT attempt_id, step_id, method, url, intent_ts, outcome_ts, http_status, result, "
+        "error_message, pid, host FROM rollback_attempt WHERE run_id = ? ORDER BY attempt_id",
+        (run_id,),
+    )
+    return [
+        RollbackAttempt(
+            int(a),
+            int(s),
+            _text(m) or "",
+            _text(u) or "",
+            _text(i) or "",
+            _text(o),
+            _int(h),
+            _text(r),
+            _text(e),
+            _int(p),
+            _text(ho),
+        )
+        for a, s, m, u, i, o, h, r, e, p, ho in rows
+    ]
+
+
+def read_run(
+    path: Path,
+    run_id: str,
+    *,
+    now: float | None = None,
+    stale_after: float = derive.DEFAULT_STALE_AFTER,
+    timeout: float = 2.0,
+) -> RunDetail:
+    """One run with every step (in ``seq`` order) and its rollback attempts, in one snapshot."""
+    moment = time.time() if now is None else now
+    host = socket.gethostname()
+    path = Path(path)
+
+    def read(conn: sqlite3.Connection) -> RunDetail:
+        summaries = [
+            s for s in _summaries(conn, path, moment, stale_after, host) if s.run_id == run_id
+        ]
+        if not summaries:
+            raise RunNotFound(f"no run {run_id!r} in {path}")
+        steps = tuple(
+            _step_from_row(row)
+            for row in conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,))
+        )
+        return RunDetail(summaries[0], steps, tuple(_attempts(conn, _tables(conn), run_id)))
+
+    return snapshot(path, read, timeout=timeout)
+
+
+def read_steps_page(
+    path: Path, run_id: str, offset: int, limit: int, *, timeout: float = 2.0
+) -> list[Step]:
+    """Steps ``offset`` .. ``offset+limit`` of a run in ``seq`` order (for huge runs)."""
+    sql = _STEP_SELECT + " ORDER BY seq, step_id LIMIT ? OFFSET ?"
+    return snapshot(
+        Path(path),
+        lambda c: [_step_from_row(r) for r in c.execute(sql, (run_id, limit, offset))],
+        timeout=timeout,
+    )
+
+
+def read_attempts(path: Path, run_id: str, *, timeout: float = 2.0) -> list[RollbackAttempt]:
+    """Every rollback attempt recorded for a run."""
+    return snapshot(Path(path), lambda c: _attempts(c, _tables(c), run_id), timeout=timeout)
+
+
+def load_run(
+    sources: Sources,
+    ref: str,
+    *,
+    now: float | None = None,
+    stale_after: float = derive.DEFAULT_STALE_AFTER,
+) -> RunDetail:
+    """Find a run by id or unique prefix across the sources and read it whole."""
+    summary = resolve_run(scan(sources, now=now, stale_after=stale_after).runs, ref)
+    return read_run(Path(summary.source), summary.run_id, now=now, stale_after=stale_after)

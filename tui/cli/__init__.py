@@ -1,0 +1,1 @@
+"""The ``ledgerx`` command line: parses arguments, calls ledger_core, prints."""
