@@ -1,0 +1,422 @@
+"""The read-side commands ``ledgerx list``, ``ledgerx state RUN`` and ``ledgerx doctor``.
+
+Each returns an exit code (SPEC §4). Tables are for people, JSON for scripts: with
+``--format json`` stdout holds exactly one JSON document and every warning goes to stderr,
+naming the file. Untrusted ledger text reaches the terminal only as ``rich.text.Text`` built
+from ``clean(value)``: never as markup, never with control bytes. Rich honours ``NO_COLOR``
+and prints no styling at all when stdout is not a terminal.
+
+Exit codes:
+
+* ``list`` — 0; 2 for a bad ``--state``/``--limit`` or when a named source (directory or
+  ``--ledger`` file) does not exist. Unreadable files inside the sources are warnings: the
+  other runs still list, and the exit code stays 0.
+* ``state`` — 0; 2 when no run matches, the prefix is ambiguous, or the run's file cannot be
+  read.
+* ``doctor`` — reporting problems is its job, so it exits 0 even when files are corrupt,
+  locked, foreign or need recovery; it exits 2 only when a named source does not exist at all
+  (a typo in ``--ledger-dir`` must not look like a healthy, empty directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ledger_core.errors import RunNotFound, SourceError
+from ledger_core.models import RunDetail, RunSummary
+from ledger_core.reader import read_run, read_summaries, resolve_run, scan
+from ledger_core.sanitize import clean
+from ledger_core.schema import RUN_STATES
+from ledger_core.sources import Sources, ledger_files
+from ledger_core.timeutil import format_duration, parse_ts, to_epoch
+
+from .output import emit_json, fail, sources_from, stale_after_seconds, warn
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+_STATE_STYLES = {
+    "completed": "green",
+    "committed": "green",
+    "rolled_back": "cyan",
+    "running": "blue",
+    "planned": "blue",
+    "partially_committed": "bold yellow",
+    "failed": "bold red",
+    "rollback_failed": "bold red",
+    "cancelled": "magenta",
+    "in_doubt": "bold magenta",
+    "unknown": "magenta",
+    "alive": "green",
+    "stale": "yellow",
+    "dead": "bold red",
+}
+
+# doctor: a coarse status per ``SourceError.kind`` (the kind itself is kept in JSON).
+_DOCTOR_STATUS = {
+    "missing": "missing",
+    "not_a_file": "not_a_ledger",
+    "empty": "not_a_ledger",
+    "not_sqlite": "not_a_ledger",
+    "not_a_ledger": "not_a_ledger",
+    "missing_schema": "not_a_ledger",
+    "corrupt": "corrupt",
+    "newer_schema": "newer_schema",
+    "needs_recovery": "needs_recovery",
+    "locked": "locked",
+    "unreadable": "unreadable",
+}
+
+
+# -- shared helpers ------------------------------------------------------------------------
+
+
+def _console() -> Console:
+    """A console that never interprets markup and stays plain when piped."""
+    if sys.stdout.isatty():
+        return Console(markup=False, highlight=False, emoji=False)
+    # Piped: no colour or styling (Rich's default off a terminal), wide so ids do not wrap.
+    width = int(os.environ.get("COLUMNS", "0") or 0) or 200
+    return Console(markup=False, highlight=False, emoji=False, width=width, color_system=None)
+
+
+def _cell(value: object, limit: int | None = 200, style: str = "") -> Text:
+    """Untrusted ``value`` as inert text: control characters escaped, cut to ``limit``."""
+    return Text(clean(value, limit) if value is not None else "—", style=style)
+
+
+def _state_cell(state: str | None, limit: int = 40) -> Text:
+    return _cell(state, limit, _STATE_STYLES.get(state or "", ""))
+
+
+def _when(value: str | None) -> Text:
+    """A ledger timestamp for people; odd values are shown as stored (escaped)."""
+    parsed = parse_ts(value)
+    if parsed is None:
+        return _cell(value, 40)
+    return Text(parsed.strftime("%Y-%m-%d %H:%M:%SZ"))
+
+
+def _duration(run: RunSummary) -> Text:
+    start = to_epoch(run.started_at)
+    end = to_epoch(run.finished_at) if run.finished_at is not None else None
+    if start is None:
+        return Text("—")
+    if end is not None:
+        return Text(format_duration(end - start))
+    last = to_epoch(run.last_activity)
+    # Unfinished: how long it has been going so far, marked as open-ended.
+    return Text(format_duration(last - start) + "+") if last is not None else Text("—")
+
+
+def _missing_sources(sources: Sources) -> list[str]:
+    """Named sources that do not exist at all (directories or ``--ledger`` files)."""
+    missing = [str(d) for d in sources.dirs if not d.is_dir()]
+    missing += [str(f) for f in sources.files if not f.exists()]
+    return missing
+
+
+def _warn_problems(problems: Iterable) -> None:
+    for problem in problems:
+        warn(f"{problem.path}: {problem.reason}")
+
+
+# -- list ----------------------------------------------------------------------------------
+
+
+def _parse_states(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    states = [s.strip() for v in values for s in v.split(",") if s.strip()]
+    bad = [s for s in states if s not in RUN_STATES]
+    if bad:
+        raise ValueError(
+            f"unknown state {', '.join(repr(b) for b in bad)}; valid states: "
+            + ", ".join(RUN_STATES)
+        )
+    return states
+
+
+def _runs_table(runs: list[RunSummary]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("RUN", no_wrap=True, overflow="fold")
+    table.add_column("STATE", no_wrap=True)
+    table.add_column("LIVENESS", no_wrap=True)
+    table.add_column("STEPS ok/fail/doubt", justify="right", no_wrap=True)
+    table.add_column("PROFILE")
+    table.add_column("ENV")
+    table.add_column("COMPANY")
+    table.add_column("STARTED", no_wrap=True)
+    table.add_column("DURATION", justify="right", no_wrap=True)
+    for run in runs:
+        state = _state_cell(run.state)
+        if run.stamp_mismatch:
+            state.append(" (stamped ")
+            state.append_text(_cell(run.stamped_state, 40))
+            state.append(")")
+        c = run.counts
+        table.add_row(
+            _cell(run.run_id, 80),
+            state,
+            _state_cell(run.liveness),
+            Text(f"{c.committed}/{c.failed}/{c.in_doubt}  of {c.total}"),
+            _cell(run.profile, 30),
+            _cell(run.environment, 30),
+            _cell(run.company, 30),
+            _when(run.started_at),
+            _duration(run),
+        )
+    return table
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """``ledgerx list``: runs newest first with derived state."""
+    try:
+        states = _parse_states(getattr(args, "state", None))
+    except ValueError as exc:
+        fail(str(exc))
+        return EXIT_USAGE
+    limit = getattr(args, "limit", None)
+    if limit is not None and limit < 0:
+        fail("--limit must be zero or a positive number")
+        return EXIT_USAGE
+    sources = sources_from(args)
+    result = scan(sources, stale_after=stale_after_seconds(args))
+    _warn_problems(result.problems)
+    runs = result.runs
+    if states is not None:
+        runs = [r for r in runs if r.state in states]
+    if limit is not None:
+        runs = runs[:limit]
+
+    if getattr(args, "format", "table") == "json":
+        emit_json([r.to_dict() for r in runs])
+    else:
+        console = _console()
+        if runs:
+            console.print(_runs_table(runs))
+        else:
+            what = "matching runs" if states else "runs"
+            console.print(Text(f"No {what} in {clean(sources.describe(), 500)}."))
+        if result.problems:
+            console.print(
+                Text(
+                    f"{len(result.problems)} source(s) could not be read (see stderr; "
+                    "`ledgerx doctor` explains)."
+                )
+            )
+    return EXIT_USAGE if _missing_sources(sources) else EXIT_OK
+
+
+# -- state ---------------------------------------------------------------------------------
+
+
+def _fact_lines(detail: RunDetail) -> Text:
+    run = detail.summary
+    out = Text()
+
+    def line(label: str, value: Text | str) -> None:
+        out.append(f"{label:<14}", style="bold")
+        out.append_text(value if isinstance(value, Text) else Text(value))
+        out.append("\n")
+
+    line("run", _cell(run.run_id, 200))
+    line("source", _cell(run.source, 500))
+    state = _state_cell(run.state)
+    if run.stamp_mismatch:
+        state.append("  (stamped ")
+        state.append_text(_cell(run.stamped_state, 40))
+        state.append(" — the stamp is stale or wrong; the steps decide)")
+    elif run.stamped_state is None:
+        state.append("  (no state stamped)")
+    line("state", state)
+    line("liveness", _state_cell(run.liveness))
+    line("profile", _cell(run.profile, 100))
+    line("environment", _cell(run.environment, 100))
+    line("company", _cell(run.company, 100))
+    line("manifest", _cell(run.manifest_path, 300))
+    line("started", _when(run.started_at))
+    line("finished", _when(run.finished_at))
+    line("last activity", _when(run.last_activity))
+    c = run.counts
+    line(
+        "steps",
+        f"{c.total} total: {c.committed} committed, {c.failed} failed, {c.in_doubt} in doubt, "
+        f"{c.rolled_back} rolled back, {c.rollback_failed} rollback failed, "
+        f"{c.skipped + c.rollback_skipped} skipped, {c.unknown} unknown",
+    )
+    if run.writer is not None:
+        w = run.writer
+        line("writer", _cell(f"pid {w.pid} on {w.host}, heartbeat {w.heartbeat_at}", 200))
+    return out
+
+
+def _steps_table(detail: RunDetail) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Steps")
+    for name, justify in (
+        ("SEQ", "right"),
+        ("METHOD", "left"),
+        ("URL", "left"),
+        ("INTENT", "left"),
+        ("OUTCOME", "left"),
+        ("LATENCY", "right"),
+        ("STATUS", "left"),
+        ("CORRELATION ID", "left"),
+        ("ERROR", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for step in detail.steps:
+        latency = step.latency_ms
+        status = _state_cell(step.derived_status)
+        if step.status is not None and step.status != step.derived_status:
+            status.append(" (")
+            status.append_text(_cell(step.status, 30))
+            status.append(")")
+        table.add_row(
+            _cell(step.seq),
+            _cell(step.method, 12),
+            _cell(step.url, 120),
+            _when(step.intent_ts),
+            _when(step.outcome_ts) if step.outcome_ts is not None else Text("— none —"),
+            Text(format_duration(latency / 1000.0)) if latency is not None else Text("—"),
+            status,
+            _cell(step.bc_correlation_id, 60),
+            _cell(step.error_message, 200),
+        )
+    return table
+
+
+def _attempts_table(detail: RunDetail) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Rollback attempts")
+    for name in ("#", "STEP", "METHOD", "URL", "INTENT", "OUTCOME", "HTTP", "RESULT", "ERROR"):
+        table.add_column(name)
+    seq_of = {s.step_id: s.seq for s in detail.steps}
+    for a in detail.attempts:
+        result = _state_cell(a.result) if a.result is not None else Text("in doubt")
+        table.add_row(
+            Text(str(a.attempt_id)),
+            _cell(seq_of.get(a.step_id, f"id {a.step_id}")),
+            _cell(a.method, 12),
+            _cell(a.url, 120),
+            _when(a.intent_ts),
+            _when(a.outcome_ts) if a.outcome_ts is not None else Text("— none —"),
+            _cell(a.http_status),
+            result,
+            _cell(a.error_message, 200),
+        )
+    return table
+
+
+def run_state(args: argparse.Namespace) -> int:
+    """``ledgerx state RUN``: one run's facts, diagnosis, steps and rollback attempts."""
+    sources = sources_from(args)
+    stale_after = stale_after_seconds(args)
+    result = scan(sources, stale_after=stale_after)
+    try:
+        summary = resolve_run(result.runs, args.run)
+    except RunNotFound as exc:
+        hint = ""
+        if result.problems:
+            hint = (
+                f"; {len(result.problems)} source(s) could not be read "
+                "(`ledgerx doctor` lists them)"
+            )
+        raise RunNotFound(f"{exc.message} in {sources.describe()}{hint}") from None
+    detail = read_run(Path(summary.source), summary.run_id, stale_after=stale_after)
+
+    if getattr(args, "format", "table") == "json":
+        emit_json(detail.to_dict())
+        return EXIT_OK
+    console = _console()
+    console.print(_fact_lines(detail))
+    if detail.summary.diagnosis:
+        diagnosis = Text("Diagnosis\n", style="bold")
+        for sentence in detail.summary.diagnosis:
+            diagnosis.append("  • ")
+            diagnosis.append_text(_cell(sentence, 1000))
+            diagnosis.append("\n")
+        console.print(diagnosis)
+    if detail.steps:
+        console.print(_steps_table(detail))
+    else:
+        console.print(Text("No steps recorded."))
+    if detail.attempts:
+        console.print(_attempts_table(detail))
+    return EXIT_OK
+
+
+# -- doctor --------------------------------------------------------------------------------
+
+
+def _check_sources(sources: Sources, stale_after: float) -> list[dict]:
+    """One entry per candidate file (and per unlistable directory), in a stable order."""
+    files, errors = ledger_files(sources)
+    report: list[dict] = []
+    for directory, reason in errors:
+        report.append(
+            {"path": str(directory), "status": "missing", "kind": "missing", "reason": reason}
+            | {"runs": 0}
+        )
+    for path in files:
+        try:
+            runs = read_summaries(path, stale_after=stale_after)
+        except SourceError as exc:
+            report.append(
+                {
+                    "path": str(path),
+                    "status": _DOCTOR_STATUS.get(exc.kind, exc.kind),
+                    "kind": exc.kind,
+                    "reason": exc.reason,
+                    "runs": 0,
+                }
+            )
+        else:
+            report.append(
+                {
+                    "path": str(path),
+                    "status": "ok",
+                    "kind": "ok",
+                    "reason": f"schema-v1 ledger, {len(runs)} run(s)",
+                    "runs": len(runs),
+                }
+            )
+    return report
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """``ledgerx doctor``: every candidate file with its status and the reason."""
+    sources = sources_from(args)
+    report = _check_sources(sources, stale_after_seconds(args))
+    code = EXIT_USAGE if _missing_sources(sources) else EXIT_OK
+    if getattr(args, "format", "table") == "json":
+        emit_json(report)
+        return code
+    console = _console()
+    if not report:
+        console.print(Text(f"No ledger files in {clean(sources.describe(), 500)}."))
+        return code
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("STATUS", no_wrap=True)
+    table.add_column("FILE", overflow="fold")
+    table.add_column("RUNS", justify="right")
+    table.add_column("REASON")
+    for entry in report:
+        ok = entry["status"] == "ok"
+        table.add_row(
+            Text(entry["status"].replace("_", " "), style="green" if ok else "bold red"),
+            _cell(entry["path"], 500),
+            Text(str(entry["runs"])),
+            _cell(entry["reason"], 500),
+        )
+    console.print(table)
+    bad = sum(1 for e in report if e["status"] != "ok")
+    console.print(Text(f"{len(report) - bad} ok, {bad} with problems."))
+    return code
