@@ -1,0 +1,141 @@
+"""The run screen's header: a run's facts, stamped vs derived state, liveness and diagnosis.
+
+Everything shown is what ``ledger_core`` derived (``RunSummary``); this widget only lays it
+out. Ledger text goes through ``safe_text``; the file is named, never its directory, so
+screenshots carry no machine-specific paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ledger_core.models import RunSummary
+from ledger_core.profiles import Profiles
+from ledger_core.timeutil import format_duration, parse_ts, to_epoch
+
+from .safe import liveness_text, safe_text, state_text
+
+
+def profile_text(name: str | None, profiles: Profiles | None, readonly: bool) -> Text:
+    """The run's profile and whether this session could write through it, in words."""
+    out = Text()
+    if not name:
+        out.append("none recorded", style="bold red")
+        return out
+    out.append_text(safe_text(name, 60, style="bold"))
+    profile = profiles.get(name) if profiles is not None else None
+    if profile is None:
+        out.append(" (not in the profiles file: writes refused)", style="bold red")
+    elif profile.disable_writes:
+        out.append(" (writes disabled)", style="bold red")
+    else:
+        out.append(" (writes allowed)", style="green")
+    if readonly or (profiles is not None and profiles.readonly):
+        out.append(" · session read-only", style="bold yellow")
+    return out
+
+
+def _duration(summary: RunSummary, now: float) -> Text:
+    start, finish = to_epoch(summary.started_at), to_epoch(summary.finished_at)
+    if start is not None and finish is not None:
+        return Text(format_duration(finish - start))
+    activity = to_epoch(summary.last_activity)
+    out = Text("not finished", style="yellow")
+    if start is not None and activity is not None:
+        out.append(f" · ran {format_duration(activity - start)}")
+    if activity is not None:
+        out.append(f" · idle {format_duration(now - activity)}")
+    return out
+
+
+def _moment(ts: str | None) -> Text:
+    """A timestamp to the second (the full value is in the ledger), or the raw odd value."""
+    parsed = parse_ts(ts)
+    if parsed is None:
+        return safe_text(ts or "—", 40, style="dim" if not ts else "yellow")
+    return Text(parsed.strftime("%Y-%m-%d %H:%M:%SZ"))
+
+
+def _pair(label: str, value: Text) -> Text:
+    out = Text(f"{label} ", style="dim")
+    out.append_text(value)
+    return out
+
+
+def render_header(
+    summary: RunSummary, profiles: Profiles | None, *, readonly: bool, now: float
+) -> Text:
+    """The header as one ``Text``: facts, states, counts, then one line per diagnosis."""
+    sep = Text("  ")
+    title = Text("Run ", style="bold")
+    title.append_text(safe_text(summary.run_id, 120, style="bold"))
+    title.append("  ")
+    title.append_text(state_text(summary.state))
+    if summary.stamp_mismatch:
+        title.append("  stamped ", style="dim")
+        title.append_text(state_text(summary.stamped_state))
+        title.append(" (mismatch)", style="bold yellow")
+    elif summary.stamped_state is None:
+        title.append("  (nothing stamped)", style="dim")
+    else:
+        title.append("  (stamp agrees)", style="dim")
+    title.append("  liveness ", style="dim")
+    title.append_text(liveness_text(summary.liveness))
+
+    where = sep.join(
+        [
+            _pair("file", safe_text(Path(summary.source).name, 80)),
+            _pair("profile", profile_text(summary.profile, profiles, readonly)),
+        ]
+    )
+    context = sep.join(
+        [
+            _pair("env", safe_text(summary.environment or "—", 40)),
+            _pair("company", safe_text(summary.company or "—", 60)),
+            _pair("manifest", safe_text(summary.manifest_path or "—", 120)),
+        ]
+    )
+    times = sep.join(
+        [
+            _pair("started", _moment(summary.started_at)),
+            _pair("finished", _moment(summary.finished_at)),
+            _duration(summary, now),
+        ]
+    )
+    counts = summary.counts
+    tally = Text(f"{summary.step_count} steps: ", style="dim")
+    tally.append(f"{counts.committed} committed", style="green" if counts.committed else "dim")
+    tally.append(", ")
+    tally.append(f"{counts.failed} failed", style="bold red" if counts.failed else "dim")
+    tally.append(", ")
+    tally.append(f"{counts.in_doubt} in doubt", style="bold magenta" if counts.in_doubt else "dim")
+    for name in ("rolled_back", "rollback_failed", "unknown", "skipped"):
+        value = getattr(counts, name)
+        if value:
+            tally.append(f", {value} {name.replace('_', ' ')}")
+    lines = [title, where, context, times, tally]
+    for sentence in summary.diagnosis:
+        line = Text("▸ ", style="bold yellow")
+        line.append_text(safe_text(sentence, 600))
+        lines.append(line)
+    return Text("\n").join(lines)
+
+
+class RunHeader(Static):
+    """Shows ``render_header`` for one run summary; call ``show`` when the summary changes."""
+
+    DEFAULT_CSS = """
+    RunHeader {
+        height: auto;
+        padding: 0 1;
+        border-bottom: solid $primary 50%;
+    }
+    """
+
+    def show(
+        self, summary: RunSummary, profiles: Profiles | None, *, readonly: bool, now: float
+    ) -> None:
+        self.update(render_header(summary, profiles, readonly=readonly, now=now))

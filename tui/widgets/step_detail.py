@@ -1,0 +1,158 @@
+"""The detail pane of the run screen: everything about the selected step, shown literally.
+
+Full URL, error text (wrapped, sanitised, cut only when huge), body hash, rollback URL,
+correlation id, the step's rollback attempts with their results, and — for a step in doubt —
+what that means in words. Every ledger value goes through ``safe_text``: never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ledger_core.models import RollbackAttempt, Step
+from ledger_core.timeutil import format_duration
+
+from .safe import safe_text, state_text
+
+# Long enough for any real URL or error; a 1 MB field is cut with a note saying how much.
+FIELD_LIMIT = 4000
+
+IN_DOUBT_WORDS = (
+    "In doubt: the intent was recorded but no outcome ever was. The request may or may not "
+    "have reached the server — check the server by hand (use the correlation id if there is "
+    "one) before retrying or rolling back. Rollback will not touch this step."
+)
+IN_DOUBT_LIVE_WORDS = (
+    "No outcome yet: a writer is still running, so this request may be in flight right now."
+)
+UNKNOWN_WORDS = (
+    "Unknown: the recorded status is not one the runner defines; treat it like a step in doubt."
+)
+
+
+def _value(value: Text | str | None) -> Text:
+    if value is None or (isinstance(value, Text) and not value.plain) or value == "":
+        return Text("—", style="dim")
+    return value if isinstance(value, Text) else Text(value)
+
+
+def _fields(rows: Sequence[tuple[str, Text | str | None]]) -> Table:
+    """Label/value rows; long values wrap under their own column, not under the labels."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(style="bold", no_wrap=True, width=12)
+    grid.add_column(ratio=1, overflow="fold")
+    for label, value in rows:
+        grid.add_row(label, _value(value))
+    return grid
+
+
+def _attempt(attempt: RollbackAttempt) -> Text:
+    """One rollback attempt: the request, then what came back (or that nothing did)."""
+    line = safe_text(attempt.method, 10)
+    line.append(" ")
+    line.append_text(safe_text(attempt.url, FIELD_LIMIT))
+    line.append("\n→ ")
+    if attempt.in_doubt:
+        line.append("NO ANSWER", style="bold magenta")
+        line.append(": the DELETE may have landed; check by hand")
+    else:
+        line.append_text(state_text(attempt.result or "unknown"))
+        if attempt.http_status is not None:
+            line.append(f" · HTTP {attempt.http_status}")
+    line.append(" · sent ")
+    line.append_text(safe_text(attempt.intent_ts, 40))
+    if attempt.error_message:
+        line.append("\nerror: ", style="bold")
+        line.append_text(safe_text(attempt.error_message, FIELD_LIMIT, style="red"))
+    return line
+
+
+def render_step(
+    step: Step, attempts: Sequence[RollbackAttempt] = (), *, writer_alive: bool = False
+) -> Group:
+    """The whole detail of one step (wraps to the pane's width)."""
+    lines: list[Text] = []
+    title = Text("Step ", style="bold")
+    title.append_text(safe_text(step.seq if step.seq is not None else "?", 20, style="bold"))
+    title.append("  ")
+    title.append_text(state_text(step.derived_status))
+    if step.status is not None and step.status != step.derived_status:
+        title.append("  (recorded: ")
+        title.append_text(safe_text(step.status, 60))
+        title.append(")")
+    lines.append(title)
+    if step.derived_status == "in_doubt":
+        words = IN_DOUBT_LIVE_WORDS if writer_alive else IN_DOUBT_WORDS
+        lines.append(Text(words, style="bold magenta"))
+    elif step.derived_status == "unknown":
+        lines.append(Text(UNKNOWN_WORDS, style="magenta"))
+    request = safe_text(step.method, 20)
+    request.append(" ")
+    request.append_text(safe_text(step.url, FIELD_LIMIT))
+    outcome = safe_text(step.outcome_ts, 60) if step.outcome_ts else Text("none", "bold magenta")
+    latency = None if step.latency_ms is None else format_duration(step.latency_ms / 1000.0)
+    error = safe_text(step.error_message, FIELD_LIMIT, style="red") if step.error_message else None
+    parts: list[RenderableType] = [*lines]
+    parts.append(
+        _fields(
+            [
+                ("request", request),
+                ("error", error),
+                ("intent", safe_text(step.intent_ts, 60)),
+                ("outcome", outcome),
+                ("latency", latency),
+                ("correlation", safe_text(step.bc_correlation_id, FIELD_LIMIT)),
+                ("body hash", safe_text(step.body_hash, FIELD_LIMIT)),
+                ("rollback URL", safe_text(step.rollback_url, FIELD_LIMIT)),
+            ]
+        )
+    )
+    if attempts:
+        parts.append(_fields([(f"rollback #{a.attempt_id}", _attempt(a)) for a in attempts]))
+    else:
+        parts.append(_fields([("rollback", Text("no attempts recorded", style="dim"))]))
+    return Group(*parts)
+
+
+class StepDetail(VerticalScroll, can_focus=False):
+    """A scrollable pane showing ``render_step`` for the selected step."""
+
+    DEFAULT_CSS = """
+    StepDetail {
+        height: auto;
+        border-top: solid $primary 50%;
+        padding: 0 1;
+    }
+    StepDetail > #step-detail-body {
+        width: 1fr;
+        height: auto;
+    }
+    """
+
+    def compose(self):
+        yield Static(Text("No step selected.", style="dim"), id="step-detail-body")
+
+    def show_step(
+        self,
+        step: Step | None,
+        attempts: Sequence[RollbackAttempt] = (),
+        *,
+        writer_alive: bool = False,
+    ) -> None:
+        """Show ``step`` (or a placeholder when ``None``, e.g. while its page loads)."""
+        body = self.query_one("#step-detail-body", Static)
+        if step is None:
+            body.update(Text("Loading step…", style="dim"))
+        else:
+            body.update(render_step(step, attempts, writer_alive=writer_alive))
+        self.scroll_home(animate=False)
+
+    def show_message(self, message: str) -> None:
+        """A plain note in place of a step (e.g. a run without steps)."""
+        self.query_one("#step-detail-body", Static).update(Text(message, style="dim"))
