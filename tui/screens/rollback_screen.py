@@ -1,0 +1,360 @@
+"""The rollback preview: the plan ``ledger_core.rollback.preview`` makes, action by action.
+
+| Key | Action |
+| :- | :- |
+| enter | confirm the rollback (or see why it is refused) |
+| m | save the plan as a Markdown checklist |
+| R, ctrl+r | compute the plan again from the ledger |
+| j / k, pageup / pagedown | scroll the plan |
+| escape | back |
+
+The run is read again and planned in a thread worker, so the plan always reflects the ledger
+as it is now; nothing here decides what can be undone — the core does. Groups are shown
+apart, newest step first: *will undo*, *cannot undo* (why), *in doubt* (check by hand, with
+correlation ids) and *nothing to undo*. A refused plan says why before anything else.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
+
+from ledger_core import DEFAULT_STALE_AFTER, read_run
+from ledger_core.errors import LedgerxError, RollbackRefused
+from ledger_core.models import RunDetail
+from ledger_core.plan import CANNOT, DOUBT, NOTHING, UNDO, Plan, PlanAction
+
+from ..widgets.lines_view import LinesView
+from ..widgets.safe import liveness_text, plain, state_text
+from ..widgets.urls import squeeze
+from .confirm_screen import ConfirmRollbackScreen, origins
+from .refusal_screen import RefusalScreen
+
+GROUP_HEADINGS = {
+    UNDO: ("WILL UNDO", "bold green", "a DELETE is sent for each, newest first"),
+    CANNOT: ("CANNOT UNDO", "bold yellow", "stays as it is; the reason is given"),
+    DOUBT: ("IN DOUBT", "bold magenta", "may or may not have landed: check by hand"),
+    NOTHING: ("NOTHING TO UNDO", "dim bold", "read-only, failed or already undone"),
+}
+REFUSED_UNDO = ("WOULD UNDO", "bold", "if the rollback were allowed; nothing will be sent")
+INDENT = "        "
+STEP_PREFIX = 15  # "  #seq  METHOD  "
+
+
+def plan_lines(plan: Plan) -> list[tuple[Any, ...]]:
+    """The plan as lines to show: group headings, then per action its facts, newest first."""
+    lines: list[tuple[Any, ...]] = []
+    for group in (UNDO, CANNOT, DOUBT, NOTHING):
+        actions = plan.group(group)
+        if not actions:
+            continue
+        if lines:
+            lines.append(("blank",))
+        lines.append(("group", group, len(actions), bool(plan.refusal)))
+        for action in actions:
+            lines.append(("step", action))
+            if action.action == "delete":
+                lines.append(("target", action))
+            lines.append(("reason", action))
+            if group == DOUBT:
+                lines.append(("cid", action))
+    return lines
+
+
+def render_plan_line(item: tuple[Any, ...], width: int) -> Text:
+    """One line of the plan; every ledger value goes through ``plain`` and stays literal."""
+    kind = item[0]
+    if kind == "blank":
+        return Text("")
+    if kind == "group":
+        refused = item[1] == UNDO and item[3]
+        title, style, note = REFUSED_UNDO if refused else GROUP_HEADINGS[item[1]]
+        return Text.assemble((f"{title} ({item[2]})", style), ("  " + note, "dim"))
+    action: PlanAction = item[1]
+    if kind == "step":
+        seq = "?" if action.seq is None else str(action.seq)
+        method = plain(action.method, 10) or "?"
+        status = state_text(action.derived_status)
+        room = max(10, width - STEP_PREFIX - 2 - len(status.plain))
+        return Text.assemble(
+            (f"  #{seq:<4} ", "bold"),
+            (f"{method:<6} ", "bold"),
+            squeeze(plain(action.url, 400) or "—", room),
+            ("  ", ""),
+            status,
+        )
+    if kind == "target":
+        room = max(10, width - len(INDENT) - 9)
+        return Text.assemble(
+            (INDENT + "→ DELETE ", "bold green"), squeeze(plain(action.target, 400), room)
+        )
+    if kind == "reason":
+        line = Text(INDENT + plain(action.reason, 300), style="italic")
+        cid = plain(action.correlation_id, 80)
+        if cid and action.group not in (DOUBT, NOTHING):
+            line.append("  · correlation id ", style="dim")
+            line.append(cid)
+        return line
+    if kind == "cid":
+        cid = plain(action.correlation_id, 120)
+        if not cid:
+            return Text(INDENT + "no correlation id recorded: match by URL and time", style="dim")
+        return Text.assemble((INDENT + "correlation id ", "dim"), (cid, "bold"))
+    return Text("")
+
+
+def checklist_path(directory: Path, run_id: str) -> Path:
+    """``ledgerx-rollback-<id8>.md`` in ``directory``; a numbered name if that one exists."""
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", run_id)[:8] or "run"
+    path = directory / f"ledgerx-rollback-{stem}.md"
+    number = 2
+    while path.exists():
+        path = directory / f"ledgerx-rollback-{stem}-{number}.md"
+        number += 1
+    return path
+
+
+class RollbackScreen(Screen[None]):
+    """Preview of a run's rollback; the way to its confirmation or its refusal."""
+
+    CSS_PATH = "rollback_screen.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Back to the run"),
+        Binding("enter", "confirm", "Roll back…", tooltip="Confirm (or see why it is refused)"),
+        Binding("m", "save_checklist", "Save checklist", tooltip="Save the plan as Markdown"),
+        Binding("R,ctrl+r", "reload", "Recompute", tooltip="Read the run again and re-plan"),
+    ]
+
+    @dataclass
+    class PlanReady(Message):
+        """The worker planned the run."""
+
+        plan: Plan
+        detail: RunDetail
+
+    @dataclass
+    class PlanFailed(Message):
+        """The run could not be read or planned."""
+
+        reason: str
+
+    def __init__(self, detail: RunDetail, *, checklist_dir: Path | None = None) -> None:
+        super().__init__()
+        self.detail = detail
+        self.plan: Plan | None = None
+        self.checklist_dir = checklist_dir
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="rollback-body"):
+            yield Static(id="rollback-run")
+            yield Static(id="rollback-profile")
+            yield Static(id="rollback-refusal")
+            yield Static(id="rollback-summary")
+            yield LinesView(render_plan_line, id="rollback-plan")
+        yield Footer()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_confirm(self) -> None:
+        plan = self.plan
+        if plan is None:
+            self.notify("The plan is still being computed.", markup=False)
+            return
+        if plan.refusal:
+            self.app.push_screen(RefusalScreen(plan.refusal_code, plan.refusal))
+            return
+        self.app.push_screen(ConfirmRollbackScreen(plan), self._confirmed)
+
+    def action_save_checklist(self) -> None:
+        if self.plan is None:
+            self.notify("The plan is still being computed.", markup=False)
+            return
+        self._save_checklist(self.plan)
+
+    def action_reload(self) -> None:
+        self.query_one("#rollback-plan", LinesView).loading = True
+        self._compute()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.title = "ledgerx"
+        self.sub_title = plain(f"rollback preview · run {self.detail.summary.run_id}", 80)
+        self._show_run(self.detail)
+        self.query_one("#rollback-refusal", Static).display = False
+        self.query_one("#rollback-summary", Static).update(Text("Computing the plan…"))
+        view = self.query_one("#rollback-plan", LinesView)
+        view.loading = True
+        view.focus()
+        self._compute()
+
+    @work(thread=True, exclusive=True, group="rollback-preview")
+    def _compute(self) -> None:
+        from ledger_core import rollback
+
+        worker = get_current_worker()
+        run = self.detail.summary
+        try:
+            detail = read_run(
+                Path(run.source), run.run_id, now=self._now(), stale_after=self._stale_after()
+            )
+            plan = rollback.preview(
+                detail, self.app.profiles, readonly=self._readonly(), now=self._now()
+            )
+        except LedgerxError as exc:
+            if not worker.is_cancelled:
+                self.post_message(self.PlanFailed(str(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.PlanReady(plan, detail))
+
+    @on(PlanReady)
+    def show_plan(self, message: PlanReady) -> None:
+        self.plan, self.detail = message.plan, message.detail
+        plan = message.plan
+        self._show_run(message.detail)
+        self._show_profile(plan)
+        refusal = self.query_one("#rollback-refusal", Static)
+        if plan.refusal:
+            refusal.update(
+                Text.assemble(
+                    ("REFUSED ", "bold"),
+                    (f"({plain(plan.refusal_code, 40)}) ", ""),
+                    plain(plan.refusal, 400),
+                    ("\nNothing can be sent from here. enter: why · m: save the checklist", ""),
+                )
+            )
+        refusal.display = bool(plan.refusal)
+        summary = Text.assemble(("Summary: ", "bold"), plan.summary())
+        if plan.deletes and not plan.refusal:
+            where = ", ".join(plain(o, 80) for o in origins(plan))
+            summary.append(f"  ·  {len(plan.deletes)} DELETE to {where}")
+        self.query_one("#rollback-summary", Static).update(summary)
+        view = self.query_one("#rollback-plan", LinesView)
+        view.set_items(plan_lines(plan))
+        view.loading = False
+
+    @on(PlanFailed)
+    def show_failure(self, message: PlanFailed) -> None:
+        self.plan = None
+        self.query_one("#rollback-summary", Static).update(
+            Text.assemble(("Cannot plan this run: ", "bold red"), plain(message.reason, 500))
+        )
+        view = self.query_one("#rollback-plan", LinesView)
+        view.set_items([])
+        view.loading = False
+
+    # -- confirmation and execution ----------------------------------------------------------
+
+    def _confirmed(self, confirmed: bool | None) -> None:
+        if not confirmed or self.plan is None:
+            return
+        from .execution_screen import ExecutionScreen
+
+        self.app.push_screen(ExecutionScreen(self.plan), self._executed)
+
+    def _executed(self, outcome: object) -> None:
+        if isinstance(outcome, RollbackRefused):
+            # The core refused at execution time (stale plan, lock...): say so, and show the
+            # plan as the ledger now stands.
+            self.action_reload()
+            self.app.push_screen(RefusalScreen(outcome.code, outcome.reason))
+            return
+        if isinstance(outcome, RunDetail):
+            self._back_to_run(outcome)
+            return
+        self.action_reload()
+
+    def _back_to_run(self, detail: RunDetail) -> None:
+        """Leave the preview for the run screen of this run, read afresh."""
+        from .run_screen import RunScreen
+
+        self.app.pop_screen()
+        below = self.app.screen
+        if isinstance(below, RunScreen) and below.summary.run_id == detail.summary.run_id:
+            below.action_refresh()
+        else:
+            self.app.push_screen(RunScreen(detail.summary))
+
+    # -- checklist ----------------------------------------------------------------------------
+
+    @work(thread=True, group="rollback-checklist")
+    def _save_checklist(self, plan: Plan) -> None:
+        directory = self.checklist_dir or Path.cwd()
+        try:
+            path = checklist_path(directory, plan.run_id)
+            with path.open("x", encoding="utf-8") as handle:
+                handle.write(plan.to_markdown())
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify,
+                f"Could not save the checklist: {plain(exc, 300)}",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.app.call_from_thread(
+            self.notify, f"Checklist saved to {plain(path, 300)}", markup=False, timeout=8
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        now = getattr(self.app, "now", None)
+        return float(now()) if callable(now) else time.time()
+
+    def _stale_after(self) -> float:
+        return float(getattr(self.app, "stale_after", DEFAULT_STALE_AFTER) or DEFAULT_STALE_AFTER)
+
+    def _readonly(self) -> bool:
+        return bool(getattr(self.app, "readonly", False))
+
+    def _show_run(self, detail: RunDetail) -> None:
+        run = detail.summary
+        self.query_one("#rollback-run", Static).update(
+            Text.assemble(
+                ("Run ", "dim"),
+                (plain(run.run_id, 60), "bold"),
+                "  ",
+                state_text(run.state),
+                ("  ", ""),
+                liveness_text(run.liveness),
+                ("  ", ""),
+                (f"{run.step_count} steps", "dim"),
+                ("  ", ""),
+                (plain(Path(run.source).name, 60), "dim"),
+            )
+        )
+
+    def _show_profile(self, plan: Plan) -> None:
+        profiles = self.app.profiles
+        profile = profiles.get(plan.profile)
+        line = Text.assemble(("Profile ", "dim"), (plain(plan.profile, 40) or "—", "bold"), " ")
+        if profile is None:
+            line.append("not in the profiles file", style="bold red")
+        elif profile.disable_writes:
+            line.append("writes DISABLED", style="bold red")
+        else:
+            line.append("writes allowed", style="bold green")
+            if profile.base_url:
+                line.append("  " + plain(profile.base_url, 80), style="dim")
+        if self._readonly() or profiles.readonly:
+            line.append("   ")
+            line.append(" RO ", style="bold reverse")
+            line.append(" read-only session", style="bold")
+        self.query_one("#rollback-profile", Static).update(line)
