@@ -128,8 +128,27 @@ def _classify(path: Path, exc: sqlite3.Error, timeout: float) -> SourceError:
     return SourceError(name, "corrupt", f"cannot be read: {text}")
 
 
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
 def _run(path: Path, uri: str, fn: Callable[[sqlite3.Connection], T], timeout: float) -> T:
+    try:
+        return _run_once(uri, fn, timeout, lenient=False)
+    except sqlite3.OperationalError as exc:
+        if "decode" not in str(exc):
+            raise
+        # A TEXT column holds bytes that are not UTF-8 (a hand-edited or damaged ledger):
+        # read it again showing them as U+FFFD, rather than losing the whole file.
+        return _run_once(uri, fn, timeout, lenient=True)
+
+
+def _run_once(
+    uri: str, fn: Callable[[sqlite3.Connection], T], timeout: float, *, lenient: bool
+) -> T:
     conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    if lenient:
+        conn.text_factory = _lenient_text
     try:
         conn.execute("BEGIN")
         try:

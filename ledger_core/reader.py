@@ -312,8 +312,11 @@ def resolve_run(runs: Iterable[RunSummary], ref: str) -> RunSummary:
 
 
 def _step_from_row(row: tuple) -> Step:
-    step_id, seq, intent_ts, method, url, body_hash, outcome_ts, status, corr, error, rb = row
-    intent_ts, outcome_ts, status = _text(intent_ts), _text(outcome_ts), _text(status)
+    step_id, seq, intent_ts, method, url, body_hash, outcome_ts, raw_status, corr, error, rb = row
+    intent_ts, outcome_ts, status = _text(intent_ts), _text(outcome_ts), _text(raw_status)
+    # STEP_STATUS_SQL never matches a BLOB status against the known words; neither do we, so
+    # a run's counts (SQL) and its step rows (Python) always agree.
+    derived = "unknown" if isinstance(raw_status, bytes) else derive.step_status(status, outcome_ts)
     return Step(
         step_id=int(step_id),
         seq=_int(seq),
@@ -323,7 +326,7 @@ def _step_from_row(row: tuple) -> Step:
         intent_ts=intent_ts,
         outcome_ts=outcome_ts,
         status=status,
-        derived_status=derive.step_status(status, outcome_ts),
+        derived_status=derived,
         latency_ms=derive.latency_ms(intent_ts, outcome_ts),
         bc_correlation_id=_text(corr),
         error_message=_text(error),
@@ -348,7 +351,7 @@ def _attempts(conn: sqlite3.Connection, tables: set[str], run_id: str) -> list[R
     return [
         RollbackAttempt(
             int(a),
-            int(s),
+            s if isinstance(s, int) else -1,
             _text(m) or "",
             _text(u) or "",
             _text(i) or "",

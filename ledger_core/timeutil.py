@@ -27,18 +27,26 @@ def parse_ts(value: object) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. year 1 with a positive offset falls before datetime.min
+        return None
 
 
 def to_epoch(value: object) -> float | None:
     """Seconds since the epoch for a ledger timestamp, or ``None``."""
     parsed = parse_ts(value)
-    return parsed.timestamp() if parsed else None
+    if parsed is None:
+        return None
+    try:
+        return parsed.timestamp()
+    except (OverflowError, ValueError):
+        return None
 
 
 def format_duration(seconds: float | None) -> str:
     """A short human duration: ``850ms``, ``12.4s``, ``3m 05s``, ``2h 14m``, ``3d 4h``."""
-    if seconds is None:
+    if seconds is None or seconds != seconds or abs(seconds) == float("inf"):
         return "—"
     if seconds < 0:
         return "-" + format_duration(-seconds)
