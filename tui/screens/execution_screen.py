@@ -27,10 +27,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from ledger_core import DEFAULT_STALE_AFTER, read_run
+from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import LedgerxError, RollbackRefused
 from ledger_core.models import RunDetail
 from ledger_core.plan import Plan, PlanAction
+from ledger_core.reader import read_run
 
 from ..widgets.lines_view import LinesView
 from ..widgets.safe import plain

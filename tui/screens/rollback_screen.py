@@ -32,10 +32,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
-from ledger_core import DEFAULT_STALE_AFTER, read_run
+from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import LedgerxError, RollbackRefused
 from ledger_core.models import RunDetail
 from ledger_core.plan import CANNOT, DOUBT, NOTHING, UNDO, Plan, PlanAction
+from ledger_core.reader import read_run
 
 from ..widgets.lines_view import LinesView
 from ..widgets.safe import liveness_text, plain, state_text

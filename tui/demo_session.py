@@ -1,0 +1,58 @@
+"""``ledgerx --demo``: fresh demo ledgers, the demo API on loopback, the TUI on both, then tidy up.
+
+Everything lives in a new temporary directory that is removed on exit, together with the
+demo's live writer process and the API server, so a demo leaves nothing behind. The rollback
+in the demo really sends DELETE requests — to the bundled API on 127.0.0.1, nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from ledger_core.sanitize import clean
+
+from .cli.output import stale_after_seconds
+
+
+def _say(message: str) -> None:
+    print(f"ledgerx: {clean(message, 2000)}", file=sys.stderr, flush=True)
+
+
+def run_demo_tui(args: argparse.Namespace) -> int:
+    """Build the demo, run the TUI on it, and remove every trace of it afterwards."""
+    from ledger_core.demo_api import DemoApi
+    from ledger_core.demo_data import build_demo
+    from ledger_core.profiles import load_profiles
+    from ledger_core.sources import Sources
+
+    from .app import LedgerxApp
+
+    directory = Path(tempfile.mkdtemp(prefix="ledgerx-demo-"))
+    api = DemoApi()
+    demo = None
+    try:
+        api.start()
+        demo = build_demo(directory, api.base_url)
+        _say(
+            f"demo data in {directory} (ledgers/, profiles.toml); demo API on {api.base_url}. "
+            "Both are removed when you quit."
+        )
+        app = LedgerxApp(
+            Sources.from_args([directory / "ledgers"], []),
+            load_profiles(directory / "profiles.toml"),
+            readonly=bool(getattr(args, "readonly", False)),
+            stale_after=stale_after_seconds(args),
+            title_note="demo",
+        )
+        app.run()
+    finally:
+        if demo is not None:
+            demo.stop()
+        api.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    _say(f"demo finished; {directory} removed.")
+    return 0
