@@ -1,0 +1,254 @@
+"""Keyboard flows of the rollback UI against a real loopback API: preview, refusal, confirm, run.
+
+Every test drives the real ``LedgerxApp`` with Pilot; rollbacks go to ``DemoApi`` on
+127.0.0.1, whose request log proves what was (or was not) sent.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from rollback_ledgers import (
+    CRASHED_ID,
+    NOW,
+    PROD_ID,
+    crashed_ledger,
+    production_ledger,
+    profiles_toml,
+)
+from textual.widgets import Button, Input
+
+from ledger_core.demo_api import DemoApi
+from ledger_core.profiles import load_profiles
+from ledger_core.reader import read_run
+from ledger_core.sources import Sources
+from tui.app import LedgerxApp
+from tui.screens.confirm_screen import ConfirmRollbackScreen, confirm_code
+from tui.screens.execution_screen import ExecutionScreen
+from tui.screens.refusal_screen import RefusalScreen
+from tui.screens.rollback_screen import RollbackScreen, render_plan_line
+from tui.screens.run_screen import RunScreen
+from tui.widgets.lines_view import LinesView
+
+RECORDS = ("1002", "1003", "1006", "1008")
+
+
+@pytest.fixture
+def api():
+    with DemoApi() as server:
+        for record in RECORDS:
+            server.add_record("ACME", "salesOrders", record)
+        yield server
+
+
+@pytest.fixture
+def ledgers(tmp_path: Path, api: DemoApi) -> Path:
+    directory = tmp_path / "ledgers"
+    directory.mkdir()
+    crashed_ledger(directory, api.base_url)
+    production_ledger(directory, api.base_url)
+    return directory
+
+
+def make_app(ledgers: Path, api: DemoApi, *, readonly: bool = False) -> LedgerxApp:
+    profiles = load_profiles(profiles_toml(ledgers.parent, api.base_url))
+    return LedgerxApp(
+        Sources.from_args([ledgers], []),
+        profiles,
+        readonly=readonly,
+        now=lambda: NOW,
+        poll_interval=0,
+    )
+
+
+async def open_preview(app: LedgerxApp, pilot, ledgers: Path, name: str, run_id: str):
+    detail = read_run(ledgers / name, run_id, now=NOW)
+    screen = RollbackScreen(detail, checklist_dir=ledgers.parent)
+    app.push_screen(screen)
+    await settle(app, pilot)
+    assert screen.plan is not None, "the plan was not computed"
+    return screen
+
+
+async def settle(app: LedgerxApp, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def shown_plan(screen: RollbackScreen) -> str:
+    view = screen.query_one("#rollback-plan", LinesView)
+    return "\n".join(render_plan_line(item, 200).plain for item in view.items)
+
+
+def nothing_sent(api: DemoApi) -> bool:
+    return api.requests == [] and api.connections == 0
+
+
+async def test_preview_groups_actions_newest_first(ledgers, api):
+    app = make_app(ledgers, api)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        text = shown_plan(screen)
+        assert "WILL UNDO (4)" in text
+        assert "CANNOT UNDO (2)" in text
+        assert "IN DOUBT (1)" in text
+        assert "NOTHING TO UNDO (2)" in text
+        order = [text.index(f"salesOrders({n})") for n in ("1008", "1006", "1003", "1002")]
+        assert order == sorted(order), "deletes are not shown newest first"
+        assert "no pre-image: cannot be undone automatically" in text
+        assert "no rollback target recorded" in text
+        assert "correlation id corr-0009" in text  # the in-doubt step, to check by hand
+        profile = str(screen.query_one("#rollback-profile").render())
+        assert "sandbox" in profile and "writes allowed" in profile
+        summary = str(screen.query_one("#rollback-summary").render())
+        assert screen.plan.summary() in summary
+        assert not screen.query_one("#rollback-refusal").display
+    assert nothing_sent(api)
+
+
+async def test_write_disabled_profile_is_refused_with_only_a_way_back(ledgers, api):
+    app = make_app(ledgers, api)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "prod-invoices.db", PROD_ID)
+        assert screen.plan.refusal_code == "writes_disabled"
+        banner = screen.query_one("#rollback-refusal")
+        assert banner.display and "writes_disabled" in str(banner.render())
+        assert "WOULD UNDO (4)" in shown_plan(screen)
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, RefusalScreen)
+        assert [b.id for b in dialog.query(Button)] == ["back"]
+        assert not dialog.query(Input)
+        assert "disable_writes" in str(dialog.query_one("#reason").render())
+        # Whatever is pressed here, the only way is back to the preview.
+        await pilot.press("y", "enter")
+        await pilot.pause()
+        assert app.screen is screen
+    assert nothing_sent(api)
+
+
+async def test_readonly_session_refuses_a_writable_profile(ledgers, api):
+    app = make_app(ledgers, api, readonly=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        assert screen.plan.refusal_code == "readonly"
+        assert "RO" in str(screen.query_one("#rollback-profile").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RefusalScreen)
+        assert app.screen.code == "readonly"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+    assert nothing_sent(api)
+
+
+async def test_confirm_needs_the_first_six_characters_and_cancel_is_default(ledgers, api):
+    app = make_app(ledgers, api)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmRollbackScreen), "the enter that opened it closed it"
+        confirm = dialog.query_one("#confirm", Button)
+        assert app.focused is dialog.query_one("#cancel", Button)
+        assert confirm.disabled
+        await pilot.press(*CRASHED_ID[:5])
+        await pilot.pause()
+        assert dialog.query_one("#code", Input).value == CRASHED_ID[:5]
+        assert confirm.disabled
+        await pilot.press("x")
+        await pilot.pause()
+        assert confirm.disabled, "a wrong sixth character enabled Confirm"
+        await pilot.press("enter")  # a wrong code submitted does not confirm
+        await pilot.pause()
+        assert app.screen is dialog
+        await pilot.press("backspace", CRASHED_ID[5])
+        await pilot.pause()
+        assert not confirm.disabled
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        # A second enter after opening lands on Cancel, never on Confirm.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmRollbackScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+    assert nothing_sent(api)
+
+
+async def test_execution_sends_the_deletes_and_shows_the_rolled_back_run(ledgers, api):
+    app = make_app(ledgers, api)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        await pilot.press("enter", *CRASHED_ID[:6], "enter")
+        await pilot.pause()
+        execution = app.screen
+        assert isinstance(execution, ExecutionScreen)
+        await settle(app, pilot)
+        assert execution.finished
+        deletes = [r.path for r in api.requests if r.method == "DELETE"]
+        assert [p.rsplit("(", 1)[1] for p in deletes] == ["1008)", "1006)", "1003)", "1002)"]
+        assert len(api.requests) == 4
+        assert [row.result for row in execution.rows] == ["rolled_back"] * 4
+        summary = str(execution.query_one("#execution-summary").render())
+        assert "4 rolled back" in summary and "0 failed" in summary
+        await pilot.press("enter")
+        await settle(app, pilot)
+        run_screen = app.screen
+        assert isinstance(run_screen, RunScreen)
+        assert run_screen.detail is not None
+        assert run_screen.detail.summary.run_id == CRASHED_ID
+        assert run_screen.detail.summary.state == "rolled_back"
+        assert not any(isinstance(s, RollbackScreen | ExecutionScreen) for s in app.screen_stack)
+
+
+async def test_stale_plan_is_refused_at_execution_and_shown_as_a_dialog(ledgers, api):
+    app = make_app(ledgers, api)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        old = screen.plan
+        await pilot.press("enter", *CRASHED_ID[:6])
+        await pilot.pause()
+        # Someone changes the ledger while the dialog is open.
+        with sqlite3.connect(ledgers / "crashed-orders.db") as conn:
+            conn.execute("UPDATE step SET status = 'failed' WHERE seq = 6")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, RefusalScreen)
+        assert dialog.code == "stale_plan"
+        assert api.matching("DELETE") == []
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert screen.plan is not None and screen.plan.fingerprint != old.fingerprint
+        assert len(screen.plan.deletes) == 3
+
+
+async def test_checklist_is_saved_and_never_overwritten(ledgers, api):
+    app = make_app(ledgers, api)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "prod-invoices.db", PROD_ID)
+        await pilot.press("m")
+        await settle(app, pilot)
+        await pilot.press("m")
+        await settle(app, pilot)
+    first = ledgers.parent / f"ledgerx-rollback-{PROD_ID[:8]}.md"
+    second = ledgers.parent / f"ledgerx-rollback-{PROD_ID[:8]}-2.md"
+    assert first.read_text(encoding="utf-8") == screen.plan.to_markdown()
+    assert second.read_text(encoding="utf-8") == screen.plan.to_markdown()
+    assert "Refused" in first.read_text(encoding="utf-8")
+
+
+def test_confirm_code_is_what_the_dialog_shows_for_hostile_ids():
+    assert confirm_code("7c41e9a2-x") == "7c41e9"
+    assert confirm_code("\x1b[2J-run") == "\\x1b[2"
+    assert confirm_code("ab") == "ab"
