@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+REPO = Path(__file__).resolve().parent.parent
+# The repo first: an editable install made before a package had its __init__.py maps it as a
+# namespace package, which hides its exports when pytest is run as `.venv/bin/pytest`.
+sys.path[:0] = [str(REPO), str(Path(__file__).parent)]
 
 from ledger_factory import RunSpec, StepSpec, make_ledger_dir  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
 
 # A fixed "now" one hour after the fixture runs started: liveness and ages are deterministic.
 FIXED_NOW = 1_779_012_000.0  # 2026-05-17T10:00:00Z

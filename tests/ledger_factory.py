@@ -305,3 +305,76 @@ def hostile_strings() -> dict[str, str]:
         "del": "x\x7fy",
         "newline": "line one\nline two\r\n",
     }
+
+
+def make_corrupt(path: Path | str) -> Path:
+    """A ledger whose header is intact but whose schema page is overwritten with junk."""
+    path = Path(path)
+    make_ledger(path, [RunSpec("r-corrupt", steps=[StepSpec.committed(1)])], journal="delete")
+    data = bytearray(path.read_bytes())
+    data[100:4096] = (b"\xab\xcd" * 2048)[: 4096 - 100]
+    path.write_bytes(bytes(data))
+    return path
+
+
+def make_hot_journal(path: Path | str) -> Path:
+    """A rollback-journal ledger whose writer was SIGKILLed mid-transaction (hot journal)."""
+    path = Path(path)
+    make_ledger(path, [RunSpec("r-hot", steps=[StepSpec.committed(1)])], journal="delete")
+    code = textwrap.dedent(
+        f"""
+        import os, signal, sqlite3
+        conn = sqlite3.connect({str(path)!r}, isolation_level=None)
+        conn.execute("PRAGMA cache_size=1")  # spill dirty pages to the file before commit
+        conn.execute("BEGIN")
+        for i in range(400):
+            conn.execute(
+                "INSERT INTO step (run_id, seq, intent_ts, method, url) VALUES (?,?,?,?,?)",
+                ("r-hot", i + 2, "2026-05-17T09:00:00Z", "POST", "x" * 500),
+            )
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    journal = Path(str(path) + "-journal")
+    assert journal.exists() and journal.stat().st_size > 0
+    return path
+
+
+class ExclusiveLock:
+    """Another process holding ``BEGIN EXCLUSIVE`` on a rollback-journal ledger.
+
+    Use as a context manager; the lock is held once ``__enter__`` returns.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> ExclusiveLock:
+        code = textwrap.dedent(
+            f"""
+            import sqlite3, sys
+            conn = sqlite3.connect({str(self.path)!r}, isolation_level=None)
+            conn.execute("BEGIN EXCLUSIVE")
+            print("locked", flush=True)
+            sys.stdin.read()
+            conn.execute("ROLLBACK")
+            """
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        assert self.proc.stdout.readline().strip() == "locked"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
