@@ -84,6 +84,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     api: DemoApi
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that vanished mid-answer (killed writer, timeout) is expected here
+
     def process_request(self, request: Any, client_address: Any) -> None:
         self.api._count_connection()
         super().process_request(request, client_address)
@@ -91,6 +94,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out separately: no 40 ms stalls
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -308,6 +312,9 @@ class DemoApi:
                     )
                 if not isinstance(fields, dict):
                     fields = {}
+                problem = self._validate(company, entity, fields)
+                if problem is not None:
+                    return 400, {"error": problem}, headers
                 new_id = self._new_id()
                 record = {**fields, "id": new_id, "@odata.etag": f'W/"{correlation[:8]}"'}
                 self.records[(company, entity, new_id)] = record
@@ -335,12 +342,37 @@ class DemoApi:
                 except ValueError:
                     fields = {}
                 if isinstance(fields, dict):
+                    problem = self._validate(company, entity, fields)
+                    if problem is not None:
+                        return 400, {"error": problem}, headers
                     self.records[key].update(fields)
                 self._save()
                 return 200, self.records[key], headers
             if method == "GET":
                 return 200, self.records[key], headers
             return 405, {"error": {"code": "MethodNotAllowed", "message": method}}, headers
+
+    def _validate(self, company: str, entity: str, fields: dict[str, Any]) -> dict | None:
+        """Business Central's best-known refusals, so demo batches can really fail."""
+        if entity == "salesOrders" and "customerNumber" in fields:
+            known = {
+                r.get("number")
+                for (c, e, _), r in self.records.items()
+                if c == company and e == "customers"
+            }
+            if fields["customerNumber"] not in known:
+                return {
+                    "code": "Internal_RecordNotFound",
+                    "message": f"The Customer does not exist. Identification fields and values: "
+                    f"No.='{fields['customerNumber']}'",
+                }
+        price = fields.get("unitPrice")
+        if isinstance(price, int | float) and price < 0:
+            return {
+                "code": "Internal_ValidationError",
+                "message": "Unit Price must not be negative.",
+            }
+        return None
 
     def _save(self) -> None:
         if self.state_path is None:
