@@ -1,0 +1,210 @@
+"""SPEC §6: reading never modifies a ledger directory, creates no file, works read-only.
+
+One documented exception: SQLite's ``-shm`` file is the shared-memory index of a WAL database
+that has a ``-wal`` (a live writer, or a crashed one's leftovers). Every reader of such a
+database — the runner's own included — writes read-marks into it; it holds no ledger data and
+SQLite rebuilds it from the ``-wal`` whenever needed. So for those files the tests compare the
+database and ``-wal`` bytes and the set of files, and leave ``-shm`` bytes out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from ledger_factory import (
+    RunSpec,
+    StepSpec,
+    dir_state,
+    make_crashed_wal,
+    make_hot_journal,
+    make_ledger,
+)
+
+from ledger_core import Sources, read_run, read_steps_page, scan
+from ledger_core.reader import read_attempts
+
+NOW = 1_779_012_000.0
+RUN = RunSpec(
+    "r-ro",
+    steps=[StepSpec.committed(1), StepSpec.failed(2), StepSpec.in_doubt(3)],
+)
+
+
+def _read_everything(directory: Path) -> list[str]:
+    """Everything a browsing session does: scan, open each run, page its steps."""
+    result = scan(Sources((directory,)), now=NOW)
+    for run in result.runs:
+        read_run(Path(run.source), run.run_id, now=NOW)
+        read_steps_page(Path(run.source), run.run_id, 0, 2)
+        read_attempts(Path(run.source), run.run_id)
+    return sorted(r.run_id for r in result.runs)
+
+
+def _without_shm(state: dict[str, bytes]) -> dict[str, bytes]:
+    return {k: v for k, v in state.items() if not k.endswith("-shm")}
+
+
+def test_clean_wal_file_is_byte_identical_and_nothing_is_created(tmp_path):
+    make_ledger(tmp_path / "a.db", [RUN])
+    make_ledger(tmp_path / "b.db", [RunSpec("r-b", steps=[StepSpec.committed(1)])])
+    before = dir_state(tmp_path)
+    mtime = os.stat(tmp_path / "a.db").st_mtime_ns
+    assert _read_everything(tmp_path) == ["r-b", "r-ro"]
+    assert dir_state(tmp_path) == before  # same names (no -wal/-shm left), same bytes
+    assert os.stat(tmp_path / "a.db").st_mtime_ns == mtime
+
+
+def test_rollback_journal_file_is_byte_identical(tmp_path):
+    make_ledger(tmp_path / "j.db", [RUN], journal="delete")
+    before = dir_state(tmp_path)
+    assert _read_everything(tmp_path) == ["r-ro"]
+    assert dir_state(tmp_path) == before
+
+
+def test_crashed_writer_leftovers_are_left_as_they_are(tmp_path):
+    make_crashed_wal(tmp_path / "crashed.db", [RUN])
+    before = dir_state(tmp_path)
+    assert set(before) == {"crashed.db", "crashed.db-wal", "crashed.db-shm"}
+    assert _read_everything(tmp_path) == ["r-ro"]
+    after = dir_state(tmp_path)
+    assert set(after) == set(before)  # the -wal is neither checkpointed nor deleted
+    assert _without_shm(after) == _without_shm(before)
+
+
+def test_hot_journal_is_not_replayed(tmp_path):
+    make_hot_journal(tmp_path / "hot.db")
+    before = dir_state(tmp_path)
+    result = scan(Sources((tmp_path,)), now=NOW)
+    assert [p.kind for p in result.problems] == ["needs_recovery"]
+    assert dir_state(tmp_path) == before
+
+
+def test_live_writer_wal_changes_only_shm(tmp_path):
+    path = make_ledger(tmp_path / "live.db", [])
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute(
+            "INSERT INTO run (run_id, state, started_at) VALUES ('r-live', 'running', ?)",
+            ("2026-05-17T09:00:00Z",),
+        )
+        before = dir_state(tmp_path)
+        assert "live.db-wal" in before
+        assert _read_everything(tmp_path) == ["r-live"]
+        after = dir_state(tmp_path)
+        assert set(after) == set(before)
+        assert _without_shm(after) == _without_shm(before)
+    finally:
+        writer.close()
+
+
+def test_missing_paths_are_not_created(tmp_path):
+    ghost_file = tmp_path / "ghost.db"
+    ghost_dir = tmp_path / "ghost-dir"
+    odd = tmp_path / "odd#name?.db"
+    result = scan(Sources((ghost_dir,), (ghost_file, odd)), now=NOW)
+    assert len(result.problems) == 3 and not result.runs
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_sqlite_open_is_read_only(tmp_path, monkeypatch):
+    """White-box: whatever the file, ledgerx only ever asks SQLite for ``mode=ro``."""
+    make_ledger(tmp_path / "wal.db", [RUN])
+    make_ledger(tmp_path / "j.db", [RunSpec("r-j")], journal="delete")
+    make_crashed_wal(tmp_path / "crash#1.db", [RunSpec("r-c", steps=[StepSpec.in_doubt(1)])])
+    opened: list[str] = []
+    real_connect = sqlite3.connect
+
+    def spy(database, *args, **kwargs):
+        opened.append(str(database))
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", spy)
+    assert _read_everything(tmp_path) == ["r-c", "r-j", "r-ro"]
+    assert opened
+    for uri in opened:
+        assert uri.startswith("file:///") and "mode=ro" in uri.split("?", 1)[1], uri
+        assert "#" not in uri and uri.count("?") == 1, "special characters must be encoded"
+
+
+def _nobody_can_run_python() -> str | None:
+    """Why the unprivileged subprocess test cannot run here, or None when it can."""
+    if os.getuid() != 0:
+        return None  # not root: the permission bits already apply to this process
+    try:
+        import pwd
+
+        pwd.getpwnam("nobody")
+    except KeyError:
+        return "no 'nobody' user to drop privileges to"
+    if not os.access("/usr/bin/python3", os.X_OK):
+        return "no system python that 'nobody' may execute"
+    return None
+
+
+@pytest.mark.skipif(_nobody_can_run_python() is not None, reason=str(_nobody_can_run_python()))
+def test_read_only_directory(tmp_path):
+    """chmod 0555 directory, 0444 files: reading works and nothing changes.
+
+    Tests run as root, which ignores permission bits; the reader then runs as ``nobody``.
+    """
+    base = Path(tempfile.mkdtemp(prefix="ledgerx-ro-"))
+    try:
+        os.chmod(base, 0o755)
+        directory = base / "ledgers"
+        directory.mkdir()
+        make_ledger(directory / "wal.db", [RUN])
+        make_ledger(directory / "journal.db", [RunSpec("r-j")], journal="delete")
+        make_crashed_wal(directory / "crashed.db", [RunSpec("r-c", steps=[StepSpec.in_doubt(1)])])
+        for item in directory.iterdir():
+            os.chmod(item, 0o444)
+        os.chmod(directory, 0o555)
+        before = dir_state(directory)
+        code = (
+            "import json, sys\n"
+            "from pathlib import Path\n"
+            "from ledger_core.reader import scan, read_run\n"
+            "from ledger_core.sources import Sources\n"
+            "r = scan(Sources((Path(sys.argv[1]),)))\n"
+            "steps = {x.run_id: len(read_run(Path(x.source), x.run_id).steps) for x in r.runs}\n"
+            "print(json.dumps({'steps': steps, 'problems': [p.to_dict() for p in r.problems],"
+            " 'uid': __import__('os').getuid()}))\n"
+        )
+        repo = Path(__file__).resolve().parents[2]
+        site = next((repo / ".venv" / "lib").glob("python3*/site-packages"), None)
+        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(repo), str(site or "")]))}
+
+        def drop_privileges() -> None:
+            if os.getuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+
+        executable = "/usr/bin/python3" if os.getuid() == 0 else sys.executable
+        proc = subprocess.run(
+            [executable, "-c", code, str(directory)],
+            env=env,
+            cwd="/",
+            preexec_fn=drop_privileges,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout)
+        assert report["uid"] != 0
+        assert report["problems"] == []
+        assert report["steps"] == {"r-ro": 3, "r-j": 0, "r-c": 1}
+        assert set(dir_state(directory)) == set(before)
+        assert _without_shm(dir_state(directory)) == _without_shm(before)
+    finally:
+        for root, dirs, _files in os.walk(base):
+            for name in dirs:
+                os.chmod(Path(root) / name, 0o755)
+        subprocess.run(["rm", "-rf", str(base)], check=False)
