@@ -1,0 +1,47 @@
+"""Shared TUI fixtures: the fixed-time ledger directory, profiles, and an app factory."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fixtures import FIXED_NOW, LEDGER_DIR, build_ledgers, write_profiles  # noqa: E402
+
+from ledger_core.profiles import load_profiles  # noqa: E402
+from ledger_core.sources import Sources  # noqa: E402
+from tui.app import LedgerxApp  # noqa: E402
+
+
+@pytest.fixture
+def tui_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory holding ``ledgers/`` (the fixture runs) and ``profiles.toml``.
+
+    The test runs inside it, so sources are the relative path ``ledgers``: snapshots never
+    show a tmp directory.
+    """
+    monkeypatch.chdir(tmp_path)
+    build_ledgers(tmp_path / LEDGER_DIR)
+    write_profiles(tmp_path / "profiles.toml")
+    return tmp_path
+
+
+@pytest.fixture
+def make_app(tui_dir: Path) -> Callable[..., LedgerxApp]:
+    """Build a ``LedgerxApp`` on the fixture directory with a fixed clock; keywords override."""
+
+    def factory(**kw: object) -> LedgerxApp:
+        options: dict[str, object] = {
+            "now": lambda: FIXED_NOW,
+            "poll_interval": 0,
+        }
+        options.update(kw)
+        sources = options.pop("sources", Sources((Path(LEDGER_DIR),)))
+        profiles = options.pop("profiles", load_profiles(Path("profiles.toml")))
+        return LedgerxApp(sources, profiles, **options)  # type: ignore[arg-type]
+
+    return factory

@@ -1,0 +1,187 @@
+"""The ledgerx Textual app: holds the sources and profiles, scans them in a worker, keeps it live.
+
+| Key | Action |
+| :- | :- |
+| q | quit |
+| ? | help: every key, grouped |
+| ctrl+p | command palette (ledgerx commands: open run, filters, problems, sort, refresh) |
+| ctrl+r | scan the sources again now |
+
+The home screen is the runs list. The sources are read by a ``ledger_core.watch.SourceWatcher``
+in a thread worker; results come back as ``SourcesScanned`` messages. Every ``poll_interval``
+seconds the watcher runs again and re-reads only files whose signature changed (plus files
+with unfinished runs, whose liveness can change without a byte written).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ledger_core.derive import DEFAULT_STALE_AFTER
+from ledger_core.models import Problem, RunSummary
+from ledger_core.profiles import Profiles
+from ledger_core.sources import Sources
+from ledger_core.watch import SourceWatcher
+
+from .commands import LedgerxCommands
+from .messages import ScanFailed, SourcesScanned
+from .screens.help_screen import HelpScreen
+from .screens.problems_screen import ProblemsScreen
+from .screens.runs_screen import RunsScreen
+from .widgets.safe import plain
+
+
+class LedgerxApp(App[None]):
+    """Browse runs, open one, preview and execute rollbacks (see SPEC §5)."""
+
+    TITLE = "ledgerx"
+    # The home screen is the default screen, whose own CSS_PATH Textual never loads.
+    CSS_PATH = ["app.tcss", "screens/runs_screen.tcss"]
+    COMMANDS = App.COMMANDS | {LedgerxCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", tooltip="Leave ledgerx", id="quit"),
+        Binding("question_mark", "help", "Help", tooltip="Every key, grouped", id="help"),
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Scan the ledger sources again now",
+            id="refresh",
+        ),
+    ]
+
+    def __init__(
+        self,
+        sources: Sources,
+        profiles: Profiles,
+        *,
+        readonly: bool = False,
+        stale_after: float = DEFAULT_STALE_AFTER,
+        now: Callable[[], float] | None = None,
+        poll_interval: float = 2.0,
+        title_note: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.sources = sources
+        self.profiles = profiles
+        self.readonly = readonly or profiles.readonly
+        self.stale_after = stale_after
+        self.now: Callable[[], float] = now or time.time
+        self.poll_interval = poll_interval
+        self.title_note = title_note
+        self.runs: tuple[RunSummary, ...] = ()
+        """Every run known so far, newest first (from the last scan)."""
+        self.problems: tuple[Problem, ...] = ()
+        """Every unusable file or source, with its reason."""
+        self.scan_done = False
+        """True once the first complete scan has arrived."""
+        self.watcher = SourceWatcher(sources, stale_after=stale_after, now=self.now)
+        self._watch_lock = threading.Lock()
+        self._scan_worker: Worker[None] | None = None
+
+    def get_default_screen(self) -> RunsScreen:
+        return RunsScreen()
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header title, led by an ``RO`` badge when every write is refused."""
+        parts: list[Content | tuple[str, str] | str] = []
+        if self.readonly:
+            parts += [(" RO ", "bold reverse"), " "]
+        parts.append(Content(title))
+        note = self.title_note
+        if note:
+            parts += [("  ", ""), (plain(note, 60), "italic")]
+        if sub_title:
+            parts += [(" — ", "dim"), Content(sub_title).stylize("dim")]
+        return Content.assemble(*parts)
+
+    def on_mount(self) -> None:
+        self.scan()
+        if self.poll_interval > 0:
+            self.set_interval(self.poll_interval, self.scan, name="poll sources")
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_refresh(self) -> None:
+        self.scan()
+
+    def action_problems(self) -> None:
+        if not isinstance(self.screen, ProblemsScreen):
+            self.push_screen(ProblemsScreen())
+
+    def runs_screen(self) -> RunsScreen:
+        """The home screen (the runs list), wherever the user is now."""
+        home = self.screen_stack[0]
+        assert isinstance(home, RunsScreen)
+        return home
+
+    def back_to_runs(self) -> RunsScreen:
+        """Close every screen above the runs list; return it."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        return self.runs_screen()
+
+    def runs_command(self, command: str, argument: str | None = None) -> None:
+        """A palette command for the runs list: ``search``, ``sort`` or ``filter`` PRESET."""
+        home = self.back_to_runs()
+        if command == "search":
+            home.action_search()
+        elif command == "sort":
+            home.action_cycle_sort()
+        elif command == "filter" and argument is not None:
+            home.set_filter(argument)
+
+    def open_run(self, summary: RunSummary) -> None:
+        """Open ``summary``'s run screen on top of the runs list."""
+        self.back_to_runs().open_run(summary)
+
+    # -- scanning -----------------------------------------------------------------------------
+
+    def scan(self) -> None:
+        """Start a scan unless one is under way (the watcher is single-threaded)."""
+        worker = self._scan_worker
+        if worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            return
+        self._scan_worker = self._scan_sources()
+
+    @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
+    def _scan_sources(self) -> None:
+        worker = get_current_worker()
+        first = not self.scan_done
+        try:
+            with self._watch_lock:
+                for changes in self.watcher.iter_refresh(cancelled=lambda: worker.is_cancelled):
+                    if worker.is_cancelled:
+                        return
+                    if changes.any or (first and changes.done):
+                        self.post_message(SourcesScanned(changes))
+        except Exception as exc:  # noqa: BLE001 - a scan bug must show, not kill the app
+            self.post_message(ScanFailed(f"{type(exc).__name__}: {exc}"))
+
+    def on_sources_scanned(self, message: SourcesScanned) -> None:
+        changes = message.changes
+        self.runs = changes.runs
+        self.problems = changes.problems
+        if changes.done:
+            self.scan_done = True
+        for screen in self.screen_stack:
+            if isinstance(screen, RunsScreen | ProblemsScreen):
+                screen.sources_changed(changes)
+
+    def on_scan_failed(self, message: ScanFailed) -> None:
+        self.scan_done = True
+        self.notify(plain(message.reason), title="Scan failed", severity="error", markup=False)

@@ -1,0 +1,30 @@
+"""``ledgerx`` with no command: open the TUI on the sources (``--demo``: on fresh demo data)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ledger_core.profiles import load_profiles
+
+from .output import sources_from, stale_after_seconds
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Build sources and profiles from the arguments and run the app until the user quits."""
+    if getattr(args, "demo", False):
+        # Built by the rollback-UI work: demo data, the loopback API, then this same app.
+        from ..demo_session import run_demo_tui
+
+        return run_demo_tui(args)
+
+    from ..app import LedgerxApp  # Textual is imported only when the TUI really opens
+
+    profiles = load_profiles(args.profiles)
+    app = LedgerxApp(
+        sources_from(args),
+        profiles,
+        readonly=bool(args.readonly) or profiles.readonly,
+        stale_after=stale_after_seconds(args),
+    )
+    app.run()
+    return 0

@@ -1,0 +1,122 @@
+"""The help dialog: every key of every screen, grouped by where it works.
+
+| Key | Action |
+| :- | :- |
+| escape / q / ? | close |
+| j / k | scroll |
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+# (group, [(keys, what they do)]); kept beside the screens' BINDINGS it describes.
+KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Everywhere",
+        (
+            ("?", "this help"),
+            ("ctrl+p", "command palette: open a run by id, filters, problems, sort, refresh"),
+            ("q", "quit"),
+            ("escape", "back / close a dialog"),
+            ("ctrl+r", "scan the ledger sources again now"),
+        ),
+    ),
+    (
+        "Runs list",
+        (
+            ("j / k, ↓ / ↑", "next / previous run"),
+            ("pgdn / pgup", "one page down / up"),
+            ("g / G, home / end", "first / last run"),
+            ("enter", "open the run: steps, timeline, diagnosis"),
+            ("r", "rollback preview of the run"),
+            ("/", "search: filters as you type"),
+            ("f", "next filter: needs attention, in doubt, partial, running, all"),
+            ("s", "next sort: started, state, liveness, run id, in doubt, failed, duration"),
+            ("click a header", "sort by that column (again: reverse)"),
+            ("p", "problems: files that could not be read, and why"),
+        ),
+    ),
+    (
+        "Search box",
+        (
+            ("type", "keep only runs whose id, state, profile, environment, company or file match"),
+            ("enter", "back to the list, first match selected"),
+            ("escape", "clear the search"),
+        ),
+    ),
+    (
+        "Run",
+        (
+            ("j / k, g / G", "move through the steps"),
+            ("d", "show / hide the step detail pane"),
+            ("r", "rollback preview"),
+            ("R, ctrl+r", "read the run again"),
+            ("escape", "back to the runs list"),
+        ),
+    ),
+    (
+        "Rollback preview",
+        (
+            ("enter", "roll back… (or see why it is refused)"),
+            ("m", "save the plan as a Markdown checklist"),
+            ("R, ctrl+r", "read the run again and re-plan"),
+            ("escape", "back to the run"),
+        ),
+    ),
+    (
+        "Confirmation and results",
+        (
+            ("type", "the first 6 characters of the run id to enable Confirm"),
+            ("tab", "move between the field and the buttons (Cancel is the default)"),
+            ("escape", "cancel: nothing is sent"),
+            ("enter", "after execution: back to the updated run"),
+        ),
+    ),
+)
+
+
+def key_table() -> Table:
+    """Every key group as one two-column table (our own text: no ledger data in here)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for n, (group, keys) in enumerate(KEY_GROUPS):
+        if n:
+            table.add_row("", "")
+        table.add_row(Text(group, style="bold underline"), "")
+        for key, what in keys:
+            table.add_row(Text(key), Text(what))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, grouped; closes with escape, q or ?."""
+
+    CSS_PATH = "help_screen.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close", tooltip="Close the help"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body") as body:
+            body.border_title = "Keys"
+            body.border_subtitle = "escape closes"
+            yield Static(key_table(), id="help-keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#help-body", VerticalScroll).scroll_relative(y=lines, animate=False)

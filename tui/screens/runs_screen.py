@@ -1,0 +1,504 @@
+"""The runs list (home screen): every run with its derived state, liveness, counts and facts.
+
+| Key | Action |
+| :- | :- |
+| j / k, up / down, pgup / pgdn, g / G | move (the table's keys) |
+| enter | open the run |
+| r | rollback preview of the run |
+| / | search box: filters as you type; enter returns with the first match selected |
+| escape | clear the search |
+| f | next preset filter (all, needs attention, in doubt, partially committed, running) |
+| s | next sort order |
+| p | problems: files that could not be read |
+
+Rows are the ``RunSummary`` objects the core derived; the list is a ``VirtualTable``, so ten
+thousand runs cost a list copy, not ten thousand widgets. The app's scan worker calls
+``sources_changed`` with every (partial) result, newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from ledger_core.errors import LedgerxError
+from ledger_core.models import RunSummary
+from ledger_core.reader import read_run
+from ledger_core.timeutil import format_duration, parse_ts, to_epoch
+from ledger_core.watch import Changes
+
+from ..messages import RunDetailFailed, RunDetailRead
+from ..widgets.safe import liveness_text, plain, safe_text, state_text
+from ..widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from ..app import LedgerxApp
+
+WIDE = 110  # from this width the table also shows environment and company
+
+
+def needs_attention(run: RunSummary) -> bool:
+    """Something a person should look at: damage, doubt, a dead or stale writer, a bad stamp."""
+    counts = run.counts
+    return (
+        run.state in ("partially_committed", "failed")
+        or run.liveness in ("dead", "stale")
+        or counts.in_doubt > 0
+        or counts.unknown > 0
+        or counts.rollback_failed > 0
+        or run.stamp_mismatch
+    )
+
+
+# (key, label, predicate); ``f`` cycles through them in this order.
+FILTERS: tuple[tuple[str, str, Callable[[RunSummary], bool]], ...] = (
+    ("all", "all runs", lambda run: True),
+    ("attention", "needs attention", needs_attention),
+    ("in_doubt", "in doubt", lambda run: run.counts.in_doubt > 0),
+    ("partial", "partially committed", lambda run: run.state == "partially_committed"),
+    ("running", "running", lambda run: run.state == "running"),
+)
+_FILTER_BY_KEY = {key: (label, test) for key, label, test in FILTERS}
+
+# (column key or None for the scan's newest-first order, reverse, label); ``s`` cycles.
+SORTS: tuple[tuple[str | None, bool, str], ...] = (
+    (None, False, "newest first"),
+    ("started", False, "oldest first"),
+    ("state", False, "state"),
+    ("liveness", False, "liveness"),
+    ("run", False, "run id"),
+    ("in_doubt", True, "most in doubt"),
+    ("failed", True, "most failed"),
+    ("duration", True, "longest"),
+)
+
+_STATE_ORDER = {
+    s: n
+    for n, s in enumerate(
+        ("partially_committed", "failed", "running", "cancelled", "planned", "rolled_back")
+    )
+}
+_LIVENESS_ORDER = {s: n for n, s in enumerate(("dead", "stale", "unknown", "alive", "finished"))}
+
+
+# -- cells: every untrusted value goes through safe_text -----------------------------------------
+
+
+def _state_cell(run: RunSummary) -> Text:
+    cell = state_text(run.state)
+    if run.stamp_mismatch:
+        # The stamp says something else: a marker, and the stamp itself in the run screen.
+        cell.append(" ≠", style="bold yellow")
+    return cell
+
+
+def _liveness_cell(run: RunSummary, wide: bool) -> Text:
+    if run.liveness == "dead":
+        # A crashed run must stand out from a running one even without colour: a boxed word.
+        return Text(" DEAD ", style="bold reverse red")
+    if run.liveness == "finished" and not wide:
+        return Text("·", style="dim")  # the state column already says how it ended
+    return liveness_text(run.liveness)
+
+
+def _count_cell(value: int, style: str) -> Text:
+    return Text(str(value), style=style) if value else Text("·", style="dim")
+
+
+def _duration_seconds(run: RunSummary, now: float) -> float | None:
+    start = to_epoch(run.started_at)
+    if start is None:
+        return None
+    end = to_epoch(run.finished_at) if run.liveness == "finished" else None
+    if end is None:
+        end = to_epoch(run.last_activity) if run.liveness != "alive" else now
+    return None if end is None else max(0.0, end - start)
+
+
+def _started_cell(run: RunSummary, wide: bool) -> Text:
+    parsed = parse_ts(run.started_at)
+    if parsed is None:
+        return safe_text(run.started_at or "—", 20, style="yellow" if run.started_at else "dim")
+    return Text(parsed.strftime("%Y-%m-%d %H:%M" if wide else "%m-%d %H:%M"))
+
+
+def _optional(value: str | None) -> Text:
+    return safe_text(value, 200) if value else Text("—", style="dim")
+
+
+class RunsScreen(Screen[None]):
+    """Home: every run, filterable, searchable and sortable, updated live."""
+
+    CSS_PATH = "runs_screen.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", tooltip="Open the run's steps and diagnosis", id="open"),
+        Binding("r", "rollback", "Rollback", tooltip="Preview rolling back the run", id="rb"),
+        Binding("slash", "search", "Search", tooltip="Filter runs as you type", id="search"),
+        Binding("f", "cycle_filter", "Filter", tooltip="Next preset filter", id="filter"),
+        Binding("s", "cycle_sort", "Sort", tooltip="Next sort order", id="sort"),
+        Binding("p", "problems", "Problems", tooltip="Files that could not be read", id="probs"),
+        Binding("escape", "clear_search", "Clear search", show=False, id="clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_key = "all"
+        self.sort_index = 0
+        self.search_text = ""
+        self._all: tuple[RunSummary, ...] = ()
+        self._haystacks: dict[tuple[str, str], str] = {}
+        self._wide: bool | None = None
+        self._last_changes: Changes | None = None
+
+    @property
+    def ledgerx(self) -> LedgerxApp:
+        return cast("LedgerxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="search runs: id, state, profile, environment, company, file")
+        yield Static(id="runs-status")
+        yield VirtualTable(
+            self._columns(wide=False),
+            row_key=lambda run: (run.source, run.run_id),
+            empty_message="Reading ledgers…",
+            id="runs-table",
+        )
+        yield Footer()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        run = self._table.cursor_value
+        if run is not None:
+            self.open_run(run)
+
+    def action_rollback(self) -> None:
+        run = self._table.cursor_value
+        if run is not None:
+            self.notify(plain(f"reading {run.run_id} for the rollback preview…", 120), markup=False)
+            self._read_detail(run, "rollback")
+
+    def action_search(self) -> None:
+        search = self.query_one(Input)
+        search.add_class("-shown")
+        search.focus()
+
+    def action_cycle_filter(self) -> None:
+        keys = [key for key, _, _ in FILTERS]
+        self.set_filter(keys[(keys.index(self.filter_key) + 1) % len(keys)])
+
+    def action_cycle_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._apply_sort()
+        self._refresh_status()
+
+    def action_problems(self) -> None:
+        self.ledgerx.action_problems()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one(Input)
+        if not self.search_text and not search.has_class("-shown"):
+            return
+        search.value = ""
+        search.remove_class("-shown")
+        self.search_text = ""
+        self._refilter()
+        self._table.focus()
+
+    # -- public -------------------------------------------------------------------------------
+
+    def open_run(self, run: RunSummary) -> None:
+        from .run_screen import RunScreen
+
+        self.app.push_screen(RunScreen(run))
+
+    def set_filter(self, key: str) -> None:
+        if key in _FILTER_BY_KEY:
+            self.filter_key = key
+            self._refilter()
+
+    def sources_changed(self, changes: Changes) -> None:
+        """Called by the app with every (partial) scan result."""
+        self._last_changes = changes
+        self._all = changes.runs
+        self._haystacks = {}
+        self._refilter()
+
+    # -- events -------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._table.focus()
+        self._refresh_status()
+
+    def on_resize(self) -> None:
+        wide = self.size.width >= WIDE
+        if wide != self._wide:
+            self._wide = wide
+            self._table.set_columns(self._columns(wide))
+            self._apply_sort()
+
+    @on(Input.Changed)
+    def search_as_you_type(self, event: Input.Changed) -> None:
+        self.search_text = event.value
+        self._refilter()
+        self._table.move_cursor(0)
+
+    @on(Input.Submitted)
+    def back_to_list(self, event: Input.Submitted) -> None:
+        self._table.move_cursor(0)
+        self._table.focus()
+        if not self.search_text:
+            self.query_one(Input).remove_class("-shown")
+
+    @on(VirtualTable.RowSelected, "#runs-table")
+    def open_selected(self, event: VirtualTable.RowSelected) -> None:
+        self.open_run(event.row)
+
+    @on(VirtualTable.Sorted, "#runs-table")
+    def sorted_by_click(self, event: VirtualTable.Sorted) -> None:
+        for n, (key, _, _) in enumerate(SORTS):
+            if key == event.column_key:
+                self.sort_index = n
+        self._refresh_status()
+
+    def on_run_detail_read(self, message: RunDetailRead) -> None:
+        if message.purpose == "rollback":
+            from .rollback_screen import RollbackScreen
+
+            self.app.push_screen(RollbackScreen(message.detail))
+
+    def on_run_detail_failed(self, message: RunDetailFailed) -> None:
+        self.notify(
+            plain(message.reason, 300), title="Cannot read run", severity="error", markup=False
+        )
+
+    # -- workers ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _read_detail(self, run: RunSummary, purpose: str) -> None:
+        app = self.ledgerx
+        try:
+            detail = read_run(
+                Path(run.source), run.run_id, now=app.now(), stale_after=app.stale_after
+            )
+        except LedgerxError as exc:
+            self.post_message(RunDetailFailed(run, str(exc)))
+            return
+        self.post_message(RunDetailRead(detail, purpose))
+
+    # -- internals ----------------------------------------------------------------------------
+
+    @property
+    def _table(self) -> VirtualTable[RunSummary]:
+        return self.query_one("#runs-table", VirtualTable)
+
+    def _columns(self, wide: bool) -> list[Column[RunSummary]]:
+        now = self.ledgerx.now
+
+        def duration(run: RunSummary) -> Text:
+            seconds = _duration_seconds(run, now())
+            if seconds is None:
+                return Text("—", style="dim")
+            text = Text(format_duration(seconds))
+            if run.liveness != "finished" and wide:
+                text.append("+", style="dim")  # still counting, or stopped without finishing
+            return text
+
+        columns: list[Column[RunSummary]] = [
+            Column(
+                "state",
+                "State",
+                _state_cell,
+                width=13 if wide else 11,
+                min_width=11,
+                sort_key=_state_sort,
+            ),
+            Column(
+                "liveness",
+                "Live",
+                lambda r: _liveness_cell(r, wide),
+                width=8 if wide else 7,
+                sort_key=_live_sort,
+            ),
+            Column(
+                "run",
+                "Run",
+                lambda r: safe_text(r.run_id, 200),
+                width=16,
+                min_width=10,
+                flex=True,
+                sort_key=lambda r: r.run_id,
+            ),
+            Column(
+                "committed",
+                "OK",
+                lambda r: _count_cell(r.counts.committed, "green"),
+                width=4 if wide else 3,
+                justify="right",
+                sort_key=lambda r: r.counts.committed,
+            ),
+            Column(
+                "failed",
+                "Fail",
+                lambda r: _count_cell(r.counts.failed, "bold red"),
+                width=4,
+                min_width=3,
+                justify="right",
+                sort_key=lambda r: r.counts.failed,
+            ),
+            Column(
+                "in_doubt",
+                "Doubt" if wide else "Dbt",
+                lambda r: _count_cell(r.counts.in_doubt, "bold magenta"),
+                width=5 if wide else 3,
+                justify="right",
+                sort_key=lambda r: r.counts.in_doubt,
+            ),
+            Column(
+                "profile",
+                "Profile",
+                lambda r: _optional(r.profile),
+                width=10 if wide else 8,
+                min_width=7,
+                sort_key=lambda r: r.profile,
+            ),
+        ]
+        if wide:
+            columns += [
+                Column(
+                    "environment",
+                    "Env",
+                    lambda r: _optional(r.environment),
+                    width=10,
+                    min_width=5,
+                    sort_key=lambda r: r.environment,
+                ),
+                Column(
+                    "company",
+                    "Company",
+                    lambda r: _optional(r.company),
+                    width=10,
+                    min_width=6,
+                    sort_key=lambda r: r.company,
+                ),
+            ]
+        columns += [
+            Column(
+                "started",
+                "Started (UTC)" if wide else "Started",
+                lambda r: _started_cell(r, wide),
+                width=16 if wide else 11,
+                sort_key=lambda r: to_epoch(r.started_at),
+            ),
+            Column(
+                "duration",
+                "Took",
+                duration,
+                width=8 if wide else 7,
+                justify="right",
+                sort_key=lambda r: _duration_seconds(r, now()),
+            ),
+        ]
+        return columns
+
+    def _matches_search(self) -> Callable[[RunSummary], bool]:
+        needle = self.search_text.strip().lower()
+        if not needle:
+            return lambda run: True
+        haystacks = self._haystacks
+
+        def test(run: RunSummary) -> bool:
+            key = (run.source, run.run_id)
+            hay = haystacks.get(key)
+            if hay is None:
+                hay = haystacks[key] = "\n".join(
+                    str(v).lower()
+                    for v in (
+                        run.run_id,
+                        run.state,
+                        run.liveness,
+                        run.profile,
+                        run.environment,
+                        run.company,
+                        Path(run.source).name,
+                        run.manifest_path,
+                    )
+                    if v
+                )
+            return needle in hay
+
+        return test
+
+    def _refilter(self) -> None:
+        _, keep = _FILTER_BY_KEY[self.filter_key]
+        search = self._matches_search()
+        rows = [run for run in self._all if keep(run) and search(run)]
+        self._table.empty_message = self._empty_message()
+        self._table.set_rows(rows)
+        self._refresh_status()
+
+    def _apply_sort(self) -> None:
+        table = self._table
+        key, reverse, _ = SORTS[self.sort_index]
+        if key is None:
+            table.clear_sort()
+            self._refilter()
+        else:
+            table.sort(key, reverse)
+
+    def _empty_message(self) -> str:
+        app = self.ledgerx
+        if not app.scan_done and not self._all:
+            return "Reading ledgers…"
+        if not self._all:
+            where = plain(app.sources.describe(), 300)
+            return (
+                f"No ledgers found. Looked in: {where}. Use --ledger-dir DIR or --ledger FILE "
+                "(or $LEDGERX_LEDGER_DIR)."
+            )
+        return "No run matches the filter and search (f: next filter, escape: clear search)."
+
+    def _refresh_status(self) -> None:
+        app = self.ledgerx
+        total = len(self._all)
+        shown = self._table.row_count
+        label, _ = _FILTER_BY_KEY[self.filter_key]
+        line = Text(" ")
+        line.append(f"{shown:,}", style="bold")
+        line.append(f" of {total:,} runs" if shown != total else " runs")
+        line.append("  filter: ", style="dim")
+        line.append(label, style="bold" if self.filter_key != "all" else "")
+        if self.search_text:
+            line.append("  search: ", style="dim")
+            line.append_text(safe_text(self.search_text, 40, style="bold"))
+        line.append("  sort: ", style="dim")
+        line.append(SORTS[self.sort_index][2])
+        changes = self._last_changes
+        if changes is not None and not changes.done:
+            line.append(
+                f"  reading {changes.files_read:,} of {changes.files_total:,} files…",
+                style="italic",
+            )
+        elif not app.scan_done:
+            line.append("  reading…", style="italic")
+        problems = len(app.problems)
+        if problems:
+            line.append(f"  ⚠ {problems} unreadable (p)", style="bold yellow")
+        self.query_one("#runs-status", Static).update(line)
+
+
+def _state_sort(run: RunSummary) -> tuple[int, str]:
+    return (_STATE_ORDER.get(run.state, 50), run.state)
+
+
+def _live_sort(run: RunSummary) -> int:
+    return _LIVENESS_ORDER.get(run.liveness, 9)
