@@ -105,7 +105,7 @@ class ConfirmRollbackScreen(ModalScreen[bool]):
                 id="prompt",
             )
             yield Input(
-                placeholder=f"first {TYPE_CHARS} characters of the run id",
+                placeholder=f"{TYPE_CHARS} characters",
                 max_length=TYPE_CHARS,
                 select_on_focus=False,
                 id="code",

@@ -56,28 +56,31 @@ class StepRow:
     message: str = ""
 
 
-def render_row(row: StepRow, width: int) -> Text:
-    """One line per DELETE: its state as a word, the step, the target, and what came back."""
+def render_row(item: tuple[StepRow, str], width: int) -> Text:
+    """Each DELETE takes two lines: its state, step and target; then what came back."""
+    row, part = item
+    if part == "note":
+        if row.phase != "done":
+            return Text("")
+        if row.message:  # the core's words, sanitised there; they include the HTTP status
+            note = plain(row.message, 300)
+        else:
+            note = f"HTTP {row.http_status}" if row.http_status is not None else ""
+        style = "red" if row.result == "rollback_failed" else "dim"
+        return Text(" " * 13 + note, style=style)
     if row.phase == "waiting":
         word, style = "waiting", "dim"
     elif row.phase == "sending":
         word, style = "sending…", "bold yellow"
     else:
         word, style = RESULT_WORDS.get(row.result or "", (plain(row.result, 20) or "?", "bold"))
-    if row.phase != "done":
-        tail = ""
-    elif row.message:
-        tail = "  " + plain(row.message, 200)  # the core's words include the HTTP status
-    else:
-        tail = f"  HTTP {row.http_status}" if row.http_status is not None else ""
     seq = "?" if row.action.seq is None else str(row.action.seq)
-    room = max(10, width - 27 - len(tail))  # 27: the word, the step and DELETE
+    room = max(10, width - 27)  # 27: the word, the step and DELETE
     return Text.assemble(
         (f"{word:<12} ", style),
         (f"#{seq:<5} ", "bold"),
         ("DELETE ", "dim"),
         squeeze(plain(row.action.target, 400), room),
-        (tail, "dim"),
     )
 
 
@@ -158,7 +161,7 @@ class ExecutionScreen(Screen[Any]):
             Text(f"Sending {len(self.rows)} DELETE requests, newest step first…")
         )
         view = self.query_one("#execution-steps", LinesView)
-        view.set_items(self.rows)
+        view.set_items([(row, part) for row in self.rows for part in ("main", "note")])
         view.focus()
         self.run_rollback()
 
@@ -211,12 +214,13 @@ class ExecutionScreen(Screen[Any]):
         row.http_status = report.http_status
         row.message = report.message or ""
         view = self.query_one("#execution-steps", LinesView)
-        view.replace(index, row)
+        view.replace(2 * index, (row, "main"))
+        view.replace(2 * index + 1, (row, "note"))
         if report.phase == "done":
             done = sum(1 for r in self.rows if r.phase == "done")
             self.query_one("#execution-bar", ProgressBar).update(progress=done)
         else:
-            view.scroll_to(y=max(0, index - view.size.height // 2), animate=False)
+            view.scroll_to(y=max(0, 2 * index - view.size.height // 2), animate=False)
 
     @on(Refused)
     def show_refusal(self, message: Refused) -> None:

@@ -21,8 +21,8 @@ from tui.widgets.safe import plain, safe_text
 
 # What a person can do about each rule (codes from ledger_core.errors.RollbackRefused).
 ADVICE: dict[str, str] = {
-    "writes_disabled": "This profile has disable_writes = true and nothing here overrides it. "
-    "Export the checklist with m and undo by hand, or use a profile that may write.",
+    "writes_disabled": "Export the checklist with m and undo the steps by hand, or have the "
+    "rollback run where a profile may write to this server.",
     "readonly": "The session is read-only (--readonly, or readonly = true in [defaults]). "
     "Restart ledgerx without it to roll back; meanwhile export the checklist with m.",
     "unknown_profile": "Add a [profiles.NAME] table for this run's profile to the profiles "

@@ -68,7 +68,7 @@ def plan_lines(plan: Plan) -> list[tuple[Any, ...]]:
         for action in actions:
             lines.append(("step", action))
             if action.action == "delete":
-                lines.append(("target", action))
+                lines.append(("target", action, bool(plan.refusal)))
             lines.append(("reason", action))
             if group == DOUBT:
                 lines.append(("cid", action))
@@ -98,9 +98,10 @@ def render_plan_line(item: tuple[Any, ...], width: int) -> Text:
             status,
         )
     if kind == "target":
-        room = max(10, width - len(INDENT) - 9)
+        arrow = INDENT + ("→ would DELETE " if item[2] else "→ DELETE ")
+        room = max(10, width - len(arrow))
         return Text.assemble(
-            (INDENT + "→ DELETE ", "bold green"), squeeze(plain(action.target, 400), room)
+            (arrow, "bold" if item[2] else "bold green"), squeeze(plain(action.target, 400), room)
         )
     if kind == "reason":
         line = Text(INDENT + plain(action.reason, 300), style="italic")
@@ -244,7 +245,7 @@ class RollbackScreen(Screen[None]):
         summary = Text.assemble(("Summary: ", "bold"), plan.summary())
         if plan.deletes and not plan.refusal:
             where = ", ".join(plain(o, 80) for o in origins(plan))
-            summary.append(f"  ·  {len(plan.deletes)} DELETE to {where}")
+            summary.append(f"  ·  {len(plan.deletes)} DELETE → {where}")
         self.query_one("#rollback-summary", Static).update(summary)
         view = self.query_one("#rollback-plan", LinesView)
         view.set_items(plan_lines(plan))

@@ -85,7 +85,8 @@ class LinesView(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self._items))
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        # Lines are cut to the width left once the scrollbar is drawn, so no tail is hidden.
+        width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
         style = self.rich_style
         if index >= len(self._items) or width <= 0:

@@ -1,0 +1,128 @@
+"""Snapshots of the rollback UI: preview, confirmation, refusal, finished execution.
+
+Deterministic: fixed ``now``, fixed-time ledgers whose URLs use one fixed loopback port, only
+file names shown (never the tmp directory). The execution snapshot really runs the rollback
+against ``DemoApi`` bound to that port (skipped if the port is taken).
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from rollback_ledgers import (
+    CRASHED_ID,
+    NOW,
+    PROD_ID,
+    crashed_ledger,
+    production_ledger,
+    profiles_toml,
+)
+
+from ledger_core.demo_api import DemoApi
+from ledger_core.profiles import load_profiles
+from ledger_core.reader import read_run
+from ledger_core.sources import Sources
+from tui.app import LedgerxApp
+from tui.screens.rollback_screen import RollbackScreen
+
+PORT = 48765
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+@pytest.fixture
+def ledgers(tmp_path: Path) -> Path:
+    directory = tmp_path / "ledgers"
+    directory.mkdir()
+    crashed_ledger(directory, BASE)
+    production_ledger(directory, BASE)
+    return directory
+
+
+def make_app(ledgers: Path, *, readonly: bool = False) -> LedgerxApp:
+    profiles = load_profiles(profiles_toml(ledgers.parent, BASE))
+    return LedgerxApp(
+        Sources.from_args([ledgers], []),
+        profiles,
+        readonly=readonly,
+        now=lambda: NOW,
+        poll_interval=0,
+    )
+
+
+def preview(ledgers: Path, name: str, run_id: str, *keys: str):
+    """A ``run_before`` that opens the preview of one run, waits for the plan, presses keys."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        app.push_screen(RollbackScreen(read_run(ledgers / name, run_id, now=NOW)))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run_before
+
+
+class TestRollbackPreview:
+    def test_crashed_run_plan(self, snap_compare, ledgers):
+        app = make_app(ledgers)
+        run_before = preview(ledgers, "crashed-orders.db", CRASHED_ID)
+        assert snap_compare(app, terminal_size=(100, 34), run_before=run_before)
+
+    def test_refused_on_production_at_80x24(self, snap_compare, ledgers):
+        app = make_app(ledgers)
+        run_before = preview(ledgers, "prod-invoices.db", PROD_ID)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+    def test_readonly_session(self, snap_compare, ledgers):
+        app = make_app(ledgers, readonly=True)
+        run_before = preview(ledgers, "crashed-orders.db", CRASHED_ID)
+        assert snap_compare(app, terminal_size=(100, 24), run_before=run_before)
+
+
+class TestConfirmDialog:
+    def test_partially_typed_id(self, snap_compare, ledgers):
+        app = make_app(ledgers)
+        run_before = preview(ledgers, "crashed-orders.db", CRASHED_ID, "enter", *CRASHED_ID[:4])
+        assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+    def test_at_80x24(self, snap_compare, ledgers):
+        app = make_app(ledgers)
+        run_before = preview(ledgers, "crashed-orders.db", CRASHED_ID, "enter")
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+class TestRefusalDialog:
+    def test_write_disabled_profile(self, snap_compare, ledgers):
+        app = make_app(ledgers)
+        run_before = preview(ledgers, "prod-invoices.db", PROD_ID, "enter")
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.fixture
+def fixed_port_api():
+    try:
+        api = DemoApi(port=PORT).start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            pytest.skip(f"port {PORT} is in use")
+        raise
+    for record in ("1002", "1003", "1006"):  # 1008 is already gone: a 404 counts as done
+        api.add_record("ACME", "salesOrders", record)
+    yield api
+    api.stop()
+
+
+class TestExecution:
+    def test_finished(self, snap_compare, ledgers, fixed_port_api):
+        app = make_app(ledgers)
+        keys = ("enter", *CRASHED_ID[:6], "enter")
+        run_before = preview(ledgers, "crashed-orders.db", CRASHED_ID, *keys)
+        assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+        assert len(fixed_port_api.matching("DELETE")) == 4
