@@ -1,0 +1,78 @@
+"""``ledgerx demo DIR``: write demo ledgers and a demo profiles file into DIR.
+
+The batches really run against the bundled demo API, started on 127.0.0.1 for the build only.
+Its port is fixed where possible (8765, else a free one) because ``DIR/profiles.toml`` points
+the ``sandbox`` profile at it: to roll a demo run back later, start the API again on that port
+with the state file the build left, and its records (the ones the batches created) are still
+there::
+
+    python -m ledger_core.demo_api --port 8765 --state DIR/demo-api.json
+
+The command prints exactly that line. No writer is left running when it exits (the
+still-running demo run exists under ``ledgerx --demo``, which keeps its writer alive).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ledger_core.demo_api import DemoApi
+from ledger_core.demo_data import LEDGERS_NAME, build_demo
+from ledger_core.sanitize import clean
+
+from .output import fail
+
+DEFAULT_PORT = 8765
+STATE_NAME = "demo-api.json"
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def start_api(directory: Path, port: int = DEFAULT_PORT) -> DemoApi:
+    """The demo API on ``port`` if it is free, else on any free port; records kept in DIR."""
+    state = directory / STATE_NAME
+    try:
+        return DemoApi(port, state_path=state).start()
+    except OSError:
+        return DemoApi(0, state_path=state).start()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    directory = Path(args.dir).expanduser()
+    ledgers = directory / LEDGERS_NAME
+    if ledgers.is_dir() and any(ledgers.iterdir()):
+        fail(f"{directory} already holds demo ledgers; choose a new or empty directory")
+        return EXIT_USAGE
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"{directory}: cannot be created ({exc.strerror})")
+        return EXIT_USAGE
+    started = time.monotonic()
+    api = start_api(directory)
+    port = api.port
+    try:
+        demo = build_demo(directory, api.base_url, live=False)
+    finally:
+        api.stop()
+    demo.stop()
+    took = time.monotonic() - started
+    crashed = demo.runs.get("crashed_in_doubt", "")
+    shown_dir = clean(str(directory), 500)
+    common = f"--ledger-dir {shown_dir}/{LEDGERS_NAME} --profiles {shown_dir}/profiles.toml"
+    out = sys.stdout
+    out.write(
+        f"Wrote {len(demo.runs)} demo runs to {clean(str(demo.ledger_dir), 500)} and "
+        f"profiles to {clean(str(demo.profiles_path), 500)} in {took:.1f}s.\n\n"
+        "The demo API stopped with this command. To roll demo runs back, start it again on the "
+        "same port:\n"
+        f"  {clean(sys.executable, 300)} -m ledger_core.demo_api --port {port} "
+        f"--state {shown_dir}/{STATE_NAME}\n\n"
+        "Then try:\n"
+        f"  ledgerx {common} list\n"
+        f"  ledgerx {common} rollback {crashed[:8]} --dry-run\n"
+        f"  ledgerx {common}            # the terminal UI\n"
+    )
+    return EXIT_OK
