@@ -26,6 +26,7 @@ from .models import (
     StepCounts,
     WriterInfo,
 )
+from .scanner import scan_files
 from .schema import SCHEMA_VERSION, STEP_STATUS_SQL
 from .sources import Sources, ledger_files
 from .timeutil import to_epoch
@@ -223,6 +224,7 @@ def _summaries(
             first_failure=failures.get(run_id),
             now=now,
             stale_after=stale_after,
+            last_seq=_int(row[19]),
         )
         out.append(
             RunSummary(
@@ -280,14 +282,11 @@ def scan(
     files, errors = ledger_files(sources)
     for directory, reason in errors:
         result.problems.append(Problem(str(directory), "missing", reason))
-    for path in files:
-        try:
-            result.runs.extend(
-                read_summaries(path, now=now, stale_after=stale_after, timeout=timeout)
-            )
-            result.files_ok.append(str(path))
-        except SourceError as exc:
-            result.problems.append(Problem(exc.path, exc.kind, exc.reason))
+    # scanner: the same summaries as read_summaries, via a summary cache and parallel reads.
+    runs, problems, files_ok = scan_files(files, now=now, stale_after=stale_after, timeout=timeout)
+    result.runs.extend(runs)
+    result.problems.extend(problems)
+    result.files_ok.extend(files_ok)
     result.runs = sort_newest_first(result.runs)
     return result
 

@@ -1,0 +1,372 @@
+"""Summarise many ledger files fast: one statement per file, a summary cache, parallel reads.
+
+``reader.scan`` delegates here. Per file, one read-only ``access.snapshot`` runs ONE compound
+statement that returns the run rows, the schema version, the writer rows, per-run step
+aggregates and the few notable steps (failed, in doubt, unknown). Naming every required column
+in that statement is the schema check: when it fails, ``reader.check_ledger`` is asked for the
+precise reason, so problems read exactly as they do elsewhere.
+
+What is read is *raw* (counts, timestamps, writer row, notable steps): the state, liveness and
+diagnosis are derived afterwards, at read time, because liveness depends on the clock and on
+whether a pid is alive. Raw results can therefore be cached (``summary_cache``) keyed by
+``access.file_signature``, and computed in worker processes when there are many files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import derive
+from .access import file_signature, snapshot
+from .errors import SourceError
+from .models import Problem, RunSummary, StepCounts, WriterInfo
+from .summary_cache import SummaryCache, open_default_cache
+from .timeutil import to_epoch
+
+# A raw run, as plain tuples so it pickles and marshals cheaply:
+# (run_row[9], counts[8], last_intent, last_outcome, last_seq, writer[6] | None,
+#  doubtful[(seq, method, url, ds, corr, error), ...], first_failure | None)
+RawRun = tuple[Any, ...]
+
+PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
+_CHUNK = 250
+_DOUBT_LIMIT = 5  # as reader._NOTABLE_SQL: diagnosis names at most this many doubtful steps
+_KNOWN = frozenset(
+    {"committed", "failed", "skipped", "rolled_back", "rollback_skipped", "rollback_failed"}
+)
+_STATS = (
+    "sum(status = 'committed'), sum(status = 'failed'), "
+    "sum(status IS NULL AND outcome_ts IS NULL), sum(status = 'rolled_back'), "
+    "sum(status = 'rollback_skipped'), sum(status = 'rollback_failed'), "
+    "sum(status = 'skipped'), count(*), max(intent_ts), max(outcome_ts), max(seq)"
+)
+_NOT_NOTABLE = "('committed', 'skipped', 'rolled_back', 'rollback_skipped', 'rollback_failed')"
+_PARTS = {
+    "run": "SELECT 0, run_id, manifest_path, manifest_hash, profile, environment, company, "
+    "state, started_at, finished_at, NULL, NULL, NULL FROM run",
+    "version": "SELECT 1, version, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "NULL FROM schema_version",
+    "writer": "SELECT 2, run_id, pid, host, proc_start, started_at, heartbeat_at, closed_at, "
+    "NULL, NULL, NULL, NULL, NULL FROM writer",
+    "stats": f"SELECT 3, run_id, {_STATS} FROM step GROUP BY run_id",
+    # body_hash and rollback_url are named only so that a step table lacking them fails here.
+    "notable": "SELECT 4, run_id, seq, step_id, method, url, status, outcome_ts, "
+    "bc_correlation_id, error_message, body_hash IS NULL, rollback_url IS NULL, NULL FROM step "
+    f"WHERE status IS NULL OR status NOT IN {_NOT_NOTABLE}",
+}
+_WITH_WRITER = " UNION ALL ".join(_PARTS.values())
+_WITHOUT_WRITER = " UNION ALL ".join(v for k, v in _PARTS.items() if k != "writer")
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _sql_order(value: object) -> tuple:
+    """SQLite's ordering of mixed values (NULL < numbers < text < blobs), as a sort key."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, int | float):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    return (3, value)
+
+
+def _ds(status: object, outcome_ts: object) -> str:
+    """The derived step status exactly as ``schema.STEP_STATUS_SQL`` computes it."""
+    if status is None and outcome_ts is None:
+        return "in_doubt"
+    if isinstance(status, str) and status in _KNOWN:
+        return status
+    return "unknown"
+
+
+def _schema_error(exc: sqlite3.OperationalError) -> bool:
+    # Only a missing table or column is a schema question; "locked", "could not decode" and
+    # the like must reach access.snapshot, which classifies or retries them.
+    return str(exc).startswith("no such ")
+
+
+def _statement(conn: sqlite3.Connection, path: Path) -> list[tuple]:
+    try:
+        return conn.execute(_WITH_WRITER).fetchall()
+    except sqlite3.OperationalError as exc:
+        if not _schema_error(exc):
+            raise
+    try:
+        # Usually a ledger the runner wrote: it has no `writer` table.
+        return conn.execute(_WITHOUT_WRITER).fetchall()
+    except sqlite3.OperationalError as exc:
+        if not _schema_error(exc):
+            raise
+        # Missing tables or columns: the full check says precisely what is wrong.
+        from .reader import check_ledger
+
+        check_ledger(conn, path)
+        raise SourceError(str(path), "not_a_ledger", f"not a ledger: {exc}") from None
+
+
+def _read_raw(conn: sqlite3.Connection, path: Path) -> list[RawRun]:
+    rows = _statement(conn, path)
+    runs: list[tuple] = []
+    versions: list[object] = []
+    writer_rows: list[tuple] = []
+    stats: dict[object, tuple] = {}
+    notable: dict[str, list[tuple]] = {}
+    for row in rows:
+        kind = row[0]
+        if kind == 0:
+            runs.append(row[1:10])
+        elif kind == 1:
+            versions.append(row[1])
+        elif kind == 2:
+            if isinstance(row[2], int):
+                writer_rows.append(row)
+        elif kind == 3:
+            stats[row[1]] = row
+        else:
+            notable.setdefault(_text(row[1]) or "", []).append(row)
+    if versions != [1]:
+        from .reader import check_ledger
+
+        check_ledger(conn, path)  # raises with the precise reason when the version is wrong
+    if len(writer_rows) > 1:
+        # As reader._writers: rows in started_at order, the last one per run wins.
+        writer_rows.sort(key=lambda r: _sql_order(r[5]))
+    writers = {(_text(r[1]) or ""): r for r in writer_rows}
+    return _assemble(runs, writers, stats, notable)
+
+
+def _assemble(
+    runs: list[tuple],
+    writers: dict[str, tuple],
+    stats: dict[object, tuple],
+    notable: dict[str, list[tuple]],
+) -> list[RawRun]:
+    out: list[RawRun] = []
+    for raw in runs:
+        run = tuple(_text(v) for v in raw)
+        run_id = run[0] or ""
+        agg = stats.get(raw[0]) if raw[0] is not None else None
+        if agg is None:
+            counts: tuple = (0,) * 8
+            last_intent = last_outcome = last_seq = None
+        else:
+            c = [int(v or 0) for v in agg[2:10]]
+            known = c[0] + c[1] + c[2] + c[3] + c[4] + c[5] + c[6]
+            # StepCounts order: committed failed in_doubt rolled_back rollback_skipped
+            # rollback_failed skipped unknown
+            counts = (c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] - known)
+            last_intent, last_outcome, last_seq = _text(agg[10]), _text(agg[11]), _int(agg[12])
+        w = writers.get(run_id)
+        writer = (
+            (w[2], _text(w[3]) or "", _text(w[4]), _text(w[5]), _text(w[6]), _text(w[7]))
+            if w
+            else None
+        )
+        doubtful: list[tuple] = []
+        failure = None
+        for step in sorted(notable.get(run_id, ()), key=lambda s: (_sql_order(s[2]), s[3])):
+            ds = _ds(step[6], step[7])
+            brief = (_int(step[2]), _text(step[4]), _text(step[5]), ds, _text(step[8]))
+            brief += (_text(step[9]),)
+            if ds == "failed":
+                if failure is None:
+                    failure = brief
+            elif len(doubtful) < _DOUBT_LIMIT:
+                doubtful.append(brief)
+        out.append(
+            (run, counts, last_intent, last_outcome, last_seq, writer, tuple(doubtful), failure)
+        )
+    return out
+
+
+def read_raw(path: Path, *, timeout: float = 2.0) -> list[RawRun]:
+    """The raw (underived) summaries of every run in one ledger file. Raises ``SourceError``."""
+    path = Path(path)
+    return snapshot(path, lambda conn: _read_raw(conn, path), timeout=timeout)
+
+
+def _latest(*values: str | None) -> str | None:
+    best, best_epoch = None, None
+    for value in values:
+        epoch = to_epoch(value)
+        if epoch is not None and (best_epoch is None or epoch > best_epoch):
+            best, best_epoch = value, epoch
+    return best
+
+
+def summarize(raw: RawRun, source: str, *, now: float, stale_after: float, host: str) -> RunSummary:
+    """Derive a run's state, liveness and diagnosis from its raw summary, at time ``now``."""
+    run, counts_t, last_intent, last_outcome, last_seq, writer_t, doubtful_t, failure_t = raw
+    counts = StepCounts(*counts_t)
+    writer = WriterInfo(*writer_t) if writer_t is not None else None
+    last_activity = _latest(
+        run[7], last_intent, last_outcome, writer.heartbeat_at if writer else None
+    )
+    finished = run[8] is not None and run[6] is not None
+    state = derive.run_state(run[6], run[8], counts)
+    live = derive.liveness(
+        finished=finished,
+        writer=writer,
+        last_activity=last_activity,
+        now=now,
+        stale_after=stale_after,
+        this_host=host,
+    )
+    diagnosis = derive.diagnose(
+        state=state,
+        stamped=run[6],
+        finished_at=run[8],
+        counts=counts,
+        liveness_value=live,
+        writer=writer,
+        last_activity=last_activity,
+        doubtful=[derive.StepBrief(*b) for b in doubtful_t],
+        first_failure=derive.StepBrief(*failure_t) if failure_t is not None else None,
+        now=now,
+        stale_after=stale_after,
+        last_seq=last_seq,
+    )
+    return RunSummary(
+        run_id=run[0] or "",
+        source=source,
+        manifest_path=run[1],
+        manifest_hash=run[2],
+        profile=run[3],
+        environment=run[4],
+        company=run[5],
+        stamped_state=run[6],
+        started_at=run[7],
+        finished_at=run[8],
+        counts=counts,
+        last_activity=last_activity,
+        last_seq=last_seq,
+        state=state,
+        liveness=live,
+        diagnosis=diagnosis,
+        writer=writer,
+    )
+
+
+# One file's outcome: ("ok", raws, signature after the read) or ("error", kind, reason).
+_Outcome = tuple[str, Any, Any]
+
+
+def _read_one(path: str, timeout: float) -> _Outcome:
+    try:
+        raws = read_raw(Path(path), timeout=timeout)
+    except SourceError as exc:
+        return ("error", exc.kind, exc.reason)
+    try:
+        after = file_signature(Path(path))
+    except OSError:
+        after = None
+    return ("ok", raws, after)
+
+
+def _read_chunk(paths: list[str], timeout: float) -> list[_Outcome]:
+    return [_read_one(p, timeout) for p in paths]
+
+
+def _workers() -> int:
+    env = os.environ.get("LEDGERX_SCAN_WORKERS")
+    if env and env.isdigit():
+        return max(1, int(env))
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _read_many(paths: list[str], timeout: float, workers: int) -> list[_Outcome]:
+    if workers <= 1 or len(paths) < PARALLEL_MIN_FILES:
+        return _read_chunk(paths, timeout)
+    # fork is cheapest, but forking a process that runs other threads (the TUI) is unsafe.
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    chunk = max(50, min(_CHUNK, len(paths) // (workers * 4) or 1))
+    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
+    try:
+        context = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parts = list(pool.map(_read_chunk, chunks, [timeout] * len(chunks)))
+    except (OSError, RuntimeError, ImportError):
+        return _read_chunk(paths, timeout)  # no processes here: read sequentially
+    return [outcome for part in parts for outcome in part]
+
+
+def scan_files(
+    files: Sequence[Path],
+    *,
+    now: float | None = None,
+    stale_after: float = derive.DEFAULT_STALE_AFTER,
+    timeout: float = 2.0,
+    cache: SummaryCache | None | bool = True,
+    workers: int | None = None,
+) -> tuple[list[RunSummary], list[Problem], list[str]]:
+    """Summaries of every run in ``files`` (in file order), the problem files, the good files.
+
+    ``cache``: ``True`` for the default summary cache, ``False``/``None`` for none, or a
+    ``SummaryCache``. ``workers``: processes for reading files not in the cache (default: the
+    usable cores; reads are sequential below ``PARALLEL_MIN_FILES`` files).
+    """
+    moment = time.time() if now is None else now
+    host = socket.gethostname()
+    store = open_default_cache() if cache is True else (cache or None)
+    outcomes: list[_Outcome | None] = [None] * len(files)
+    signatures: list[tuple | None] = [None] * len(files)
+    missing: list[int] = []
+    for i, path in enumerate(files):
+        try:
+            signatures[i] = file_signature(path)
+        except OSError:
+            missing.append(i)  # let the read classify it (missing, unreadable …)
+            continue
+        hit = store.lookup(path, signatures[i]) if store is not None else None
+        if hit is not None:
+            outcomes[i] = ("ok", hit, signatures[i])
+        else:
+            missing.append(i)
+    if missing:
+        count = _workers() if workers is None else workers
+        fresh = _read_many([str(files[i]) for i in missing], timeout, count)
+        for i, outcome in zip(missing, fresh, strict=True):
+            outcomes[i] = outcome
+            if store is not None and outcome[0] == "ok" and signatures[i] == outcome[2]:
+                store.store(files[i], outcome[2], outcome[1])
+    if store is not None:
+        store.save()
+
+    runs: list[RunSummary] = []
+    problems: list[Problem] = []
+    files_ok: list[str] = []
+    for path, outcome in zip(files, outcomes, strict=True):
+        assert outcome is not None
+        source = str(path)
+        if outcome[0] == "ok":
+            runs.extend(
+                summarize(raw, source, now=moment, stale_after=stale_after, host=host)
+                for raw in outcome[1]
+            )
+            files_ok.append(source)
+        else:
+            problems.append(Problem(source, outcome[1], outcome[2]))
+    return runs, problems, files_ok
