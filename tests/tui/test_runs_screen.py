@@ -1,0 +1,376 @@
+"""Keyboard flows of the runs list, the problems and help views, live refresh and hostile text."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from fixtures import FIXED_NOW, HOSTILE_ID, IDS, LEDGER_DIR, append_run
+from ledger_factory import RunSpec, StepSpec, make_ledger
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from ledger_core.sources import Sources
+from tui.app import LedgerxApp
+from tui.screens.help_screen import HelpScreen
+from tui.screens.problems_screen import ProblemsScreen
+from tui.screens.runs_screen import RunsScreen
+from tui.widgets.virtual_table import VirtualTable
+
+
+async def loaded(pilot, app: LedgerxApp, limit: float = 20.0) -> None:
+    """Wait (by pausing the pilot, not sleeping) until the first full scan has arrived."""
+    deadline = time.monotonic() + limit
+    while not app.scan_done:
+        assert time.monotonic() < deadline, "the scan never finished"
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def table(app: LedgerxApp) -> VirtualTable:
+    return app.screen.query_one(VirtualTable)
+
+
+def shown_ids(app: LedgerxApp) -> list[str]:
+    return [run.run_id for run in table(app).rows]
+
+
+async def test_lists_every_run_newest_first_with_derived_state(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        ids = shown_ids(app)
+        assert ids == [
+            IDS["live"],
+            HOSTILE_ID,
+            IDS["production"],
+            IDS["patch"],
+            IDS["partial"],
+            IDS["crashed"],
+            IDS["completed"],
+            IDS["rolled_back"],
+        ]
+        crashed = table(app).rows[ids.index(IDS["crashed"])]
+        assert (crashed.state, crashed.liveness, crashed.stamp_mismatch) == (
+            "partially_committed",
+            "dead",
+            True,
+        )
+        line = table(app).render_line(1 + ids.index(IDS["crashed"])).text
+        assert "PARTIAL ≠" in line and "DEAD" in line
+        assert table(app).render_line(1).text.split()[:3] == ["completed", "≠", "alive"]
+
+
+async def test_search_filters_as_you_type_and_enter_selects_first_match(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("j", "j")
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press("-", "o", "r", "d")
+        assert shown_ids(app) == [IDS["crashed"], IDS["completed"]]
+        await pilot.press("e", "x")
+        assert shown_ids(app) == []
+        await pilot.press("backspace")
+        assert len(shown_ids(app)) == 2
+        await pilot.press("enter")
+        assert isinstance(app.focused, VirtualTable)
+        assert table(app).cursor_value.run_id == IDS["crashed"]
+        # Typing keys into the box never triggered the list's own bindings (r, s, f...).
+        assert isinstance(app.screen, RunsScreen)
+        await pilot.press("escape")
+        assert len(shown_ids(app)) == 8
+
+
+async def test_search_matches_profile_and_company(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("slash", *"acme")
+        assert shown_ids(app) == [IDS["production"]]
+
+
+async def test_enter_opens_the_run_and_escape_comes_back(make_app) -> None:
+    from tui.screens.run_screen import RunScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("j", "j", "j", "j", "j", "k")
+        assert table(app).cursor_value.run_id == IDS["partial"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert app.screen.summary.run_id == IDS["partial"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_r_opens_the_rollback_preview_with_the_whole_run(make_app) -> None:
+    from tui.screens.rollback_screen import RollbackScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("G", *["k"] * 2)  # 0800-completed-orders ... up to crashed
+        assert table(app).cursor_value.run_id == IDS["crashed"]
+        await pilot.press("r")
+        for _ in range(100):
+            if isinstance(app.screen, RollbackScreen):
+                break
+            await pilot.pause(0.02)
+        assert isinstance(app.screen, RollbackScreen)
+        assert app.screen.detail.summary.run_id == IDS["crashed"]
+        assert [s.seq for s in app.screen.detail.steps] == [1, 2, 3]
+
+
+async def test_filter_presets_cycle(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("f")  # needs attention
+        assert set(shown_ids(app)) == {
+            IDS["live"],  # stamped running, derives completed: a stamp mismatch
+            HOSTILE_ID,
+            IDS["production"],
+            IDS["partial"],
+            IDS["crashed"],
+        }
+        await pilot.press("f")  # in doubt
+        assert shown_ids(app) == [IDS["crashed"]]
+        await pilot.press("f")  # partially committed
+        assert shown_ids(app) == [IDS["production"], IDS["partial"], IDS["crashed"]]
+        await pilot.press("f")  # running
+        assert shown_ids(app) == []
+        status = str(app.screen.query_one("#runs-status").render())
+        assert "filter: running" in status
+        await pilot.press("f")  # all
+        assert len(shown_ids(app)) == 8
+
+
+async def test_sort_cycles_and_header_click_sorts(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("s")  # oldest first
+        assert shown_ids(app)[0] == IDS["rolled_back"]
+        await pilot.press("s")  # by state: partially committed first
+        assert app.screen.query_one(VirtualTable).rows[0].state == "partially_committed"
+        for _ in range(6):
+            await pilot.press("s")
+        assert shown_ids(app)[0] == IDS["live"]  # back to newest first
+        await pilot.click(VirtualTable, offset=(30, 0))  # the Run header
+        assert shown_ids(app)[0] == IDS["rolled_back"]  # '0700-…' sorts first by id
+        assert table(app).render_line(0).text.count("▲") == 1
+
+
+async def test_problems_view_lists_unreadable_files(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        assert "2 unreadable" in str(app.screen.query_one("#runs-status").render())
+        await pilot.press("p")
+        assert isinstance(app.screen, ProblemsScreen)
+        problems = {Path(p.path).name: p.kind for p in table(app).rows}
+        assert problems == {"broken.db": "not_sqlite", "empty.db": "empty"}
+        detail = str(app.screen.query_one("#problem-detail").render())
+        assert "ledgers/broken.db" in detail and "not an SQLite database" in detail
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_help_lists_keys_and_closes(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_q_quits(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_palette_opens_a_run_by_id(make_app) -> None:
+    from tui.screens.run_screen import RunScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"0845-part")
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if app.screen.query("CommandList Option"):
+                break
+        await pilot.press("enter")
+        for _ in range(50):
+            if isinstance(app.screen, RunScreen):
+                break
+            await pilot.pause(0.02)
+        assert isinstance(app.screen, RunScreen)
+        assert app.screen.summary.run_id == IDS["partial"]
+
+
+async def test_palette_filter_command(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        app.runs_command("filter", "in_doubt")
+        await pilot.pause()
+        assert shown_ids(app) == [IDS["crashed"]]
+
+
+async def test_live_refresh_picks_up_a_new_run(make_app) -> None:
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("j", "j")
+        chosen = table(app).cursor_value.run_id
+        append_run(Path(LEDGER_DIR), "0959-appended-run")
+        deadline = time.monotonic() + 10
+        while "0959-appended-run" not in shown_ids(app):
+            assert time.monotonic() < deadline, "the new run never appeared"
+            await pilot.pause(0.05)
+        assert shown_ids(app)[0] == "0959-appended-run"
+        assert table(app).cursor_value.run_id == chosen  # the cursor stayed on its run
+
+
+async def test_live_refresh_sees_a_step_appended_to_a_listed_run(make_app) -> None:
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        conn = sqlite3.connect(Path(LEDGER_DIR) / f"{IDS['live']}.db", isolation_level=None)
+        conn.execute(
+            "INSERT INTO step (run_id, seq, intent_ts, method, url) VALUES (?, 3, ?, 'POST', 'u')",
+            (IDS["live"], "2026-05-17T09:59:50.000000Z"),
+        )
+        conn.close()
+
+        def live_run():
+            return next(r for r in table(app).rows if r.run_id == IDS["live"])
+
+        deadline = time.monotonic() + 10
+        while live_run().counts.in_doubt != 1:
+            assert time.monotonic() < deadline, "the appended step never showed"
+            await pilot.pause(0.05)
+
+
+async def test_hostile_text_is_literal_and_inert(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        index = shown_ids(app).index(HOSTILE_ID)
+        line = table(app).render_line(1 + index).text
+        assert "evil-[/]-[@click=app." in line
+        assert "[@click=a" in line  # the profile, as typed
+        assert "\x1b" not in line and "\u202e" not in line and "\x00" not in line
+        assert "\\x1b[2J" in line  # control characters shown as visible escapes
+        # Clicking on the text (which holds '[@click=app.quit]') selects, never quits.
+        await pilot.click(VirtualTable, offset=(60, 1 + index))
+        await pilot.pause()
+        assert app.is_running
+        assert table(app).cursor_value.run_id == HOSTILE_ID
+        await pilot.press("slash", *"[/]")
+        assert shown_ids(app) == [HOSTILE_ID]
+        assert app.is_running
+
+
+async def test_empty_sources_say_where_they_looked(make_app, tmp_path) -> None:
+    app = make_app(sources=Sources((Path("nowhere"),)))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await loaded(pilot, app)
+        assert shown_ids(app) == []
+        line = table(app).render_line(1).text
+        assert "No ledgers found. Looked in: nowhere" in line
+        assert [p.kind for p in app.problems] == ["missing"]
+
+
+async def test_readonly_from_profiles_defaults(make_app, tui_dir) -> None:
+    from ledger_core.profiles import load_profiles
+
+    (tui_dir / "ro.toml").write_text("[defaults]\nreadonly = true\n")
+    app = make_app(profiles=load_profiles(tui_dir / "ro.toml"))
+    assert app.readonly
+    assert str(app.format_title("ledgerx", "")).startswith(" RO ")
+    assert not str(make_app().format_title("ledgerx", "")).startswith(" RO ")
+
+
+def _big_ledger(path: Path, runs: int, steps_per_run: int) -> None:
+    """One file with many runs, written in bulk (fast to build, slow enough to read)."""
+    make_ledger(path, [])
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO run (run_id, profile, state, started_at, finished_at) "
+        "VALUES (?, 'sandbox', 'completed', ?, ?)",
+        (
+            (
+                f"bulk-{i:05d}",
+                f"2026-05-16T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                "2026-05-16T23:59:59Z",
+            )
+            for i in range(runs)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO step (run_id, seq, intent_ts, method, url, outcome_ts, status) "
+        "VALUES (?, ?, '2026-05-16T00:00:00Z', 'POST', 'https://x/y', "
+        "'2026-05-16T00:00:01Z', 'committed')",
+        ((f"bulk-{i:05d}", s) for i in range(runs) for s in range(steps_per_run)),
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def test_app_stays_responsive_while_a_big_source_loads(tui_dir) -> None:
+    """Keys are handled while 10,000 runs load and a locked file holds the scan for ~2 s."""
+    big = tui_dir / "big"
+    big.mkdir()
+    _big_ledger(big / "bulk.db", 10_000, 5)
+    locked = make_ledger(
+        big / "locked.db", [RunSpec("r-locked", steps=[StepSpec.committed(1)])], journal="delete"
+    )
+    holder = sqlite3.connect(locked, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        from ledger_core.profiles import Profiles
+
+        app = LedgerxApp(
+            Sources((Path("big"),)), Profiles(None), now=lambda: FIXED_NOW, poll_interval=0
+        )
+        gaps: list[float] = []
+        async with app.run_test(size=(100, 30)) as pilot:
+            last = [time.perf_counter()]
+
+            def tick() -> None:
+                moment = time.perf_counter()
+                gaps.append(moment - last[0])
+                last[0] = moment
+
+            app.set_interval(0.01, tick)
+            await pilot.pause(0.05)
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            assert not app.scan_done, "the key was handled only after the load"
+            await pilot.press("escape")
+            await loaded(pilot, app, limit=60)
+            assert len(app.runs) == 10_000
+            assert [p.kind for p in app.problems] == ["locked"]
+        # Generous for a shared 2-core machine; a blocking read on the UI thread takes seconds.
+        assert max(gaps) < 0.5, f"event loop stalled {max(gaps):.3f}s"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
