@@ -96,6 +96,7 @@ async def test_preview_groups_actions_newest_first(ledgers, api):
         assert "CANNOT UNDO (2)" in text
         assert "IN DOUBT (1)" in text
         assert "NOTHING TO UNDO (2)" in text
+        assert text.index("IN DOUBT (1)") < text.index("WILL UNDO (4)"), "in doubt must lead"
         order = [text.index(f"salesOrders({n})") for n in ("1008", "1006", "1003", "1002")]
         assert order == sorted(order), "deletes are not shown newest first"
         assert "no pre-image: cannot be undone automatically" in text

@@ -90,8 +90,9 @@ class ConfirmRollbackScreen(ModalScreen[bool]):
             if left:
                 yield Static(
                     Text(
-                        f"{left} other step{'s' if left != 1 else ''} cannot be undone or "
-                        "are in doubt: see the preview.",
+                        f"{left} other step{'s' if left != 1 else ''} will be left as "
+                        f"{'they are' if left != 1 else 'it is'} (cannot undo / in doubt): "
+                        "see the preview.",
                         style="italic",
                     ),
                     id="left",

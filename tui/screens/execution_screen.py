@@ -220,7 +220,9 @@ class ExecutionScreen(Screen[Any]):
             done = sum(1 for r in self.rows if r.phase == "done")
             self.query_one("#execution-bar", ProgressBar).update(progress=done)
         else:
-            view.scroll_to(y=max(0, 2 * index - view.size.height // 2), animate=False)
+            # Keep the step being sent in the middle, starting on a row (never on a note line).
+            top = max(0, 2 * index - view.size.height // 2) // 2 * 2
+            view.scroll_to(y=top, animate=False)
 
     @on(Refused)
     def show_refusal(self, message: Refused) -> None:

@@ -10,8 +10,8 @@
 
 The run is read again and planned in a thread worker, so the plan always reflects the ledger
 as it is now; nothing here decides what can be undone — the core does. Groups are shown
-apart, newest step first: *will undo*, *cannot undo* (why), *in doubt* (check by hand, with
-correlation ids) and *nothing to undo*. A refused plan says why before anything else.
+apart, newest step first: *in doubt* (check by hand, with correlation ids) on top, then *will
+undo*, *cannot undo* (why) and *nothing to undo*. A refused plan says why before anything else.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from .refusal_screen import RefusalScreen
 GROUP_HEADINGS = {
     UNDO: ("WILL UNDO", "bold green", "a DELETE is sent for each, newest first"),
     CANNOT: ("CANNOT UNDO", "bold yellow", "stays as it is; the reason is given"),
-    DOUBT: ("IN DOUBT", "bold magenta", "may or may not have landed: check by hand"),
+    DOUBT: ("IN DOUBT", "bold magenta", "may or may not have landed: check these by hand first"),
     NOTHING: ("NOTHING TO UNDO", "dim bold", "read-only, failed or already undone"),
 }
 REFUSED_UNDO = ("WOULD UNDO", "bold", "if the rollback were allowed; nothing will be sent")
@@ -58,7 +58,9 @@ STEP_PREFIX = 15  # "  #seq  METHOD  "
 def plan_lines(plan: Plan) -> list[tuple[Any, ...]]:
     """The plan as lines to show: group headings, then per action its facts, newest first."""
     lines: list[tuple[Any, ...]] = []
-    for group in (UNDO, CANNOT, DOUBT, NOTHING):
+    # In doubt comes first: a request that may have landed is checked by hand before anything
+    # is undone, and a long list of DELETEs must not push it out of sight.
+    for group in (DOUBT, UNDO, CANNOT, NOTHING):
         actions = plan.group(group)
         if not actions:
             continue

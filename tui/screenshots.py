@@ -1,0 +1,192 @@
+"""``python -m tui.screenshots DIR``: an SVG of every screen and dialog, taken from demo data.
+
+What ``make screenshots`` runs. It builds the demo (seeded content, the demo API on loopback —
+on port 8765 when it is free, so the URLs in the pictures do not change between builds), then
+drives the real ``LedgerxApp`` with Pilot through the triage walk-through of the README: runs
+list, search, problems, help, palette, the crashed run, its rollback preview, the confirmation
+with the run id half typed, the rollback executed against the demo API, the refusal on the
+production profile, and the runs list at 80×24. Paths shown are relative to the demo directory
+(the process works inside it), so no temporary path appears in the pictures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SIZE = (120, 34)
+SMALL = (80, 24)
+PREFERRED_PORT = 8765
+
+
+def _start_api() -> Any:
+    from ledger_core.demo_api import DemoApi
+
+    try:
+        return DemoApi(port=PREFERRED_PORT).start()
+    except OSError:
+        return DemoApi().start()  # 8765 is taken: any free port will do
+
+
+def _add_problem_files(ledgers: Path) -> None:
+    """Files the problems view should list: a zero-byte ledger and a text file named .db."""
+    (ledgers / "half-copied.db").write_bytes(b"")
+    (ledgers / "notes.db").write_text("not a database\n", encoding="utf-8")
+
+
+class Shooter:
+    """Drives one app and saves numbered screenshots into ``out``."""
+
+    def __init__(self, app: Any, pilot: Any, out: Path) -> None:
+        self.app, self.pilot, self.out = app, pilot, out
+
+    async def settle(self, rounds: int = 3) -> None:
+        for _ in range(rounds):
+            await self.pilot.pause()
+            await self.app.workers.wait_for_complete()
+        await self.pilot.pause(0.2)
+
+    async def press(self, *keys: str) -> None:
+        for key in keys:
+            await self.pilot.press(key)
+            await self.pilot.pause()
+        await self.settle()
+
+    async def until(self, test: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
+        for _ in range(int(seconds / 0.05)):
+            if test():
+                return
+            await self.pilot.pause(0.05)
+        raise RuntimeError(f"screenshots: gave up waiting for {what}")
+
+    def shot(self, name: str) -> None:
+        self.app.save_screenshot(f"{name}.svg", str(self.out))
+        print(f"  {name}.svg", file=sys.stderr)
+
+
+async def _walk(out: Path, demo: Any) -> None:
+    from ledger_core.profiles import load_profiles
+    from ledger_core.sources import Sources
+    from tui.app import LedgerxApp
+    from tui.screens.rollback_screen import RollbackScreen
+    from tui.screens.run_screen import RunScreen
+
+    def make_app() -> LedgerxApp:
+        return LedgerxApp(
+            Sources.from_args(["ledgers"], []),
+            load_profiles("profiles.toml"),
+            poll_interval=0,
+            title_note="demo",
+        )
+
+    crashed, production = demo.runs["crashed_in_doubt"], demo.runs["production"]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        s = Shooter(app, pilot, out)
+        await s.until(lambda: app.scan_done, "the first scan")
+        await s.settle()
+        s.shot("01-runs")
+
+        await s.press("slash", *"nightly")
+        s.shot("02-search")
+        await s.press("escape", "escape")
+
+        await s.press("p")
+        s.shot("03-problems")
+        await s.press("escape")
+
+        await s.press("question_mark")
+        s.shot("04-help")
+        await s.press("escape")
+
+        await s.press("ctrl+p", *"filter")
+        await pilot.pause(0.5)  # the palette searches its providers asynchronously
+        s.shot("05-palette")
+        await s.press("escape")
+
+        # The crashed run: found with search, opened with enter, as a person would.
+        await s.press("slash", *crashed[:12], "enter", "enter")
+        await s.until(lambda: isinstance(app.screen, RunScreen), "the run screen")
+        await s.until(lambda: app.screen.detail is not None, "the run to load")
+        await s.settle()
+        s.shot("06-run-crashed")
+
+        await s.press("r")
+        await s.until(lambda: isinstance(app.screen, RollbackScreen), "the rollback preview")
+        await s.until(lambda: app.screen.plan is not None, "the plan")
+        await s.settle()
+        s.shot("07-rollback-preview")
+
+        await s.press("enter", *crashed[:3])
+        s.shot("08-confirm-typing")
+
+        await s.press(*crashed[3:6], "enter")
+        await s.until(lambda: getattr(app.screen, "finished", False), "the rollback to finish")
+        await s.settle()
+        s.shot("09-execution-done")
+
+        await s.press("enter")
+        await s.until(lambda: isinstance(app.screen, RunScreen), "the refreshed run")
+        await s.until(lambda: app.screen.detail is not None, "the run to load")
+        await s.settle()
+        s.shot("10-run-rolled-back")
+
+        # The production run: the preview says it is refused, enter shows why.
+        await s.press("escape")
+        await s.press("escape", "slash", *production[:12], "enter", "r")
+        await s.until(lambda: isinstance(app.screen, RollbackScreen), "the production preview")
+        await s.until(lambda: app.screen.plan is not None, "the production plan")
+        await s.settle()
+        s.shot("11-rollback-refused-preview")
+        await s.press("enter")
+        s.shot("12-refusal-production")
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        s = Shooter(app, pilot, out)
+        await s.until(lambda: app.scan_done, "the first scan")
+        await s.settle()
+        s.shot("13-runs-80x24")
+
+
+def take_screenshots(out: Path) -> None:
+    """Build the demo in a temporary directory and write the SVGs into ``out``."""
+    from ledger_core.demo_data import build_demo
+
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    home = Path.cwd()
+    work = Path(tempfile.mkdtemp(prefix="ledgerx-shots-"))
+    api = _start_api()
+    demo = None
+    try:
+        demo = build_demo(work, api.base_url)
+        _add_problem_files(work / "ledgers")
+        os.chdir(work)  # sources are given relative to here: no tmp path in any picture
+        asyncio.run(_walk(out, demo))
+    finally:
+        os.chdir(home)
+        if demo is not None:
+            demo.stop()
+        api.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: python -m tui.screenshots DIR", file=sys.stderr)
+        return 2
+    print(f"ledgerx: writing screenshots into {args[0]}", file=sys.stderr)
+    take_screenshots(Path(args[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
