@@ -176,8 +176,13 @@ def diagnose(
     first_failure: StepBrief | None,
     now: float,
     stale_after: float = DEFAULT_STALE_AFTER,
+    last_seq: int | None = None,
 ) -> tuple[str, ...]:
-    """Short sentences a person can act on, most urgent first."""
+    """Short sentences a person can act on, most urgent first.
+
+    ``last_seq`` is the highest step ``seq`` recorded, so a writer that died between steps
+    can be told apart by where it stopped.
+    """
     out: list[str] = []
     activity = to_epoch(last_activity)
     idle = format_duration(now - activity) if activity is not None else None
@@ -197,7 +202,11 @@ def diagnose(
         elif counts.total == 0:
             out.append(f"{who} is gone: it stopped before recording any step.")
         else:
-            out.append(f"{who} is gone: it stopped between steps without finishing the run.")
+            where = f"after step {last_seq} " if last_seq is not None else "between steps "
+            out.append(
+                f"{who} is gone: it stopped {where}(outcome recorded) without finishing the run; "
+                "no later step has an intent recorded."
+            )
     elif liveness_value == "stale":
         out.append(
             f"stamped {stamped or 'nothing'} but no activity for {idle or 'an unknown time'}; "
