@@ -1,0 +1,44 @@
+"""``ledgerx demo DIR`` as a real process: ledgers, profiles, and how to restart the API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ledger_core.profiles import load_profiles
+from ledger_core.reader import scan
+from ledger_core.sources import Sources
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _demo(directory: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERX_")}
+    env["HOME"] = "/nonexistent-ledgerx-home"
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli.main", "demo", str(directory)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_demo_writes_ledgers_profiles_and_says_how_to_restart_the_api(tmp_path):
+    directory = tmp_path / "my demo"
+    proc = _demo(directory)
+    assert proc.returncode == 0, proc.stderr
+    profiles = load_profiles(directory / "profiles.toml")
+    base_url = profiles.profiles["sandbox"].base_url
+    port = base_url.rsplit(":", 1)[1]
+    assert f"-m ledger_core.demo_api --port {port} --state" in proc.stdout
+    assert (directory / "demo-api.json").exists()
+    result = scan(Sources((directory / "ledgers",)))
+    assert result.problems == [] and len(result.runs) >= 20
+    # No writer was left running: nothing is alive once the command has exited.
+    assert all(r.liveness != "alive" for r in result.runs)
+    again = _demo(directory)
+    assert again.returncode == 2 and "already holds demo ledgers" in again.stderr
