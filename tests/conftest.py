@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(Path(__file__).parent)]
 
 from ledger_factory import RunSpec, StepSpec, make_ledger_dir  # noqa: E402
+
+# Keep the summary cache out of the real ~/.cache and fresh for every test session.
+os.environ.setdefault("LEDGERX_CACHE_DIR", tempfile.mkdtemp(prefix="ledgerx-test-cache-"))
 
 # A fixed "now" one hour after the fixture runs started: liveness and ages are deterministic.
 FIXED_NOW = 1_779_012_000.0  # 2026-05-17T10:00:00Z
@@ -36,7 +40,11 @@ class CliResult:
 
 def run_cli(*args: str | os.PathLike, env: dict[str, str] | None = None, timeout: float = 60):
     """Run ``python -m tui.cli.main ARGS`` as a real process; stdout/stderr as text."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERX_")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LEDGERX_") or k == "LEDGERX_CACHE_DIR"
+    }
     full_env["HOME"] = full_env.get("LEDGERX_TEST_HOME", "/nonexistent-ledgerx-home")
     full_env.pop("FORCE_COLOR", None)
     full_env.update(env or {})
