@@ -1,0 +1,149 @@
+"""access.snapshot: one consistent read-only view, precise header checks, bounded lock waits."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from ledger_factory import (
+    ExclusiveLock,
+    RunSpec,
+    dir_state,
+    make_garbage,
+    make_ledger,
+    make_zero_byte,
+)
+
+from ledger_core.access import check_header, file_signature, snapshot
+from ledger_core.errors import SourceError
+
+
+def _count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM run").fetchone()[0]
+
+
+def test_snapshot_returns_what_fn_reads(tmp_path):
+    path = make_ledger(tmp_path / "a.db", [RunSpec("r1"), RunSpec("r2")])
+    assert snapshot(path, _count) == 2
+
+
+def test_snapshot_is_one_consistent_view_beside_a_live_writer(tmp_path):
+    path = make_ledger(tmp_path / "a.db", [RunSpec("r1")])
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("INSERT INTO run (run_id) VALUES ('r2')")  # now there is a -wal
+
+    def read(conn):
+        first = _count(conn)
+        # The writer commits while we read: it is not blocked, and we do not see it.
+        started = time.monotonic()
+        writer.execute("INSERT INTO run (run_id) VALUES ('r3')")
+        assert time.monotonic() - started < 1.0
+        return first, _count(conn)
+
+    try:
+        assert snapshot(path, read) == (2, 2)
+        assert snapshot(path, _count) == 3
+    finally:
+        writer.close()
+
+
+def test_a_writer_appearing_during_an_unlocked_read_forces_a_locked_reread(tmp_path):
+    """A clean WAL file is read with immutable=1; if a writer shows up, read again safely."""
+    path = make_ledger(tmp_path / "a.db", [RunSpec("r1")])
+    calls: list[int] = []
+    writer = sqlite3.connect(path, isolation_level=None)
+
+    def read(conn):
+        calls.append(_count(conn))
+        if len(calls) == 1:
+            writer.execute("PRAGMA journal_mode=WAL")
+            writer.execute("INSERT INTO run (run_id) VALUES ('r2')")
+        return calls[-1]
+
+    try:
+        assert snapshot(path, read) == 2
+        assert calls == [1, 2]
+    finally:
+        writer.close()
+
+
+def test_file_signature_changes_when_a_writer_appends(tmp_path):
+    path = make_ledger(tmp_path / "a.db", [RunSpec("r1")])
+    before = file_signature(path)
+    assert before[2:] == (-1, -1)  # no -wal
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("INSERT INTO run (run_id) VALUES ('r2')")
+        assert file_signature(path) != before
+    finally:
+        writer.close()
+
+
+def test_check_header_says_wal_or_not(tmp_path):
+    assert check_header(make_ledger(tmp_path / "w.db", [])) is True
+    assert check_header(make_ledger(tmp_path / "j.db", [], journal="delete")) is False
+
+
+@pytest.mark.parametrize(
+    ("build", "kind", "words"),
+    [
+        (lambda p: None, "missing", "no such file"),
+        (lambda p: p.mkdir(), "not_a_file", "not a regular file"),
+        (make_zero_byte, "empty", "zero-byte"),
+        (make_garbage, "not_sqlite", "wrong file header"),
+        (lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\x00" * 20), "corrupt", "shorter"),
+    ],
+)
+def test_check_header_kinds(tmp_path, build, kind, words):
+    path = tmp_path / "x.db"
+    build(path)
+    with pytest.raises(SourceError) as info:
+        check_header(path)
+    assert info.value.kind == kind and words in info.value.reason
+    assert info.value.path == str(path) and str(path) in str(info.value)
+
+
+def test_check_header_bad_page_size(tmp_path):
+    path = make_ledger(tmp_path / "p.db", [], journal="delete")
+    data = bytearray(path.read_bytes())
+    data[16:18] = (1000).to_bytes(2, "big")  # not a power of two
+    path.write_bytes(bytes(data))
+    with pytest.raises(SourceError) as info:
+        check_header(path)
+    assert info.value.kind == "corrupt" and "page size" in info.value.reason
+
+
+def test_locked_file_times_out_quickly(tmp_path):
+    path = make_ledger(tmp_path / "j.db", [RunSpec("r1")], journal="delete")
+    with ExclusiveLock(path):
+        started = time.monotonic()
+        with pytest.raises(SourceError) as info:
+            snapshot(path, _count, timeout=0.2)
+        elapsed = time.monotonic() - started
+    assert info.value.kind == "locked" and "0.2s" in info.value.reason
+    assert elapsed < 3
+
+
+def test_fn_errors_are_not_swallowed_and_nothing_is_left_behind(tmp_path):
+    path = make_ledger(tmp_path / "a.db", [RunSpec("r1")])
+    before = dir_state(tmp_path)
+
+    def boom(conn):
+        raise SourceError(str(path), "not_a_ledger", "nope")
+
+    with pytest.raises(SourceError, match="nope"):
+        snapshot(path, boom)
+    with pytest.raises(SourceError) as info:
+        snapshot(path, lambda c: c.execute("SELECT * FROM no_such_table").fetchall())
+    assert info.value.kind == "corrupt"  # an SQLite error becomes a SourceError, never raw
+    assert dir_state(tmp_path) == before
+
+
+def test_snapshot_never_writes(tmp_path):
+    path = make_ledger(tmp_path / "a.db", [RunSpec("r1")], journal="delete")
+    with pytest.raises(SourceError):
+        snapshot(path, lambda c: c.execute("INSERT INTO run (run_id) VALUES ('x')"))
+    assert snapshot(path, _count) == 1
