@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,8 +65,24 @@ def _bool(value: object, where: str) -> bool:
     raise ProfilesError(f"{where} must be true or false, not {value!r}")
 
 
-def _profile(name: str, table: object, source: Path) -> Profile:
-    where = f"{source}: [profiles.{name}]"
+def _header_line(text: str, name: str) -> int | None:
+    """The line of ``[profiles.NAME]`` in ``text`` (1-based), so errors can point at it."""
+    pattern = re.compile(
+        r"^[ \t]*\[\s*profiles\s*\.\s*(?:"
+        + re.escape(name)
+        + r"|\""
+        + re.escape(name)
+        + r"\"|'"
+        + re.escape(name)
+        + r"')\s*\]",
+        re.MULTILINE,
+    )
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _profile(name: str, table: object, source: Path, line: int | None = None) -> Profile:
+    where = f"{source}" + (f", line {line}" if line else "") + f": [profiles.{name}]"
     if not isinstance(table, dict):
         raise ProfilesError(f"{where} must be a table")
     base_url = table.get("base_url")
@@ -104,7 +121,10 @@ def parse_profiles(text: str, source: Path) -> Profiles:
     readonly = _bool(defaults.get("readonly", False), f"{source}: [defaults] readonly")
     return Profiles(
         path=source,
-        profiles={name: _profile(name, table, source) for name, table in tables.items()},
+        profiles={
+            name: _profile(name, table, source, _header_line(text, name))
+            for name, table in tables.items()
+        },
         readonly=readonly,
     )
 
