@@ -26,7 +26,7 @@ from .models import (
     StepCounts,
     WriterInfo,
 )
-from .scanner import scan_files
+from .scanner import read_raw, scan_files, summarize
 from .schema import SCHEMA_VERSION, STEP_STATUS_SQL
 from .sources import Sources, ledger_files
 from .timeutil import to_epoch
@@ -260,9 +260,12 @@ def read_summaries(
     """Every run in one ledger file, summarised and derived. Raises ``SourceError``."""
     moment = time.time() if now is None else now
     host = socket.gethostname()
-    return snapshot(
-        Path(path), lambda c: _summaries(c, Path(path), moment, stale_after, host), timeout=timeout
-    )
+    # The scanner reads the same summaries as _summaries with one statement instead of seven.
+    path = Path(path)
+    return [
+        summarize(raw, str(path), now=moment, stale_after=stale_after, host=host)
+        for raw in read_raw(path, timeout=timeout)
+    ]
 
 
 def sort_newest_first(runs: list[RunSummary]) -> list[RunSummary]:
