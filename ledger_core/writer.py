@@ -31,12 +31,14 @@ def open_readwrite(path: Path, *, create: bool = False, timeout: float = 5.0) ->
         raise SourceError(str(path), "missing", "no such ledger file")
     conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         if existed:
+            # Before any pragma: switching journal mode rewrites the header, and a file that
+            # is not a ledger must be left exactly as it was.
             check_ledger(conn, path)
-        else:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        if not existed:
             conn.executescript(RUNNER_DDL)
             conn.execute(
                 "INSERT OR IGNORE INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
