@@ -29,6 +29,7 @@ header and nowhere else: it is scrubbed from every message, stored error and pro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Callable
@@ -40,7 +41,7 @@ import httpx
 
 from .access import snapshot
 from .derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
-from .errors import RollbackRefused
+from .errors import RollbackRefused, SourceError
 from .models import RunDetail
 from .plan import Plan, PlanAction, make_plan
 from .profiles import Profile, Profiles
@@ -436,7 +437,15 @@ async def execute(
                 raise RollbackRefused(*_STALE)
             return await _run_deletes(conn, fresh, profile, token, scrub, me, on_progress)
         finally:
-            _release_lock(conn, run_id, me)
+            with contextlib.suppress(sqlite3.Error):
+                _release_lock(conn, run_id, me)
+    except sqlite3.Error as exc:
+        raise SourceError(
+            str(path),
+            "locked" if "locked" in str(exc) or "busy" in str(exc) else "unreadable",
+            f"the rollback could not be recorded ({exc}); every DELETE sent so far is recorded "
+            "or left in doubt — run the rollback again to resume",
+        ) from None
     finally:
         conn.close()
 
