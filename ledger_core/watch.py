@@ -26,10 +26,17 @@ from .reader import read_summaries
 from .sources import Sources, ledger_files
 from .timeutil import to_epoch
 
+try:
+    # The fast path (summary cache, parallel reads); reading file by file works without it.
+    from .scanner import scan_files as _scan_files
+except ImportError:  # pragma: no cover - only while the scanner is absent
+    _scan_files = None
+
 Signature = tuple[int, int, int, int]
 
 # Liveness values that cannot change unless the file does.
 _SETTLED = frozenset({"finished", "dead"})
+_BATCH = 1000  # files per scanner call after the first batch
 _CHEAP = 0.05  # seconds: a file this quick to read is re-checked on every refresh
 
 
@@ -78,6 +85,8 @@ class SourceWatcher:
     stale_after: float = DEFAULT_STALE_AFTER
     now: Callable[[], float] = time.time
     timeout: float = 2.0
+    cache: bool = True  # use the persistent summary cache (outside the ledger directories)
+    _parallel_ok: bool = field(default=True, init=False, repr=False)
     _entries: dict[str, _Entry] = field(default_factory=dict, init=False, repr=False)
     _source_problems: tuple[Problem, ...] = field(default=(), init=False, repr=False)
 
@@ -94,11 +103,10 @@ class SourceWatcher:
         self,
         *,
         first_batch: int = 40,
-        batch_seconds: float = 0.25,
         cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[Changes]:
         """Refresh, yielding a partial ``Changes`` after the first ``first_batch`` files read
-        and then every ``batch_seconds``; the last one yielded has ``done`` set.
+        and after every further batch; the last one yielded has ``done`` set.
 
         Files never read before are read newest-modified first. With ``cancelled`` returning
         true the refresh stops early (state stays consistent, just not complete).
@@ -133,27 +141,58 @@ class SourceWatcher:
         todo.sort(key=lambda item: -mtimes[item[0]])
 
         read = 0
-        last_yield = time.monotonic()
-        yielded_first = False
-        for name, signature in todo:
-            if cancelled is not None and cancelled():
+        # The newest-modified files alone first, so the newest runs can be shown at once;
+        # the rest in big batches that the scanner may spread over processes.
+        batches = [todo[:first_batch]] + [
+            todo[i : i + _BATCH] for i in range(first_batch, len(todo), _BATCH)
+        ]
+        for n, batch in enumerate(batches):
+            if not batch or (cancelled is not None and cancelled()):
                 break
-            if self._read(name, signature):
-                changed.append(name)
-            read += 1
-            moment = time.monotonic()
-            if (not yielded_first and read >= first_batch) or (
-                yielded_first and moment - last_yield >= batch_seconds
-            ):
-                yielded_first = True
-                last_yield = moment
+            changed += self._read_batch(batch, parallel=n > 0)
+            read += len(batch)
+            if n + 1 < len(batches) and batches[n + 1]:
                 yield self._changes(tuple(changed), removed, read, len(names), done=False)
         yield self._changes(tuple(changed), removed, read, len(names), done=True)
+
+    def _read_batch(self, batch: list[tuple[str, Signature | None]], parallel: bool) -> list[str]:
+        """Read the files of ``batch``; return the names whose result differs from before."""
+        if _scan_files is None:
+            return [name for name, signature in batch if self._read(name, signature)]
+        started = time.monotonic()
+        paths = [Path(name) for name, _ in batch]
+        options = {
+            "now": self.now(),
+            "stale_after": self.stale_after,
+            "timeout": self.timeout,
+            "cache": self.cache,
+        }
+        if parallel and self._parallel_ok:
+            try:
+                runs, problems, _ = _scan_files(paths, workers=None, **options)
+            except (OSError, ValueError, RuntimeError):
+                # Worker processes cannot start here (e.g. no usable stdio under a headless
+                # UI): read in this thread from now on.
+                self._parallel_ok = False
+                runs, problems, _ = _scan_files(paths, workers=1, **options)
+        else:
+            runs, problems, _ = _scan_files(paths, workers=1, **options)
+        finished = time.monotonic()
+        cost = (finished - started) / len(batch)
+        by_file: dict[str, list[RunSummary]] = {}
+        for run in runs:
+            by_file.setdefault(run.source, []).append(run)
+        problem_of = {problem.path: problem for problem in problems}
+        changed = []
+        for name, signature in batch:
+            file_runs = tuple(by_file.get(name, ()))
+            if self._store(name, signature, file_runs, problem_of.get(name), finished, cost):
+                changed.append(name)
+        return changed
 
     def _read(self, name: str, signature: Signature | None) -> bool:
         """Read one file into its entry; True when what it shows differs from before."""
         started = time.monotonic()
-        old = self._entries.get(name)
         try:
             runs = tuple(
                 read_summaries(
@@ -164,12 +203,24 @@ class SourceWatcher:
         except SourceError as exc:
             runs, problem = (), Problem(exc.path, exc.kind, exc.reason)
         finished = time.monotonic()
+        return self._store(name, signature, runs, problem, finished, finished - started)
+
+    def _store(
+        self,
+        name: str,
+        signature: Signature | None,
+        runs: tuple[RunSummary, ...],
+        problem: Problem | None,
+        read_at: float,
+        cost: float,
+    ) -> bool:
+        old = self._entries.get(name)
         self._entries[name] = _Entry(
             signature or (-1, -1, -1, -1),
             runs,
             problem,
-            finished,
-            finished - started,
+            read_at,
+            cost,
             tuple(_newest_first_key(r) for r in runs),
         )
         return old is None or old.runs != runs or old.problem != problem

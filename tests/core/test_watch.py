@@ -20,7 +20,6 @@ from ledger_factory import (
     make_ledger_dir,
 )
 
-from ledger_core import reader
 from ledger_core.sources import Sources
 from ledger_core.watch import SourceWatcher
 
@@ -40,17 +39,9 @@ def _runs(n: int) -> list[RunSpec]:
     ]
 
 
-def _counting(monkeypatch) -> list[str]:
-    """Record every file the watcher reads (wraps the real reader; reads still happen)."""
-    seen: list[str] = []
-    real = reader.read_summaries
-
-    def spy(path, **kw):
-        seen.append(Path(path).name)
-        return real(path, **kw)
-
-    monkeypatch.setattr("ledger_core.watch.read_summaries", spy)
-    return seen
+def _watcher(sources: Sources) -> SourceWatcher:
+    # No persistent cache: every read in these tests really opens the file.
+    return SourceWatcher(sources, now=lambda: NOW, cache=False)
 
 
 def _touch_later(path: Path) -> None:
@@ -59,17 +50,15 @@ def _touch_later(path: Path) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
 
 
-def test_first_refresh_reads_all_then_only_changed_files(tmp_path, monkeypatch) -> None:
+def test_first_refresh_reads_all_then_only_changed_files(tmp_path) -> None:
     make_ledger_dir(tmp_path, _runs(5))
-    seen = _counting(monkeypatch)
-    watcher = SourceWatcher(Sources((tmp_path,)), now=lambda: NOW)
+    watcher = _watcher(Sources((tmp_path,)))
     first = watcher.refresh()
     assert [r.run_id for r in first.runs] == ["r-0004", "r-0003", "r-0002", "r-0001", "r-0000"]
-    assert len(seen) == 5 and first.any and first.done
+    assert first.files_read == 5 and first.any and first.done
 
-    seen.clear()
     again = watcher.refresh()
-    assert seen == [] and not again.any
+    assert again.files_read == 0 and not again.any
     assert again.runs == first.runs
 
     conn = sqlite3.connect(tmp_path / "r-0002.db", isolation_level=None)
@@ -77,14 +66,14 @@ def test_first_refresh_reads_all_then_only_changed_files(tmp_path, monkeypatch) 
     conn.close()
     _touch_later(tmp_path / "r-0002.db")
     third = watcher.refresh()
-    assert seen == ["r-0002.db"]
+    assert third.files_read == 1
     assert third.changed == (str(tmp_path / "r-0002.db"),)
     assert {r.run_id: r.state for r in third.runs}["r-0002"] == "rolled_back"
 
 
 def test_new_removed_and_broken_files(tmp_path) -> None:
     make_ledger_dir(tmp_path, _runs(2))
-    watcher = SourceWatcher(Sources((tmp_path,), (tmp_path / "absent.db",)), now=lambda: NOW)
+    watcher = _watcher(Sources((tmp_path,), (tmp_path / "absent.db",)))
     assert len(watcher.refresh().runs) == 2
 
     make_ledger(tmp_path / "r-new.db", [RunSpec("r-new", started_at="2026-05-17T09:59:00Z")])
@@ -98,7 +87,7 @@ def test_new_removed_and_broken_files(tmp_path) -> None:
 
 
 def test_missing_directory_is_a_problem(tmp_path) -> None:
-    changes = SourceWatcher(Sources((tmp_path / "nope",)), now=lambda: NOW).refresh()
+    changes = _watcher(Sources((tmp_path / "nope",))).refresh()
     assert changes.runs == ()
     assert [(p.kind, p.reason) for p in changes.problems] == [("missing", "no such directory")]
 
@@ -110,7 +99,7 @@ def test_unfinished_runs_are_rechecked_without_a_file_change(tmp_path) -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         add_writer(path, "r-live", pid=sleeper.pid, host=socket.gethostname())
-        watcher = SourceWatcher(Sources((), (path,)), now=lambda: NOW)
+        watcher = _watcher(Sources((), (path,)))
         assert watcher.refresh().runs[0].liveness == "alive"
         signature = path.stat().st_mtime_ns
         sleeper.kill()
@@ -123,15 +112,12 @@ def test_unfinished_runs_are_rechecked_without_a_file_change(tmp_path) -> None:
         sleeper.kill()
 
 
-def test_settled_runs_are_not_reread(tmp_path, monkeypatch) -> None:
+def test_settled_runs_are_not_reread(tmp_path) -> None:
     make_ledger(tmp_path / "dead.db", [RunSpec("r-dead", steps=[StepSpec.in_doubt(1)])])
     add_writer(tmp_path / "dead.db", "r-dead", pid=DEAD_PID)
-    seen = _counting(monkeypatch)
-    watcher = SourceWatcher(Sources((tmp_path,)), now=lambda: NOW)
+    watcher = _watcher(Sources((tmp_path,)))
     assert watcher.refresh().runs[0].liveness == "dead"
-    seen.clear()
-    watcher.refresh()
-    assert seen == []
+    assert watcher.refresh().files_read == 0
 
 
 def test_partial_results_come_newest_modified_first(tmp_path) -> None:
@@ -139,8 +125,8 @@ def test_partial_results_come_newest_modified_first(tmp_path) -> None:
     base = time.time() - 1000
     for i, path in enumerate(paths):
         os.utime(path, (base + i, base + i))
-    watcher = SourceWatcher(Sources((tmp_path,)), now=lambda: NOW)
-    batches = list(watcher.iter_refresh(first_batch=3, batch_seconds=3600))
+    watcher = _watcher(Sources((tmp_path,)))
+    batches = list(watcher.iter_refresh(first_batch=3))
     assert [b.done for b in batches] == [False, True]
     assert [r.run_id for r in batches[0].runs] == ["r-0011", "r-0010", "r-0009"]
     assert batches[0].files_read == 3 and batches[0].files_total == 12
@@ -149,8 +135,19 @@ def test_partial_results_come_newest_modified_first(tmp_path) -> None:
 
 def test_cancelled_refresh_stops_early(tmp_path) -> None:
     make_ledger_dir(tmp_path, _runs(6))
-    watcher = SourceWatcher(Sources((tmp_path,)), now=lambda: NOW)
+    watcher = _watcher(Sources((tmp_path,)))
     calls = iter(range(100))
-    changes = watcher.refresh(cancelled=lambda: next(calls) >= 2)
-    assert changes.files_read == 2
+    *_, changes = watcher.iter_refresh(first_batch=2, cancelled=lambda: next(calls) >= 1)
+    assert changes.files_read == 2 and len(changes.runs) == 2
     assert len(watcher.refresh().runs) == 6
+
+
+def test_file_by_file_reading_gives_the_same_result(tmp_path, monkeypatch) -> None:
+    """Without the scanner's fast path the watcher reads each file itself, same outcome."""
+    make_ledger_dir(tmp_path, _runs(4))
+    make_garbage(tmp_path / "junk.db")
+    fast = _watcher(Sources((tmp_path,))).refresh()
+    monkeypatch.setattr("ledger_core.watch._scan_files", None)
+    slow = _watcher(Sources((tmp_path,))).refresh()
+    assert slow.runs == fast.runs and slow.problems == fast.problems
+    assert slow.files_read == fast.files_read == 5

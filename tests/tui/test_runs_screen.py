@@ -146,7 +146,7 @@ async def test_filter_presets_cycle(make_app) -> None:
         await pilot.press("f")  # running
         assert shown_ids(app) == []
         status = str(app.screen.query_one("#runs-status").render())
-        assert "filter: running" in status
+        assert "filter: running" in status and "0 of 8 runs" in status
         await pilot.press("f")  # all
         assert len(shown_ids(app)) == 8
 

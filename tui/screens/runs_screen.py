@@ -468,6 +468,7 @@ class RunsScreen(Screen[None]):
         return "No run matches the filter and search (f: next filter, escape: clear search)."
 
     def _refresh_status(self) -> None:
+        """One line: counts, then what needs noticing (problems, loading), then the view."""
         app = self.ledgerx
         total = len(self._all)
         shown = self._table.row_count
@@ -475,24 +476,24 @@ class RunsScreen(Screen[None]):
         line = Text(" ")
         line.append(f"{shown:,}", style="bold")
         line.append(f" of {total:,} runs" if shown != total else " runs")
-        line.append("  filter: ", style="dim")
-        line.append(label, style="bold" if self.filter_key != "all" else "")
+        problems = len(app.problems)
+        if problems:
+            line.append(f"  ⚠ {problems} unreadable (p)", style="bold yellow")
+        changes = self._last_changes
+        if changes is not None and not changes.done:
+            line.append(
+                f"  reading {changes.files_read:,}/{changes.files_total:,} files…", style="italic"
+            )
+        elif not app.scan_done:
+            line.append("  reading…", style="italic")
+        if self.filter_key != "all":
+            line.append("  filter: ", style="dim")
+            line.append(label, style="bold")
         if self.search_text:
             line.append("  search: ", style="dim")
             line.append_text(safe_text(self.search_text, 40, style="bold"))
         line.append("  sort: ", style="dim")
         line.append(SORTS[self.sort_index][2])
-        changes = self._last_changes
-        if changes is not None and not changes.done:
-            line.append(
-                f"  reading {changes.files_read:,} of {changes.files_total:,} files…",
-                style="italic",
-            )
-        elif not app.scan_done:
-            line.append("  reading…", style="italic")
-        problems = len(app.problems)
-        if problems:
-            line.append(f"  ⚠ {problems} unreadable (p)", style="bold yellow")
         self.query_one("#runs-status", Static).update(line)
 
 
