@@ -42,3 +42,33 @@ def test_demo_writes_ledgers_profiles_and_says_how_to_restart_the_api(tmp_path):
     assert all(r.liveness != "alive" for r in result.runs)
     again = _demo(directory)
     assert again.returncode == 2 and "already holds demo ledgers" in again.stderr
+
+
+def test_demo_api_command_serves_and_keeps_records(tmp_path):
+    import httpx
+
+    state = tmp_path / "state.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ledger_core.demo_api", "--port", "0", "--state", str(state)],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert "demo API listening on http://127.0.0.1:" in line
+        base = line.split(" on ", 1)[1].split(" ", 1)[0]
+        url = f"{base}/api/v2.0/companies(c1)/customers"
+        with httpx.Client(trust_env=False) as client:
+            created = client.post(url, json={"displayName": "Adatum"})
+            assert created.status_code == 201 and created.headers["x-correlation-id"]
+            record = f"{url}({created.json()['id']})"
+            assert client.get(record).status_code == 200
+        assert created.json()["id"] in state.read_text()
+        with httpx.Client(trust_env=False) as client:
+            assert client.delete(record).status_code == 204
+            assert client.delete(record).status_code == 404
+    finally:
+        proc.kill()
+        proc.wait()
