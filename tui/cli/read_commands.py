@@ -83,8 +83,9 @@ def _console() -> Console:
     """A console that never interprets markup and stays plain when piped."""
     if sys.stdout.isatty():
         return Console(markup=False, highlight=False, emoji=False)
-    # Piped: no colour or styling (Rich's default off a terminal), wide so ids do not wrap.
-    width = int(os.environ.get("COLUMNS", "0") or 0) or 200
+    # Piped: no colour or styling, and wide enough that a run stays on one line for grep.
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else 1000
     return Console(markup=False, highlight=False, emoji=False, width=width, color_system=None)
 
 
