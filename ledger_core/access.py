@@ -187,8 +187,9 @@ def snapshot(
         raise SourceError(str(path), "unreadable", f"cannot be read ({exc.strerror})") from None
 
 
-def file_signature(path: Path) -> tuple[int, int, int, int]:
+def file_signature(path: Path | str) -> tuple[int, int, int, int]:
     """Size and mtime of a file and of its ``-wal``: changes whenever its content can have."""
+    path = Path(path)
     st = os.stat(path)
     try:
         wal = os.stat(_sidecar(path, "-wal"))

@@ -147,3 +147,8 @@ def test_snapshot_never_writes(tmp_path):
     with pytest.raises(SourceError):
         snapshot(path, lambda c: c.execute("INSERT INTO run (run_id) VALUES ('x')"))
     assert snapshot(path, _count) == 1
+
+
+def test_file_signature_accepts_a_str(tmp_path):
+    path = make_ledger(tmp_path / "a.db", [RunSpec("r1")])
+    assert file_signature(str(path)) == file_signature(path)
