@@ -8,7 +8,9 @@ with ``mode=ro`` creates ``-wal``/``-shm`` files and leaves them behind. So:
   appeared meanwhile the read is done again the normal way;
 * a WAL file with a ``-wal`` beside it (a live or crashed writer) is read with ``mode=ro``,
   which then creates nothing, under SQLite's normal locking so a live writer stays correct;
-* a rollback-journal file is read with ``mode=ro`` (never creates a journal).
+* a rollback-journal file is read with ``mode=ro`` (never creates a journal);
+* a ``-wal`` without its ``-shm`` (a crashed writer's files, copied) is read from a private
+  copy, since SQLite would otherwise create the ``-shm`` beside the ledger.
 
 Before SQLite sees a file, its header is checked so that zero-byte, foreign and truncated files
 get a precise reason instead of a generic "file is not a database". Every error is turned into
@@ -19,8 +21,10 @@ one ``snapshot`` and the connection is closed at once, so a live writer's WAL ca
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -164,6 +168,32 @@ def _run_once(
         conn.close()
 
 
+_CHANGED = object()
+
+
+def _read_private_copy(path: Path, fn: Callable[[sqlite3.Connection], T], timeout: float):
+    """Read a ``-wal`` that has no ``-shm`` beside it from a private copy of both files.
+
+    Such a pair is what a crashed writer's files look like once copied elsewhere. SQLite can
+    only read that ``-wal`` by building a ``-shm`` next to it, which would leave a new file in
+    the ledger directory (or fail in a read-only one); a copy in a temporary directory gets the
+    same rows and touches nothing. Returns ``_CHANGED`` when a writer appeared meanwhile.
+    """
+    wal = _sidecar(path, "-wal")
+    with tempfile.TemporaryDirectory(prefix="ledgerx-read-") as tmp:
+        copy = Path(tmp) / "ledger.db"
+        try:
+            before = _fingerprint(path), wal.stat().st_size, wal.stat().st_mtime_ns
+            shutil.copyfile(path, copy)
+            shutil.copyfile(wal, _sidecar(copy, "-wal"))
+            after = _fingerprint(path), wal.stat().st_size, wal.stat().st_mtime_ns
+        except FileNotFoundError:
+            return _CHANGED  # a writer checkpointed and removed the -wal meanwhile
+        if after != before or _sidecar(path, "-shm").exists():
+            return _CHANGED
+        return _run(copy, _uri(copy, "mode=ro"), fn, timeout)
+
+
 def snapshot(
     path: Path, fn: Callable[[sqlite3.Connection], T], *, timeout: float = DEFAULT_LOCK_TIMEOUT
 ) -> T:
@@ -180,6 +210,10 @@ def snapshot(
             if _fingerprint(path) == before:
                 return result
             # A writer started while we read: read again, under locks, now that -wal exists.
+        elif is_wal and not _sidecar(path, "-shm").exists():
+            copied = _read_private_copy(path, fn, timeout)
+            if copied is not _CHANGED:
+                return copied  # type: ignore[return-value]
         return _run(path, _uri(path, "mode=ro"), fn, timeout)
     except sqlite3.Error as exc:
         raise _classify(path, exc, timeout) from None

@@ -78,6 +78,17 @@ def test_crashed_writer_leftovers_are_left_as_they_are(tmp_path):
     assert _without_shm(after) == _without_shm(before)
 
 
+def test_copied_crash_leftovers_without_shm_create_no_file(tmp_path):
+    """A -wal without its -shm: SQLite would build a -shm beside it; ledgerx reads a copy."""
+    make_crashed_wal(tmp_path / "copied.db", [RUN])
+    os.remove(tmp_path / "copied.db-shm")
+    before = dir_state(tmp_path)
+    assert _read_everything(tmp_path) == ["r-ro"]  # the rows only in the -wal are seen
+    detail = read_run(tmp_path / "copied.db", "r-ro", now=NOW)
+    assert [s.derived_status for s in detail.steps] == ["committed", "failed", "in_doubt"]
+    assert dir_state(tmp_path) == before
+
+
 def test_hot_journal_is_not_replayed(tmp_path):
     make_hot_journal(tmp_path / "hot.db")
     before = dir_state(tmp_path)
@@ -163,6 +174,8 @@ def test_read_only_directory(tmp_path):
         make_ledger(directory / "wal.db", [RUN])
         make_ledger(directory / "journal.db", [RunSpec("r-j")], journal="delete")
         make_crashed_wal(directory / "crashed.db", [RunSpec("r-c", steps=[StepSpec.in_doubt(1)])])
+        make_crashed_wal(directory / "copied.db", [RunSpec("r-copy")])
+        os.remove(directory / "copied.db-shm")
         for item in directory.iterdir():
             os.chmod(item, 0o444)
         os.chmod(directory, 0o555)
@@ -200,7 +213,7 @@ def test_read_only_directory(tmp_path):
         report = json.loads(proc.stdout)
         assert report["uid"] != 0
         assert report["problems"] == []
-        assert report["steps"] == {"r-ro": 3, "r-j": 0, "r-c": 1}
+        assert report["steps"] == {"r-ro": 3, "r-j": 0, "r-c": 1, "r-copy": 0}
         assert set(dir_state(directory)) == set(before)
         assert _without_shm(dir_state(directory)) == _without_shm(before)
     finally:
