@@ -200,8 +200,14 @@ def test_terminal_confirmation(world, api, typed, code):
             stdout=subprocess.PIPE,
             timeout=60,
         )
+        os.set_blocking(master, False)
+        try:
+            said = os.read(master, 65536).decode("utf-8", "replace")
+        except OSError:
+            said = ""
     finally:
         os.close(slave)
         os.close(master)
-    assert proc.returncode == code
+    assert proc.returncode == code, said
+    assert "first 6 characters" in said
     assert len(api.matching("DELETE")) == (3 if code == 0 else 0)

@@ -60,8 +60,10 @@ class RollbackMachine(RuleBasedStateMachine):
     def set_fault(self, index: int, kind: str) -> None:
         record = self.ids[index]
         self.api.faults[:] = [f for f in self.api.faults if f.match != record]
-        if kind in ("500", "404"):
-            self.api.fault(record, "status", status=int(kind), method="DELETE")
+        if kind == "500":
+            self.api.fault(record, "status", status=500, method="DELETE")
+        elif kind == "404":  # someone deleted it by hand meanwhile: the server says 404
+            self.api.records.pop((COMPANY, "customers", record), None)
         elif kind == "close":
             self.api.fault(record, "close", method="DELETE")
         elif kind == "redirect":
