@@ -9,19 +9,23 @@
 | R, ctrl+r | read the run again |
 | d | show / hide the step detail pane |
 
-The run is read in a thread worker through ``ledger_core`` and handed back as small Messages.
-Big runs never become widgets: the steps live in a ``VirtualTable`` (rows are plain ``Step``
-objects, only visible lines are drawn). A run with many steps shows its first page at once
-(``read_steps_page``), then the whole run (``read_run``) replaces the placeholders; a jump to a
-part not loaded yet fetches just that page. While the run may still be written, the file's
-signature is polled and the run is read again only when it changed.
+The run is read in thread workers through ``ledger_core`` and handed back as small Messages.
+Steps never become widgets: they live in a ``VirtualTable`` whose rows are plain ``Step``
+objects, and only visible lines are drawn. A run of ordinary size is read whole (``read_run``).
+A huge run is paged: its rows start as placeholders (their index), and drawing a placeholder
+asks for the page holding it (``read_steps_page``), so only what is on screen is ever read —
+the first steps show at once and a jump to the end reads one page. The whole run is read only
+when a rollback preview needs it. While a run may still be written, the file's signature is
+polled and the run read again only when it changed.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -30,14 +34,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Header
 from textual.worker import get_current_worker
 
-from ledger_core import DEFAULT_STALE_AFTER, read_run, read_steps_page
+from ledger_core import DEFAULT_STALE_AFTER, read_run, read_steps_page, read_summaries
 from ledger_core.access import file_signature
-from ledger_core.errors import LedgerxError
+from ledger_core.errors import LedgerxError, RunNotFound
 from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
+from ledger_core.reader import read_attempts
 from ledger_core.timeutil import format_duration, parse_ts
 
 from ..widgets.run_header import RunHeader
@@ -46,8 +50,9 @@ from ..widgets.step_detail import StepDetail
 from ..widgets.timeline import Window, axis_cell, window_for
 from ..widgets.virtual_table import Column, VirtualTable
 
-# Above this many steps the first page is shown before the whole run is read.
-PAGE_FIRST_ABOVE = 1000
+# Above this many steps the run is paged instead of read whole: reading 100,000 steps in one
+# go holds the GIL for about a second and starves the event loop.
+PAGED_ABOVE = 5000
 PAGE_SIZE = 200
 NARROW = 110  # below this width the table drops the outcome and correlation columns
 SHORT = 30  # below this height the detail pane starts hidden (``d`` shows it)
@@ -78,13 +83,8 @@ def _latency(step: Step) -> Text:
     return Text(format_duration(step.latency_ms / 1000.0))
 
 
-def _cell(render):
-    """Wrap a cell renderer so rows not loaded yet (``None``) show a placeholder."""
-
-    def cell(step: Step | None) -> Text:
-        return PLACEHOLDER if step is None else render(step)
-
-    return cell
+Signature = tuple[int, int, int, int]
+Row = Step | int  # a step, or the index of a step whose page is not read yet
 
 
 class RunScreen(Screen[None]):
@@ -100,18 +100,29 @@ class RunScreen(Screen[None]):
     ]
 
     @dataclass
-    class StepsPage(Message):
-        """Steps ``offset`` .. ``offset + len(steps)`` of the run, read ahead of the whole run."""
-
-        offset: int
-        steps: list[Step]
-
-    @dataclass
     class RunLoaded(Message):
         """The whole run, read in one snapshot, and the file signature it was read at."""
 
         detail: RunDetail
-        signature: tuple[int, int, int, int] | None
+        signature: Signature | None
+        for_rollback: bool = False
+
+    @dataclass
+    class SummaryLoaded(Message):
+        """A paged run's fresh summary and rollback attempts (its steps come by page)."""
+
+        summary: RunSummary
+        attempts: list[RollbackAttempt]
+        signature: Signature | None
+        generation: int
+
+    @dataclass
+    class StepsPage(Message):
+        """Steps ``offset`` .. ``offset + len(steps)`` of a paged run."""
+
+        offset: int
+        steps: list[Step]
+        generation: int
 
     @dataclass
     class LoadFailed(Message):
@@ -123,13 +134,16 @@ class RunScreen(Screen[None]):
         super().__init__()
         self.summary = summary
         self.detail: RunDetail | None = None
-        self._steps: list[Step | None] = []
+        self.paged = summary.step_count > PAGED_ABOVE
+        self._rows: list[Row] = []
         self._attempts: dict[int, list[RollbackAttempt]] = {}
         self._window: Window | None = window_for(summary)
-        self._signature: tuple[int, int, int, int] | None = None
+        self._signature: Signature | None = None
+        self._generation = 0  # bumped by every re-read: pages of an older one are dropped
         self._loading = False
-        self._pages_requested: set[int] = set()
-        self._poll_timer: Timer | None = None
+        self._loaded_pages: set[int] = set()
+        self._fetching: int | None = None
+        self._wanted: int | None = None
         self._layout: tuple[int, bool] | None = None
         self._detail_choice: bool | None = None  # the user's ``d``; None: by screen height
 
@@ -137,7 +151,7 @@ class RunScreen(Screen[None]):
         yield Header()
         with Vertical(id="run-body"):
             yield RunHeader(id="run-header")
-            yield VirtualTable[Step | None](
+            yield VirtualTable[Row](
                 self._columns(), empty_message="no steps recorded", id="run-steps"
             )
             yield StepDetail(id="run-detail")
@@ -148,17 +162,19 @@ class RunScreen(Screen[None]):
 
     def action_rollback(self) -> None:
         if self.detail is None:
-            self.notify("The run is still loading; try again in a moment.", markup=False)
+            if self.paged:
+                self.notify(
+                    f"Reading all {self.summary.step_count:,} steps for the rollback plan…",
+                    markup=False,
+                )
+                self._read_whole(self._generation, for_rollback=True)
+            else:
+                self.notify("The run is still loading; try again in a moment.", markup=False)
             return
-        try:
-            from .rollback_screen import RollbackScreen
-        except ImportError:
-            self.notify("Rollback preview is not available in this build.", markup=False)
-            return
-        self.app.push_screen(RollbackScreen(self.detail))
+        self._open_rollback(self.detail)
 
     def action_refresh(self) -> None:
-        self._load(force=True)
+        self._reload()
 
     def action_toggle_detail(self) -> None:
         self._detail_choice = self.has_class("-no-detail")
@@ -167,60 +183,93 @@ class RunScreen(Screen[None]):
     # -- lifecycle ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.paged:
+            # Ask for the first page before anything is drawn: it is what the user waits for.
+            self._want_page(0)
         self.title = "ledgerx"
         self.sub_title = plain(f"run {self.summary.run_id}", 80)
         self._show_header()
         self.query_one("#run-detail", StepDetail).show_message("Reading the run…")
-        table = self._table()
-        table.focus()
+        self._table().focus()
         self._apply_size()
-        self._load()
-        interval = float(getattr(self.app, "poll_interval", 2.0) or 2.0)
-        self._poll_timer = self.set_interval(interval, self._poll, pause=False)
+        if self.paged:
+            # Placeholders now; the first page is asked for as soon as they are drawn.
+            # The summary is re-read after the first page lands, so the two reads do not race.
+            self._rows = list(range(self.summary.step_count))
+            self._table().set_rows(self._rows)
+            self._loading = True
+        else:
+            self._loading = True
+            self._read_whole(self._generation)
+        interval = float(getattr(self.app, "poll_interval", 2.0) or 0)
+        if interval > 0:  # 0 turns live updates off (tests, snapshots)
+            self.set_interval(interval, self._poll)
 
     def on_screen_resume(self) -> None:
         # Back from a rollback: the ledger may have changed under us.
-        if self.detail is not None:
-            self._poll()
+        self._poll()
 
     def on_resize(self) -> None:
         self._apply_size()
 
     # -- messages from workers ----------------------------------------------------------------
 
-    @on(StepsPage)
-    def show_page(self, message: StepsPage) -> None:
-        if self.detail is not None and not self._loading:
-            return  # the whole run already arrived; a late page is stale
-        total = max(self.summary.step_count, message.offset + len(message.steps))
-        if len(self._steps) < total:
-            self._steps.extend([None] * (total - len(self._steps)))
-        self._steps[message.offset : message.offset + len(message.steps)] = message.steps
-        if self._window is None and message.offset == 0 and message.steps:
-            self._window = window_for(self.summary, message.steps[0])
-        self._table().set_rows(self._steps)
-        self._show_selected()
-
     @on(RunLoaded)
     def show_run(self, message: RunLoaded) -> None:
-        self._loading = False
-        self._pages_requested.clear()
         detail = message.detail
         self.detail = detail
+        if message.for_rollback:
+            self._open_rollback(detail)
+            if self.paged:
+                return
+        self._loading = False
         self.summary = detail.summary
         self._signature = message.signature
-        self._attempts = {}
-        for attempt in detail.attempts:
-            self._attempts.setdefault(attempt.step_id, []).append(attempt)
-        self._steps = list(detail.steps)
+        self._set_attempts(detail.attempts)
+        self._rows = list(detail.steps)
         self._window = window_for(detail.summary, detail.steps[0] if detail.steps else None)
         self._show_header()
-        self._table().set_rows(self._steps)
+        self._table().set_rows(self._rows)
         self._show_selected()
+
+    @on(SummaryLoaded)
+    def show_summary(self, message: SummaryLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self._loading = False
+        self.summary = message.summary
+        self._signature = message.signature
+        self._set_attempts(message.attempts)
+        self._window = window_for(message.summary)
+        self._show_header()
+        count = message.summary.step_count
+        if count != len(self._rows):
+            self._rows = self._rows[:count] + list(range(len(self._rows), count))
+            self._table().set_rows(self._rows)
+        self._show_selected()
+
+    @on(StepsPage)
+    def show_page(self, message: StepsPage) -> None:
+        self._fetching = None
+        if message.generation == self._generation:
+            if not self._loaded_pages and self._signature is None:
+                self._read_summary(self._generation)
+            self._loaded_pages.add(message.offset)
+            end = message.offset + len(message.steps)
+            if end > len(self._rows):
+                self._rows.extend(range(len(self._rows), end))
+            self._rows[message.offset : end] = message.steps
+            # Redrawing asks again for any placeholder still on screen.
+            self._table().set_rows(self._rows)
+            self._show_selected()
+        wanted, self._wanted = self._wanted, None
+        if wanted is not None:
+            self._want_page(wanted)
 
     @on(LoadFailed)
     def show_failure(self, message: LoadFailed) -> None:
         self._loading = False
+        self._fetching = None
         detail = self.query_one("#run-detail", StepDetail)
         detail.show_message(f"Could not read this run: {plain(message.reason, 300)}")
         self.notify(plain(message.reason, 300), title="Read failed", severity="error", markup=False)
@@ -232,22 +281,11 @@ class RunScreen(Screen[None]):
 
     # -- workers ------------------------------------------------------------------------------
 
-    def _load(self, *, force: bool = False) -> None:
-        if self._loading and not force:
-            return
-        self._loading = True
-        self._read_run(page_first=self.detail is None)
-
     @work(thread=True, exclusive=True, group="run-read")
-    def _read_run(self, page_first: bool) -> None:
+    def _read_whole(self, generation: int, for_rollback: bool = False) -> None:
         worker = get_current_worker()
         path, run_id = Path(self.summary.source), self.summary.run_id
         try:
-            if page_first and self.summary.step_count > PAGE_FIRST_ABOVE:
-                first = read_steps_page(path, run_id, 0, PAGE_SIZE)
-                if worker.is_cancelled:
-                    return
-                self.post_message(self.StepsPage(0, first))
             signature = _signature(path)
             detail = read_run(path, run_id, now=self._now(), stale_after=self._stale_after())
         except LedgerxError as exc:
@@ -255,45 +293,99 @@ class RunScreen(Screen[None]):
                 self.post_message(self.LoadFailed(str(exc)))
             return
         if not worker.is_cancelled:
-            self.post_message(self.RunLoaded(detail, signature))
+            self.post_message(self.RunLoaded(detail, signature, for_rollback))
+
+    @work(thread=True, exclusive=True, group="run-read")
+    def _read_summary(self, generation: int) -> None:
+        worker = get_current_worker()
+        path, run_id = Path(self.summary.source), self.summary.run_id
+        try:
+            signature = _signature(path)
+            found = [
+                s
+                for s in read_summaries(path, now=self._now(), stale_after=self._stale_after())
+                if s.run_id == run_id
+            ]
+            if not found:
+                raise RunNotFound(f"run {run_id} is no longer in {path.name}")
+            attempts = read_attempts(path, run_id)
+        except LedgerxError as exc:
+            if not worker.is_cancelled:
+                self.post_message(self.LoadFailed(str(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.SummaryLoaded(found[0], attempts, signature, generation))
 
     @work(thread=True, group="run-page")
-    def _read_page(self, offset: int) -> None:
-        worker = get_current_worker()
+    def _read_page(self, offset: int, generation: int) -> None:
         try:
             steps = read_steps_page(
                 Path(self.summary.source), self.summary.run_id, offset, PAGE_SIZE
             )
-        except LedgerxError:
-            return  # the whole-run read reports the failure
-        if not worker.is_cancelled:
-            self.post_message(self.StepsPage(offset, steps))
+        except LedgerxError as exc:
+            self.post_message(self.LoadFailed(str(exc)))
+            return
+        self.post_message(self.StepsPage(offset, steps, generation))
 
     @work(thread=True, exclusive=True, group="run-poll")
     def _check_signature(self) -> None:
-        try:
-            current = _signature(Path(self.summary.source))
-        except OSError:
-            return
-        if current != self._signature:
-            self.app.call_from_thread(self._load)
+        current = _signature(Path(self.summary.source))
+        if current is not None and current != self._signature:
+            self.app.call_from_thread(self._reload)
+
+    # -- helpers ------------------------------------------------------------------------------
 
     def _poll(self) -> None:
         if not self._loading and self.is_current:
             self._check_signature()
 
-    # -- helpers ------------------------------------------------------------------------------
+    def _reload(self) -> None:
+        """Read the run again: whole, or (paged) its summary and the pages on screen."""
+        self._generation += 1
+        self._loading = True
+        if not self.paged:
+            self._read_whole(self._generation)
+            return
+        self.detail = None
+        self._loaded_pages.clear()
+        self._rows = list(range(len(self._rows)))
+        self._table().set_rows(self._rows)
+        self._read_summary(self._generation)
 
-    def _table(self) -> VirtualTable[Step | None]:
+    def _want_page(self, offset: int) -> None:
+        """Read the page at ``offset`` unless it is loaded or on its way; one read at a time."""
+        if offset in self._loaded_pages or offset == self._fetching:
+            return
+        if self._fetching is not None:
+            self._wanted = offset  # the latest wish wins; redraws re-ask for the others
+            return
+        self._fetching = offset
+        self._read_page(offset, self._generation)
+
+    def _pending(self, index: int) -> Text:
+        """Cell text for a row not read yet; drawing it is what asks for its page."""
+        self.call_later(self._want_page, index - index % PAGE_SIZE)
+        return PLACEHOLDER
+
+    def _set_attempts(self, attempts) -> None:
+        self._attempts = {}
+        for attempt in attempts:
+            self._attempts.setdefault(attempt.step_id, []).append(attempt)
+
+    def _open_rollback(self, detail: RunDetail) -> None:
+        try:
+            from .rollback_screen import RollbackScreen
+        except ImportError:
+            self.notify("Rollback preview is not available in this build.", markup=False)
+            return
+        self.app.push_screen(RollbackScreen(detail))
+
+    def _table(self) -> VirtualTable[Row]:
         return self.query_one("#run-steps", VirtualTable)
 
     def _now(self) -> float:
         now = getattr(self.app, "now", None)
-        if callable(now):
-            return float(now())
-        import time
-
-        return time.time()
+        return float(now()) if callable(now) else time.time()
 
     def _stale_after(self) -> float:
         return float(getattr(self.app, "stale_after", DEFAULT_STALE_AFTER) or DEFAULT_STALE_AFTER)
@@ -310,24 +402,15 @@ class RunScreen(Screen[None]):
         table = self._table()
         detail = self.query_one("#run-detail", StepDetail)
         if table.row_count == 0:
-            if self.detail is not None:
+            if not self._loading:
                 detail.show_message("This run has no steps recorded.")
             return
         step = table.cursor_value
-        if step is None:
+        if not isinstance(step, Step):
             detail.show_step(None)
-            self._request_page(table.cursor_row)
             return
         alive = self.summary.liveness == "alive" and step.seq == self.summary.last_seq
         detail.show_step(step, self._attempts.get(step.step_id, ()), writer_alive=alive)
-
-    def _request_page(self, index: int) -> None:
-        """Fetch the page around ``index`` (rows near the cursor not read yet)."""
-        offset = max(0, index - PAGE_SIZE // 2)
-        if offset in self._pages_requested:
-            return
-        self._pages_requested.add(offset)
-        self._read_page(offset)
 
     def _apply_size(self) -> None:
         width, height = self.size
@@ -338,42 +421,40 @@ class RunScreen(Screen[None]):
             self._layout = layout
             self._table().set_columns(self._columns(width))
 
-    def _columns(self, width: int = 120) -> list[Column[Any]]:
+    def _columns(self, width: int = 120) -> list[Column[Row]]:
         narrow = width < NARROW
         axis_width = 14 if narrow else 24
         fixed = 5 + 6 + 12 + 7 + 11 + axis_width + (0 if narrow else 12 + 14)
         gaps = 6 if narrow else 8
         url_width = max(10, width - SCROLLBAR - fixed - gaps)
 
-        def url(step: Step) -> Text:
-            return _url_tail(step.url, url_width)
+        def cell(render: Callable[[Step], Text]) -> Callable[[Row], Text]:
+            def draw(row: Row) -> Text:
+                return self._pending(row) if isinstance(row, int) else render(row)
 
-        def axis(step: Step) -> Text:
-            return axis_cell(step, self._window, axis_width)
+            return draw
 
-        columns: list[Column[Any]] = [
-            Column("seq", "seq", _cell(lambda s: safe_text(s.seq, 10)), 5, justify="right"),
-            Column("method", "method", _cell(lambda s: safe_text(s.method, 10)), 6),
-            Column("url", "URL", _cell(url), url_width, 10),
-            Column("intent", "intent", _cell(lambda s: _clock(s.intent_ts)), 12),
+        columns: list[Column[Row]] = [
+            Column("seq", "seq", cell(lambda s: safe_text(s.seq, 10)), 5, justify="right"),
+            Column("method", "method", cell(lambda s: safe_text(s.method, 10)), 6),
+            Column("url", "URL", cell(lambda s: _url_tail(s.url, url_width)), url_width, 10),
+            Column("intent", "intent", cell(lambda s: _clock(s.intent_ts)), 12),
         ]
         if not narrow:
-            columns.append(Column("outcome", "outcome", _cell(lambda s: _clock(s.outcome_ts)), 12))
+            columns.append(Column("outcome", "outcome", cell(lambda s: _clock(s.outcome_ts)), 12))
         columns += [
-            Column("latency", "latency", _cell(_latency), 7, justify="right"),
-            Column("status", "status", _cell(lambda s: state_text(s.derived_status)), 11),
+            Column("latency", "latency", cell(_latency), 7, justify="right"),
+            Column("status", "status", cell(lambda s: state_text(s.derived_status)), 11),
         ]
         if not narrow:
-            columns.append(
-                Column(
-                    "corr", "correlation", _cell(lambda s: safe_text(s.bc_correlation_id, 60)), 14
-                )
-            )
-        columns.append(Column("axis", "timeline", _cell(axis), axis_width, axis_width))
+            corr = cell(lambda s: safe_text(s.bc_correlation_id, 60))
+            columns.append(Column("corr", "correlation", corr, 14))
+        axis = cell(lambda s: axis_cell(s, self._window, axis_width))
+        columns.append(Column("axis", "timeline", axis, axis_width, axis_width))
         return columns
 
 
-def _signature(path: Path) -> tuple[int, int, int, int] | None:
+def _signature(path: Path) -> Signature | None:
     try:
         return file_signature(path)
     except OSError:

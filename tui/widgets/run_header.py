@@ -135,7 +135,11 @@ class RunHeader(Static):
     }
     """
 
+    shown: Text = Text()
+    """What the header shows now (tests read it as text)."""
+
     def show(
         self, summary: RunSummary, profiles: Profiles | None, *, readonly: bool, now: float
     ) -> None:
-        self.update(render_header(summary, profiles, readonly=readonly, now=now))
+        self.shown = render_header(summary, profiles, readonly=readonly, now=now)
+        self.update(self.shown)

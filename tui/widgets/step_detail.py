@@ -135,8 +135,11 @@ class StepDetail(VerticalScroll, can_focus=False):
     }
     """
 
+    shown: RenderableType = Text("No step selected.", style="dim")
+    """What the pane shows now (tests read it as text)."""
+
     def compose(self):
-        yield Static(Text("No step selected.", style="dim"), id="step-detail-body")
+        yield Static(self.shown, id="step-detail-body")
 
     def show_step(
         self,
@@ -146,13 +149,16 @@ class StepDetail(VerticalScroll, can_focus=False):
         writer_alive: bool = False,
     ) -> None:
         """Show ``step`` (or a placeholder when ``None``, e.g. while its page loads)."""
-        body = self.query_one("#step-detail-body", Static)
         if step is None:
-            body.update(Text("Loading step…", style="dim"))
+            self._show(Text("Loading step…", style="dim"))
         else:
-            body.update(render_step(step, attempts, writer_alive=writer_alive))
+            self._show(render_step(step, attempts, writer_alive=writer_alive))
         self.scroll_home(animate=False)
 
     def show_message(self, message: str) -> None:
         """A plain note in place of a step (e.g. a run without steps)."""
-        self.query_one("#step-detail-body", Static).update(Text(message, style="dim"))
+        self._show(Text(message, style="dim"))
+
+    def _show(self, renderable: RenderableType) -> None:
+        self.shown = renderable
+        self.query_one("#step-detail-body", Static).update(renderable)

@@ -1,0 +1,257 @@
+"""The run screen, driven by the keyboard from the app: open, follow the cursor, back, refresh.
+
+Ledgers are real SQLite files (``run_ledgers``) in a relative directory of the test's working
+directory; the app runs with the fixtures' fixed clock.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import run_ledgers as rl
+from rich.console import Console, RenderableType
+from textual.pilot import Pilot
+
+from ledger_core.sources import Sources
+from tui.app import LedgerxApp
+from tui.screens.run_screen import RunScreen
+from tui.screens.runs_screen import RunsScreen
+from tui.widgets.run_header import RunHeader
+from tui.widgets.step_detail import IN_DOUBT_WORDS, StepDetail
+from tui.widgets.virtual_table import VirtualTable
+
+RUN_DIR = "runledgers"
+
+
+@pytest.fixture
+def run_dir(tui_dir: Path) -> Path:
+    """The run screen's own fixture ledgers, beside the shared ones."""
+    directory = tui_dir / RUN_DIR
+    directory.mkdir()
+    rl.crashed_run(directory)
+    rl.partial_run(directory)
+    rl.hostile_run(directory)
+    rl.rolled_back_run(directory)
+    return directory
+
+
+@pytest.fixture
+def run_app(make_app, run_dir: Path):
+    def factory(**kw: object) -> LedgerxApp:
+        options: dict[str, object] = {"sources": Sources((Path(RUN_DIR),)), "now": lambda: rl.NOW}
+        options.update(kw)
+        return make_app(**options)
+
+    return factory
+
+
+async def _until(pilot: Pilot, condition, what: str, limit: float = 20.0) -> None:
+    """Wait (generously) for ``condition``; fail saying ``what`` never happened."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
+
+
+async def open_run(pilot: Pilot, needle: str) -> RunScreen:
+    """From the runs list: search for ``needle``, go back to the list, open the match."""
+    app = pilot.app
+    assert isinstance(app, LedgerxApp)
+    await _until(pilot, lambda: app.scan_done, "the first scan")
+    await pilot.press("slash", *needle, "enter", "enter")
+    await _until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+    screen = app.screen
+    assert isinstance(screen, RunScreen)
+    await _until(pilot, lambda: screen.detail is not None, "the run to load")
+    await pilot.pause()
+    return screen
+
+
+def _plain(renderable: RenderableType, width: int = 10_000) -> str:
+    """Text as shown, unwrapped (one very wide line per line of the renderable)."""
+    console = Console(width=width, file=io.StringIO(), color_system=None, record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
+def _detail_text(screen: RunScreen) -> str:
+    return _plain(screen.query_one("#run-detail", StepDetail).shown)
+
+
+def _header_text(screen: RunScreen) -> str:
+    return _plain(screen.query_one("#run-header", RunHeader).shown)
+
+
+async def test_open_crashed_run_shows_facts_and_steps(run_app) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "crash7")
+        assert screen.summary.run_id == "20260517-031000-crash7"
+        header = _header_text(screen)
+        assert "PARTIAL" in header and "DEAD" in header
+        assert "stamped running" in header and "(mismatch)" in header
+        assert "crashed-0517.db" in header and "sandbox (writes allowed)" in header
+        assert "writer pid 4206649 is gone" in header
+        table = screen.query_one("#run-steps", VirtualTable)
+        assert table.row_count == 7
+        assert [row.seq for row in table.rows] == list(range(1, 8))
+
+
+async def test_detail_pane_follows_the_cursor(run_app) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "crash7")
+        assert "Step 1" in _detail_text(screen)
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        text = _detail_text(screen)
+        assert "Step 4" in text and "failed" in text
+        assert "HTTP 409 Conflict: the order is locked by another session" in text
+        await pilot.press("k")
+        await pilot.pause()
+        assert "Step 3" in _detail_text(screen)
+
+
+async def test_in_doubt_step_is_explained_in_words(run_app) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "crash7")
+        await pilot.press("G")
+        await pilot.pause()
+        text = " ".join(_detail_text(screen).split())
+        assert "Step 7" in text and "IN DOUBT" in text
+        assert " ".join(IN_DOUBT_WORDS.split()) in text
+        assert "corr-0007" in text and "outcome none" in text
+
+
+async def test_escape_goes_back_to_the_runs_list(run_app) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_run(pilot, "crash7")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_hostile_text_is_literal_and_inert(run_app) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "hostile")
+        header = _header_text(screen)
+        assert "[@click=app.quit]prof" in header
+        assert "[b]ACME\\u202e" in header
+        text = _detail_text(screen)
+        assert "[@click=app.quit]y[bold red]z\\x1b]8;;http://x\\x07link" in text
+        assert "[link=http://x]rb[/link]" in text
+        assert "more chars]" in text  # the 4,800-character error is cut, saying so
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "\u202e" not in svg
+        # Clicking where the smuggled [@click=app.quit] sits must do nothing.
+        for x in range(0, 60, 4):
+            await pilot.click("#run-header", offset=(x, 1))
+        assert app.is_running and app.screen is screen
+
+
+async def test_rollback_attempts_listed_with_results(run_app) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "rbk")
+        await pilot.press("j")
+        await pilot.pause()
+        text = " ".join(_detail_text(screen).split())
+        assert "rollback #2" in text and "RB FAILED · HTTP 500" in text
+        assert "HTTP 500: upstream timeout" in text
+        await pilot.press("j")
+        await pilot.pause()
+        text = " ".join(_detail_text(screen).split())
+        assert "NO ANSWER" in text and "may have landed" in text
+
+
+async def test_r_opens_the_rollback_preview(run_app) -> None:
+    from tui.screens.rollback_screen import RollbackScreen
+
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_run(pilot, "crash7")
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, RollbackScreen), "rollback preview")
+
+
+async def test_detail_pane_toggles_and_starts_hidden_at_80x24(run_app) -> None:
+    app = run_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, "crash7")
+        detail = screen.query_one("#run-detail")
+        assert not detail.display
+        await pilot.press("d")
+        await pilot.pause()
+        assert detail.display
+        await pilot.press("d")
+        await pilot.pause()
+        assert not detail.display
+
+
+async def test_refresh_and_live_poll_pick_up_new_outcomes(run_app, run_dir: Path) -> None:
+    app = run_app(poll_interval=0.1)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "crash7")
+        table = screen.query_one("#run-steps", VirtualTable)
+        assert table.rows[-1].derived_status == "in_doubt"
+        # The (resurrected) writer records the outcome of step 7 and an eighth step.
+        conn = sqlite3.connect(run_dir / "crashed-0517.db", isolation_level=None)
+        conn.execute(
+            "UPDATE step SET outcome_ts = ?, status = 'committed' WHERE seq = 7",
+            ("2026-05-17T03:12:06.000000Z",),
+        )
+        conn.execute(
+            rl.STEP_INSERT,
+            (
+                screen.summary.run_id,
+                8,
+                "2026-05-17T03:12:07.000000Z",
+                "POST",
+                f"{rl.API}/x",
+                None,
+                None,
+                None,
+                "corr-8",
+                None,
+                None,
+            ),
+        )
+        conn.close()
+        await _until(pilot, lambda: table.row_count == 8, "the poll to re-read the run")
+        assert table.rows[6].derived_status == "committed"
+        assert "8 steps" in _header_text(screen)
+
+
+async def test_refresh_key_rereads_the_run(run_app, run_dir: Path) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "030500")
+        table = screen.query_one("#run-steps", VirtualTable)
+        assert table.row_count == 3
+        conn = sqlite3.connect(run_dir / "partial-0517.db", isolation_level=None)
+        conn.execute(
+            rl.STEP_INSERT,
+            (
+                screen.summary.run_id,
+                4,
+                "2026-05-17T03:16:00.000000Z",
+                "POST",
+                f"{rl.API}/y",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        )
+        conn.close()
+        await pilot.press("R")
+        await _until(pilot, lambda: table.row_count == 4, "R to re-read the run")
