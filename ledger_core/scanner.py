@@ -20,13 +20,14 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from . import derive
-from .access import file_signature, snapshot
+from .access import snapshot
 from .errors import SourceError
 from .models import Problem, RunSummary, StepCounts, WriterInfo
 from .summary_cache import SummaryCache, open_default_cache
@@ -271,13 +272,24 @@ def summarize(raw: RawRun, source: str, *, now: float, stale_after: float, host:
 _Outcome = tuple[str, Any, Any]
 
 
+def signature(name: str) -> tuple[int, int, int, int]:
+    """``access.file_signature`` for a path given as a string (no ``Path`` objects: it runs
+    10,000 times per scan). Raises ``OSError`` when the file cannot be stat'ed."""
+    st = os.stat(name)
+    try:
+        wal = os.stat(name + "-wal")
+    except OSError:
+        return st.st_size, st.st_mtime_ns, -1, -1
+    return st.st_size, st.st_mtime_ns, wal.st_size, wal.st_mtime_ns
+
+
 def _read_one(path: str, timeout: float) -> _Outcome:
     try:
         raws = read_raw(Path(path), timeout=timeout)
     except SourceError as exc:
         return ("error", exc.kind, exc.reason)
     try:
-        after = file_signature(Path(path))
+        after = signature(path)
     except OSError:
         after = None
     return ("ok", raws, after)
@@ -297,20 +309,27 @@ def _workers() -> int:
         return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _read_many(paths: list[str], timeout: float, workers: int) -> list[_Outcome]:
+def _read_many(paths: list[str], timeout: float, workers: int) -> Iterator[_Outcome]:
+    """Outcomes in ``paths`` order, yielded as they arrive so the caller can derive meanwhile."""
     if workers <= 1 or len(paths) < PARALLEL_MIN_FILES:
-        return _read_chunk(paths, timeout)
+        for path in paths:
+            yield _read_one(path, timeout)
+        return
     # fork is cheapest, but forking a process that runs other threads (the TUI) is unsafe.
     method = "fork" if threading.active_count() == 1 else "forkserver"
     chunk = max(50, min(_CHUNK, len(paths) // (workers * 4) or 1))
     chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
+    done = 0
     try:
         context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = list(pool.map(_read_chunk, chunks, [timeout] * len(chunks)))
-    except (OSError, RuntimeError, ImportError):
-        return _read_chunk(paths, timeout)  # no processes here: read sequentially
-    return [outcome for part in parts for outcome in part]
+            for part in pool.map(_read_chunk, chunks, [timeout] * len(chunks)):
+                yield from part
+                done += len(part)
+    except (OSError, RuntimeError, ImportError, BrokenProcessPool):
+        pass  # no worker processes here: read the rest in this one
+    for path in paths[done:]:
+        yield _read_one(path, timeout)
 
 
 def scan_files(
@@ -331,42 +350,40 @@ def scan_files(
     moment = time.time() if now is None else now
     host = socket.gethostname()
     store = open_default_cache() if cache is True else (cache or None)
-    outcomes: list[_Outcome | None] = [None] * len(files)
-    signatures: list[tuple | None] = [None] * len(files)
-    missing: list[int] = []
-    for i, path in enumerate(files):
+    names = [os.fspath(path) for path in files]
+    hits: list[list[RawRun] | None] = [None] * len(names)
+    signatures: list[tuple | None] = [None] * len(names)
+    missing: list[str] = []
+    for i, name in enumerate(names):
         try:
-            signatures[i] = file_signature(path)
+            signatures[i] = signature(name)
         except OSError:
-            missing.append(i)  # let the read classify it (missing, unreadable …)
+            missing.append(name)  # let the read classify it (missing, unreadable …)
             continue
-        hit = store.lookup(path, signatures[i]) if store is not None else None
-        if hit is not None:
-            outcomes[i] = ("ok", hit, signatures[i])
-        else:
-            missing.append(i)
-    if missing:
-        count = _workers() if workers is None else workers
-        fresh = _read_many([str(files[i]) for i in missing], timeout, count)
-        for i, outcome in zip(missing, fresh, strict=True):
-            outcomes[i] = outcome
-            if store is not None and outcome[0] == "ok" and signatures[i] == outcome[2]:
-                store.store(files[i], outcome[2], outcome[1])
-    if store is not None:
-        store.save()
+        hits[i] = store.lookup(name, signatures[i]) if store is not None else None
+        if hits[i] is None:
+            missing.append(name)
+    count = _workers() if workers is None else workers
+    fresh = _read_many(missing, timeout, count) if missing else iter(())
 
     runs: list[RunSummary] = []
     problems: list[Problem] = []
     files_ok: list[str] = []
-    for path, outcome in zip(files, outcomes, strict=True):
-        assert outcome is not None
-        source = str(path)
-        if outcome[0] == "ok":
-            runs.extend(
-                summarize(raw, source, now=moment, stale_after=stale_after, host=host)
-                for raw in outcome[1]
-            )
-            files_ok.append(source)
-        else:
-            problems.append(Problem(source, outcome[1], outcome[2]))
+    for i, name in enumerate(names):
+        raws = hits[i]
+        source = str(files[i])
+        if raws is None:
+            outcome = next(fresh)
+            if outcome[0] == "error":
+                problems.append(Problem(source, outcome[1], outcome[2]))
+                continue
+            raws = outcome[1]
+            if store is not None and signatures[i] is not None and signatures[i] == outcome[2]:
+                store.store(name, outcome[2], raws)
+        runs.extend(
+            summarize(raw, source, now=moment, stale_after=stale_after, host=host) for raw in raws
+        )
+        files_ok.append(source)
+    if store is not None:
+        store.save()
     return runs, problems, files_ok

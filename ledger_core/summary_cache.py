@@ -102,8 +102,9 @@ class SummaryCache:
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         self._warn(f"summary cache {what} ({detail}); reading every ledger file directly")
 
-    def _shard_for(self, path: Path) -> tuple[_Shard, str]:
-        parent = os.path.dirname(os.fspath(path)) or "."
+    def _shard_for(self, path: Path | str) -> tuple[_Shard, str]:
+        path = os.fspath(path)
+        parent = os.path.dirname(path) or "."
         key = self._parents.get(parent)
         if key is None:
             key = os.path.realpath(parent)
@@ -114,7 +115,7 @@ class SummaryCache:
             shard = _Shard(self.root / f"{name}.marshal", key)
             self._load(shard)
             self._shards[key] = shard
-        return shard, os.path.basename(os.fspath(path))
+        return shard, os.path.basename(path)
 
     def _load(self, shard: _Shard) -> None:
         if self.broken:
@@ -141,7 +142,7 @@ class SummaryCache:
         else:
             shard.dirty = True  # corrupt or foreign: rewrite it from what this scan reads
 
-    def lookup(self, path: Path, signature: tuple) -> list[Any] | None:
+    def lookup(self, path: Path | str, signature: tuple) -> list[Any] | None:
         """The raw summaries stored for ``path`` if its signature is unchanged, else ``None``."""
         with self._lock:
             shard, name = self._shard_for(path)
@@ -157,7 +158,7 @@ class SummaryCache:
             return None
         return entry[1]
 
-    def store(self, path: Path, signature: tuple, raws: list[Any]) -> None:
+    def store(self, path: Path | str, signature: tuple, raws: list[Any]) -> None:
         """Remember ``raws`` for ``path`` at ``signature`` (unless it changed moments ago)."""
         if time.time_ns() - max(signature[1], signature[3]) < RACY_WINDOW_NS:
             return

@@ -21,9 +21,25 @@ def warn(message: str) -> None:
     print(f"ledgerx: warning: {clean(message, 4000)}", file=sys.stderr)
 
 
+def _dumps(data: Any, depth: int = 0) -> str:
+    # json's C encoder only runs without ``indent``; indenting 10,000 runs or 100,000 steps
+    # in pure Python takes seconds. So: one list item (run, step) per line, each compact.
+    if depth < 2 and isinstance(data, list) and data:
+        pad = "  " * (depth + 1)
+        items = ",\n".join(pad + _dumps(item, depth + 1) for item in data)
+        return f"[\n{items}\n{'  ' * depth}]"
+    if depth == 0 and isinstance(data, dict) and data:
+        items = ",\n".join(
+            f"  {json.dumps(str(key), ensure_ascii=True)}: {_dumps(value, 1)}"
+            for key, value in data.items()
+        )
+        return f"{{\n{items}\n}}"
+    return json.dumps(data, ensure_ascii=True)
+
+
 def emit_json(data: Any) -> None:
     """JSON on stdout, the only thing there. ``ensure_ascii`` keeps control bytes escaped."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True) + "\n")
+    sys.stdout.write(_dumps(data) + "\n")
 
 
 def sources_from(args: argparse.Namespace) -> Sources:
