@@ -226,3 +226,28 @@ async def test_steps_that_cannot_be_undone_keep_their_status(tmp_path, api):
     assert result.ok and result.run_stamped == "rolled_back"
     assert step_rows(path) == {1: "rolled_back", 2: "rolled_back", 10: "committed", 11: None}
     assert api.matching("PATCH") == [] and len(api.matching("DELETE")) == 2
+
+
+async def test_rollback_journal_ledger_and_many_runs_in_one_file(tmp_path, api):
+    """A runner file in rollback-journal mode holding two runs: only the asked run changes."""
+    from ledger_factory import RunSpec, StepSpec, make_ledger
+    from rollback_servers import entity_url
+
+    ids = [api.add_record(COMPANY, "customers") for _ in range(2)]
+
+    def run(run_id: str, rid: str) -> RunSpec:
+        step = StepSpec.committed(
+            1, url=entity_url(api.base_url), rollback_url=entity_url(api.base_url, "customers", rid)
+        )
+        return RunSpec(run_id, state="completed", finished_at="2026-05-17T09:01:00Z", steps=[step])
+
+    path = tmp_path / "many.db"
+    make_ledger(path, [run("run-a", ids[0]), run("run-b", ids[1])], journal="delete")
+    profiles = write_profiles(tmp_path / "p.toml", api.base_url)
+    plan = rollback.preview(read_run(path, "run-b"), profiles)
+    result = await rollback.execute(plan, profiles)
+    assert result.ok and result.run_stamped == "rolled_back"
+    assert read_run(path, "run-b").summary.state == "rolled_back"
+    assert read_run(path, "run-a").summary.state == "completed"
+    assert api.has_record(COMPANY, "customers", ids[0])
+    assert not api.has_record(COMPANY, "customers", ids[1])
