@@ -26,22 +26,34 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def clean(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
-    """Return ``value`` as one line of inert text: control characters escaped, cut to ``limit``."""
+    """Return ``value`` as one line of inert text: control characters escaped, cut to ``limit``.
+
+    A cut never splits an escape, and says how many characters of the original were left out.
+    """
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if limit is not None and len(text) > limit * 4:
-        # Escaping can grow text fourfold; trim first so a 1 MB field stays cheap.
-        text = text[: limit * 4]
-        was_cut = True
-    else:
-        was_cut = False
-    original_length = len(value) if isinstance(value, str) else len(text)
-    text = _UNSAFE.sub(_escape, text)
-    if limit is not None and (len(text) > limit or was_cut):
-        shown = text[:limit]
-        return f"{shown}… [{original_length - len(shown):,} more chars]"
-    return text
+    if limit is None:
+        return _UNSAFE.sub(_escape, text)
+    # Only the first ``limit`` characters can be shown (an escape never shrinks): a 1 MB field
+    # costs no more than a short one.
+    head = text[:limit]
+    if not _UNSAFE.search(head):
+        if len(text) <= limit:
+            return text
+        return f"{head}… [{len(text) - limit:,} more chars]"
+    pieces: list[str] = []
+    used = 0
+    for char in head:
+        piece = _UNSAFE.sub(_escape, char)
+        if used + len(piece) > limit:
+            break
+        pieces.append(piece)
+        used += len(piece)
+    shown = len(pieces)
+    if shown == len(text):
+        return "".join(pieces)
+    return f"{''.join(pieces)}… [{len(text) - shown:,} more chars]"
 
 
 def has_unsafe(value: str) -> bool:

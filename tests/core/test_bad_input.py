@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledger_factory import (
     ExclusiveLock,
     RunSpec,
@@ -312,3 +314,14 @@ def test_hostile_text_in_every_field_is_kept_literally(tmp_path, label):
         if isinstance(value, str):
             assert not has_unsafe(clean(value))
             assert "\x1b" not in clean(value) and "\x00" not in clean(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(), limit=st.integers(min_value=1, max_value=80))
+def test_clean_leaves_nothing_that_acts_on_a_terminal(text, limit):
+    shown = clean(text, limit)
+    assert not has_unsafe(shown)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in shown)
+    assert len(shown) <= limit + len(f"… [{len(text):,} more chars]")
+    if len(text) <= limit and not has_unsafe(text):
+        assert shown == text  # ordinary text is shown exactly

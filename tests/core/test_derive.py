@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledger_factory import DEAD_PID, RunSpec, StepSpec, make_ledger
 
-from ledger_core import derive
+from ledger_core import Sources, derive, scan
 from ledger_core.models import StepCounts, WriterInfo
 from ledger_core.reader import read_run, read_summaries
 from ledger_core.schema import RUN_STATES, STEP_STATUS_SQL
@@ -110,6 +110,9 @@ def test_run_state_matches_spec_through_a_real_file(runs):
         path = make_ledger(Path(tmp) / "prop.db", specs)
         summaries = {s.run_id: s for s in read_summaries(path, now=NOW)}
         assert len(summaries) == len(runs)
+        # scan (the lists' path, with its cache) agrees with the per-file read.
+        scanned = {s.run_id: s for s in scan(Sources((), (path,)), now=NOW).runs}
+        assert scanned == summaries
         for i, (stamped, finished, steps) in enumerate(runs):
             got = summaries[f"run-{i}"]
             assert got.state == spec_run_state(stamped, finished, steps), (stamped, steps)
