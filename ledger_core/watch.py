@@ -86,6 +86,7 @@ class SourceWatcher:
     now: Callable[[], float] = time.time
     timeout: float = 2.0
     cache: bool = True  # use the persistent summary cache (outside the ledger directories)
+    parallel: bool = True  # let the scanner read big batches in worker processes
     _parallel_ok: bool = field(default=True, init=False, repr=False)
     _entries: dict[str, _Entry] = field(default_factory=dict, init=False, repr=False)
     _source_problems: tuple[Problem, ...] = field(default=(), init=False, repr=False)
@@ -167,7 +168,7 @@ class SourceWatcher:
             "timeout": self.timeout,
             "cache": self.cache,
         }
-        if parallel and self._parallel_ok:
+        if parallel and self.parallel and self._parallel_ok:
             try:
                 runs, problems, _ = _scan_files(paths, workers=None, **options)
             except (OSError, ValueError, RuntimeError):

@@ -25,6 +25,8 @@ def tui_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     show a tmp directory.
     """
     monkeypatch.chdir(tmp_path)
+    # The summary cache lives outside the ledgers; keep the tests' cache out of $HOME.
+    monkeypatch.setenv("LEDGERX_CACHE_DIR", str(tmp_path / "cache"))
     build_ledgers(tmp_path / LEDGER_DIR)
     write_profiles(tmp_path / "profiles.toml")
     return tmp_path

@@ -184,7 +184,6 @@ class RunsScreen(Screen[None]):
     def action_rollback(self) -> None:
         run = self._table.cursor_value
         if run is not None:
-            self.notify(plain(f"reading {run.run_id} for the rollback preview…", 120), markup=False)
             self._read_detail(run, "rollback")
 
     def action_search(self) -> None:
