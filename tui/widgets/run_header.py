@@ -68,7 +68,7 @@ def _pair(label: str, value: Text) -> Text:
 def render_header(
     summary: RunSummary, profiles: Profiles | None, *, readonly: bool, now: float
 ) -> Text:
-    """The header as one ``Text``: facts, states, counts, then one line per diagnosis."""
+    """The header as one ``Text``: states, counts, one line per diagnosis, then the facts."""
     sep = Text("  ")
     title = Text("Run ", style="bold")
     title.append_text(safe_text(summary.run_id, 120, style="bold"))
@@ -87,14 +87,14 @@ def render_header(
 
     where = sep.join(
         [
-            _pair("file", safe_text(Path(summary.source).name, 80)),
             _pair("profile", profile_text(summary.profile, profiles, readonly)),
-        ]
-    )
-    context = sep.join(
-        [
             _pair("env", safe_text(summary.environment or "—", 40)),
             _pair("company", safe_text(summary.company or "—", 60)),
+        ]
+    )
+    source = sep.join(
+        [
+            _pair("file", safe_text(Path(summary.source).name, 80)),
             _pair("manifest", safe_text(summary.manifest_path or "—", 120)),
         ]
     )
@@ -116,11 +116,13 @@ def render_header(
         value = getattr(counts, name)
         if value:
             tally.append(f", {value} {name.replace('_', ' ')}")
-    lines = [title, where, context, times, tally]
+    # Most urgent first: when a small terminal cuts the header, it cuts the plain facts.
+    lines = [title, tally]
     for sentence in summary.diagnosis:
         line = Text("▸ ", style="bold yellow")
         line.append_text(safe_text(sentence, 600))
         lines.append(line)
+    lines += [where, source, times]
     return Text("\n").join(lines)
 
 

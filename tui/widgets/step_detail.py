@@ -22,6 +22,9 @@ from .safe import safe_text, state_text
 
 # Long enough for any real URL or error; a 1 MB field is cut with a note saying how much.
 FIELD_LIMIT = 4000
+# A longer error is shortened in place (so the fields below it stay on screen) and shown
+# whole at the end of the pane.
+ERROR_PREVIEW = 300
 
 IN_DOUBT_WORDS = (
     "In doubt: the intent was recorded but no outcome ever was. The request may or may not "
@@ -97,7 +100,10 @@ def render_step(
     request.append_text(safe_text(step.url, FIELD_LIMIT))
     outcome = safe_text(step.outcome_ts, 60) if step.outcome_ts else Text("none", "bold magenta")
     latency = None if step.latency_ms is None else format_duration(step.latency_ms / 1000.0)
-    error = safe_text(step.error_message, FIELD_LIMIT, style="red") if step.error_message else None
+    error = (
+        safe_text(step.error_message, ERROR_PREVIEW, style="red") if step.error_message else None
+    )
+    long_error = step.error_message is not None and len(step.error_message) > ERROR_PREVIEW
     parts: list[RenderableType] = [*lines]
     parts.append(
         _fields(
@@ -117,11 +123,14 @@ def render_step(
         parts.append(_fields([(f"rollback #{a.attempt_id}", _attempt(a)) for a in attempts]))
     else:
         parts.append(_fields([("rollback", Text("no attempts recorded", style="dim"))]))
+    if long_error:
+        full = safe_text(step.error_message, FIELD_LIMIT, style="red")
+        parts.append(_fields([("whole error", full)]))
     return Group(*parts)
 
 
-class StepDetail(VerticalScroll, can_focus=False):
-    """A scrollable pane showing ``render_step`` for the selected step."""
+class StepDetail(VerticalScroll):
+    """A scrollable pane showing ``render_step`` for the selected step (tab to scroll it)."""
 
     DEFAULT_CSS = """
     StepDetail {
