@@ -31,7 +31,35 @@ from .sanitize import clean
 from .sources import Sources
 from .writer import LedgerWriter, open_readwrite
 
+# Rollback and demo pull in httpx; load them on first use so read-only commands start fast.
+_LAZY = {
+    "preview": "rollback",
+    "check_refusal": "rollback",
+    "execute": "rollback",
+    "RollbackProgress": "rollback",
+    "RollbackResult": "rollback",
+    "DemoApi": "demo_api",
+    "build_demo": "demo_data",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ledger_core' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)
+
+
 __all__ = [
+    "DemoApi",
+    "RollbackProgress",
+    "RollbackResult",
+    "build_demo",
+    "check_refusal",
+    "execute",
+    "preview",
     "DEFAULT_STALE_AFTER",
     "AmbiguousRunId",
     "LedgerWriter",
