@@ -12,6 +12,7 @@ files first, so a UI can paint the newest runs before the ten-thousandth file is
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -72,6 +73,13 @@ class Changes:
         return bool(self.changed or self.removed)
 
 
+def _signature(name: str) -> Signature | None:
+    try:
+        return file_signature(Path(name))
+    except OSError:
+        return None  # vanished or unreadable: the read says why
+
+
 def _newest_first_key(run: RunSummary) -> tuple[float, str]:
     epoch = to_epoch(run.started_at)
     return (-(epoch if epoch is not None else float("-inf")), run.run_id)
@@ -125,12 +133,21 @@ class SourceWatcher:
         mtimes: dict[str, int] = {}
         clock = time.monotonic()
         for name in names:
+            entry = self._entries.get(name)
+            if entry is None:
+                # New file: its mtime orders the reads; the full signature is taken just
+                # before it is read (half the system calls on a first scan of 10,000 files).
+                try:
+                    mtimes[name] = os.stat(name).st_mtime_ns
+                except OSError:
+                    mtimes[name] = 0
+                todo.append((name, None))
+                continue
             try:
                 signature: Signature | None = file_signature(Path(name))
             except OSError:
-                signature = None  # vanished or unreadable: read_summaries says why
-            entry = self._entries.get(name)
-            if entry is None or signature is None or entry.signature != signature:
+                signature = None  # vanished or unreadable: the read says why
+            if signature is None or entry.signature != signature:
                 todo.append((name, signature))
             elif entry.volatile and (
                 entry.read_cost < _CHEAP or clock - entry.read_at >= 10 * entry.read_cost
@@ -150,14 +167,19 @@ class SourceWatcher:
         for n, batch in enumerate(batches):
             if not batch or (cancelled is not None and cancelled()):
                 break
-            changed += self._read_batch(batch, parallel=n > 0)
+            batch = [(name, sig or _signature(name)) for name, sig in batch]
+            changed += self._read_batch(batch, later=n > 0)
             read += len(batch)
             if n + 1 < len(batches) and batches[n + 1]:
                 yield self._changes(tuple(changed), removed, read, len(names), done=False)
         yield self._changes(tuple(changed), removed, read, len(names), done=True)
 
-    def _read_batch(self, batch: list[tuple[str, Signature | None]], parallel: bool) -> list[str]:
-        """Read the files of ``batch``; return the names whose result differs from before."""
+    def _read_batch(self, batch: list[tuple[str, Signature | None]], later: bool) -> list[str]:
+        """Read the files of ``batch``; return the names whose result differs from before.
+
+        The first batch is small and wanted fast: it skips worker processes and the summary
+        cache (loading the cache costs more than reading a few dozen files).
+        """
         if _scan_files is None:
             return [name for name, signature in batch if self._read(name, signature)]
         started = time.monotonic()
@@ -166,9 +188,9 @@ class SourceWatcher:
             "now": self.now(),
             "stale_after": self.stale_after,
             "timeout": self.timeout,
-            "cache": self.cache,
+            "cache": self.cache and later,
         }
-        if parallel and self.parallel and self._parallel_ok:
+        if later and self.parallel and self._parallel_ok:
             try:
                 runs, problems, _ = _scan_files(paths, workers=None, **options)
             except (OSError, ValueError, RuntimeError):
