@@ -7,6 +7,7 @@ figures themselves belong to ``make bench``.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from ledger_core.models import Step
 from ledger_core.profiles import Profiles
 from ledger_core.sources import Sources
 from tui.app import LedgerxApp
-from tui.screens.run_screen import PAGE_SIZE, RunScreen
+from tui.screens.run_screen import PAGE_SIZE, PAGED_ABOVE, RunScreen
 from tui.widgets.virtual_table import VirtualTable
 
 STEPS = 100_000
@@ -78,3 +79,57 @@ async def test_huge_run_pages_and_stays_responsive(
         # Only the pages that were on screen were ever read.
         assert _loaded(table) <= 4 * PAGE_SIZE
         assert screen.detail is None
+
+
+async def test_paged_run_refresh_rereads_the_pages_on_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGERX_CACHE_DIR", str(tmp_path / "cache"))
+    directory = tmp_path / "paged"
+    directory.mkdir()
+    path = rl.big_run(directory, PAGED_ABOVE + 1)
+    app = LedgerxApp(Sources((directory,)), Profiles(None), now=lambda: rl.NOW, poll_interval=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.scan_done, "the scan")
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        screen = app.screen
+        assert isinstance(screen, RunScreen) and screen.paged
+        table = screen.query_one("#run-steps", VirtualTable)
+        await pilot.press("G")
+        await _until(pilot, lambda: isinstance(table.cursor_value, Step), "the last step")
+        assert table.cursor_value.derived_status == "in_doubt"
+
+        conn = sqlite3.connect(path, isolation_level=None)
+        run_id = screen.summary.run_id
+        conn.execute(
+            "UPDATE step SET outcome_ts = ?, status = 'committed' WHERE seq = ?",
+            ("2026-05-17T01:00:00.000000Z", PAGED_ABOVE + 1),
+        )
+        conn.execute(
+            rl.STEP_INSERT,
+            (
+                run_id,
+                PAGED_ABOVE + 2,
+                "2026-05-17T01:00:01.000000Z",
+                "POST",
+                "https://x/new",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        )
+        conn.close()
+        await pilot.press("R")
+        await _until(pilot, lambda: table.row_count == PAGED_ABOVE + 2, "the new step")
+        await _until(
+            pilot,
+            lambda: getattr(table.rows[PAGED_ABOVE], "derived_status", None) == "committed",
+            "the re-read outcome",
+        )
+        await pilot.press("G")
+        await _until(pilot, lambda: isinstance(table.cursor_value, Step), "the new last step")
+        assert table.cursor_value.seq == PAGED_ABOVE + 2

@@ -143,7 +143,7 @@ class RunScreen(Screen[None]):
         self._loading = False
         self._loaded_pages: set[int] = set()
         self._fetching: int | None = None
-        self._wanted: int | None = None
+        self._wanted: set[int] = set()
         self._layout: tuple[int, bool] | None = None
         self._detail_choice: bool | None = None  # the user's ``d``; None: by screen height
 
@@ -262,9 +262,10 @@ class RunScreen(Screen[None]):
             # Redrawing asks again for any placeholder still on screen.
             self._table().set_rows(self._rows)
             self._show_selected()
-        wanted, self._wanted = self._wanted, None
-        if wanted is not None:
-            self._want_page(wanted)
+        # Pages asked for meanwhile but scrolled past are not worth reading any more.
+        wanted, self._wanted = self._wanted & self._visible_pages(), set()
+        for offset in sorted(wanted):
+            self._want_page(offset)
 
     @on(LoadFailed)
     def show_failure(self, message: LoadFailed) -> None:
@@ -346,10 +347,20 @@ class RunScreen(Screen[None]):
         if not self.paged:
             self._read_whole(self._generation)
             return
+        # Pages on screen keep their (possibly stale) rows until re-read, so nothing flickers;
+        # every other page goes back to placeholders and is read again when next shown.
         self.detail = None
+        table = self._table()
+        shown = self._visible_pages()
         self._loaded_pages.clear()
-        self._rows = list(range(len(self._rows)))
-        self._table().set_rows(self._rows)
+        for offset in range(0, len(self._rows), PAGE_SIZE):
+            if offset not in shown:
+                end = min(offset + PAGE_SIZE, len(self._rows))
+                self._rows[offset:end] = range(offset, end)
+        table.set_rows(self._rows)
+        for offset in sorted(shown):
+            if offset < len(self._rows):
+                self._want_page(offset)
         self._read_summary(self._generation)
 
     def _want_page(self, offset: int) -> None:
@@ -357,10 +368,16 @@ class RunScreen(Screen[None]):
         if offset in self._loaded_pages or offset == self._fetching:
             return
         if self._fetching is not None:
-            self._wanted = offset  # the latest wish wins; redraws re-ask for the others
+            self._wanted.add(offset)
             return
         self._fetching = offset
         self._read_page(offset, self._generation)
+
+    def _visible_pages(self) -> set[int]:
+        """Offsets of the pages that rows on screen belong to."""
+        table = self._table()
+        top = int(table.scroll_y)
+        return {index - index % PAGE_SIZE for index in (top, top + table.size.height)}
 
     def _pending(self, index: int) -> Text:
         """Cell text for a row not read yet; drawing it is what asks for its page."""
