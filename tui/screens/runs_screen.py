@@ -134,6 +134,23 @@ def _optional(value: str | None) -> Text:
     return safe_text(value, 200) if value else Text("—", style="dim")
 
 
+def diagnosis_text(run: RunSummary) -> Text:
+    """The highlighted run's file, stamp and the core's diagnosis sentences, most urgent first."""
+    text = Text()
+    text.append_text(safe_text(Path(run.source).name, 120, style="bold"))
+    if run.stamp_mismatch:
+        text.append("  stamped ", style="dim")
+        text.append_text(safe_text(run.stamped_state, 40, style="yellow"))
+        text.append(", the steps say ", style="dim")
+        text.append_text(state_text(run.state))
+    for sentence in run.diagnosis:
+        text.append("\n• ")
+        text.append_text(safe_text(sentence, 300))
+    if not run.diagnosis:
+        text.append("\nnothing to report", style="dim")
+    return text
+
+
 class RunsScreen(Screen[None]):
     """Home: every run, filterable, searchable and sortable, updated live."""
 
@@ -172,6 +189,7 @@ class RunsScreen(Screen[None]):
             empty_message="Reading ledgers…",
             id="runs-table",
         )
+        yield Static(id="runs-diagnosis")
         yield Footer()
 
     # -- actions ------------------------------------------------------------------------------
@@ -257,6 +275,10 @@ class RunsScreen(Screen[None]):
         self._table.focus()
         if not self.search_text:
             self.query_one(Input).remove_class("-shown")
+
+    @on(VirtualTable.RowHighlighted, "#runs-table")
+    def show_diagnosis(self, event: VirtualTable.RowHighlighted) -> None:
+        self.query_one("#runs-diagnosis", Static).update(diagnosis_text(event.row))
 
     @on(VirtualTable.RowSelected, "#runs-table")
     def open_selected(self, event: VirtualTable.RowSelected) -> None:
@@ -443,6 +465,8 @@ class RunsScreen(Screen[None]):
         rows = [run for run in self._all if keep(run) and search(run)]
         self._table.empty_message = self._empty_message()
         self._table.set_rows(rows)
+        if not rows:
+            self.query_one("#runs-diagnosis", Static).update("")
         self._refresh_status()
 
     def _apply_sort(self) -> None:
