@@ -15,30 +15,13 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import machine, tui_bench
 from .generate import DataSet, ensure_data
-from .measure import Series, ledgerx, python, repeat, run_process
+from .measure import Row, Series, ledgerx, python, repeat, run_process
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-
-
-@dataclass
-class Row:
-    """One line of the results table."""
-
-    name: str
-    value: str
-    baseline: str
-    ratio: float | None
-    target: str
-    ok: bool | None  # None: informational, no target
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else ("PASS" if self.ok else "MISS")
 
 
 def _tree_state(directory: Path) -> list[tuple[str, int, int]]:
@@ -148,7 +131,7 @@ def bench_list_dir(data: DataSet, reps: int, runner_reps: int, log) -> tuple[lis
     rss = {s.name: s.peak_rss_mb for s in (runner, floor, cold, warm)}
     spreads = {s.name: s.spread() for s in (runner, floor, cold, warm, sequential)}
     shutil.rmtree(out.parent, ignore_errors=True)
-    return rows, {"rss": rss, "spread": spreads}
+    return rows, {"rss": rss, "spread": spreads, "cold": cold.median}
 
 
 def bench_list_file(data: DataSet, reps: int, log) -> tuple[list[Row], dict]:
@@ -248,6 +231,7 @@ def main() -> int:
     data = ensure_data(log)
     rows: list[Row] = []
     extra: dict[str, dict] = {}
+    list_cold = None
     if not args.skip_cli:
         for name, (r, x) in (
             ("list 10k files", bench_list_dir(data, args.reps, args.runner_reps, log)),
@@ -256,8 +240,9 @@ def main() -> int:
         ):
             rows += r
             extra[name] = x
+        list_cold = extra["list 10k files"]["cold"]
     if not args.skip_tui:
-        r, x = tui_bench.run(data, args.reps, log)
+        r, x = tui_bench.run(data, args.reps, log, list_cold)
         rows += r
         extra["TUI"] = x
     load_after = os.getloadavg()

@@ -16,6 +16,22 @@ BIN = Path(sys.executable).parent
 
 
 @dataclass
+class Row:
+    """One line of the results table."""
+
+    name: str
+    value: str
+    baseline: str
+    ratio: float | None
+    target: str
+    ok: bool | None  # None: informational, no target
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.ok is None else ("PASS" if self.ok else "MISS")
+
+
+@dataclass
 class Sample:
     """One process run."""
 
