@@ -255,3 +255,13 @@ async def test_refresh_key_rereads_the_run(run_app, run_dir: Path) -> None:
         conn.close()
         await pilot.press("R")
         await _until(pilot, lambda: table.row_count == 4, "R to re-read the run")
+
+
+async def test_live_run_is_not_called_a_stale_stamp(make_app) -> None:
+    app = make_app()  # the shared fixtures: "0958-live-import" is written by this process
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "live-import")
+        header = _header_text(screen)
+        assert "liveness alive" in header and "(still being written)" in header
+        assert "(mismatch)" not in header
+        assert "a writer is still appending to this run" in header

@@ -74,7 +74,12 @@ def render_header(
     title.append_text(safe_text(summary.run_id, 120, style="bold"))
     title.append("  ")
     title.append_text(state_text(summary.state))
-    if summary.stamp_mismatch:
+    if summary.stamp_mismatch and summary.liveness == "alive":
+        # A live writer has simply not stamped its final state yet: not a stale stamp.
+        title.append("  stamped ", style="dim")
+        title.append_text(state_text(summary.stamped_state))
+        title.append(" (still being written)", style="dim")
+    elif summary.stamp_mismatch:
         title.append("  stamped ", style="dim")
         title.append_text(state_text(summary.stamped_state))
         title.append(" (mismatch)", style="bold yellow")
