@@ -48,7 +48,7 @@ class _Entry:
     problem: Problem | None = None
     read_at: float = 0.0  # monotonic time of the last read
     read_cost: float = 0.0  # seconds the last read took
-    keys: tuple[tuple[float, str], ...] = ()  # newest-first sort key of each run
+    keys: tuple[tuple[float, str, str], ...] = ()  # newest-first sort key of each run
 
     @property
     def volatile(self) -> bool:
@@ -80,9 +80,9 @@ def _signature(name: str) -> Signature | None:
         return None  # vanished or unreadable: the read says why
 
 
-def _newest_first_key(run: RunSummary) -> tuple[float, str]:
+def _newest_first_key(run: RunSummary) -> tuple[float, str, str]:
     epoch = to_epoch(run.started_at)
-    return (-(epoch if epoch is not None else float("-inf")), run.run_id)
+    return (-(epoch if epoch is not None else float("-inf")), run.run_id, run.source)
 
 
 @dataclass
@@ -257,12 +257,15 @@ class SourceWatcher:
         *,
         done: bool,
     ) -> Changes:
-        keyed: list[tuple[tuple[float, str], RunSummary]] = []
-        problems: list[Problem] = list(self._source_problems)
+        keyed: list[tuple[tuple[float, str, str], RunSummary]] = []
+        problems: list[Problem] = []
         for entry in self._entries.values():
             keyed.extend(zip(entry.keys, entry.runs, strict=True))
             if entry.problem is not None:
                 problems.append(entry.problem)
         keyed.sort(key=itemgetter(0))
         runs = tuple(run for _, run in keyed)
-        return Changes(runs, tuple(problems), changed, removed, read, total, done)
+        # Files are read newest-modified first; problems are listed by path, for a stable view.
+        problems.sort(key=lambda p: p.path)
+        every_problem = self._source_problems + tuple(problems)
+        return Changes(runs, every_problem, changed, removed, read, total, done)
