@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -268,7 +268,7 @@ def summarize(raw: RawRun, source: str, *, now: float, stale_after: float, host:
     )
 
 
-# One file's outcome: ("ok", raws, signature after the read) or ("error", kind, reason).
+# One file's outcome: ("ok", raws, None) or ("error", kind, reason).
 _Outcome = tuple[str, Any, Any]
 
 
@@ -285,14 +285,9 @@ def signature(name: str) -> tuple[int, int, int, int]:
 
 def _read_one(path: str, timeout: float) -> _Outcome:
     try:
-        raws = read_raw(Path(path), timeout=timeout)
+        return ("ok", read_raw(Path(path), timeout=timeout), None)
     except SourceError as exc:
         return ("error", exc.kind, exc.reason)
-    try:
-        after = signature(path)
-    except OSError:
-        after = None
-    return ("ok", raws, after)
 
 
 def _read_chunk(paths: list[str], timeout: float) -> list[_Outcome]:
@@ -309,27 +304,59 @@ def _workers() -> int:
         return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _read_many(paths: list[str], timeout: float, workers: int) -> Iterator[_Outcome]:
-    """Outcomes in ``paths`` order, yielded as they arrive so the caller can derive meanwhile."""
-    if workers <= 1 or len(paths) < PARALLEL_MIN_FILES:
-        for path in paths:
-            yield _read_one(path, timeout)
-        return
-    # fork is cheapest, but forking a process that runs other threads (the TUI) is unsafe.
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    chunk = max(50, min(_CHUNK, len(paths) // (workers * 4) or 1))
-    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
-    done = 0
-    try:
-        context = multiprocessing.get_context(method)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for part in pool.map(_read_chunk, chunks, [timeout] * len(chunks)):
-                yield from part
-                done += len(part)
-    except (OSError, RuntimeError, ImportError, BrokenProcessPool):
-        pass  # no worker processes here: read the rest in this one
-    for path in paths[done:]:
-        yield _read_one(path, timeout)
+class _Reads:
+    """Reads of the files the cache could not answer, in order.
+
+    Once ``PARALLEL_MIN_FILES`` are wanted, chunks go to worker processes as soon as they are
+    known, so workers read while this process is still looking files up in the cache.
+    """
+
+    def __init__(self, timeout: float, workers: int) -> None:
+        self.timeout = timeout
+        self.workers = workers
+        self.pending: list[str] = []
+        self.chunks: list[tuple[list[str], Future[list[_Outcome]] | None]] = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.failed = workers <= 1
+
+    def add(self, name: str) -> None:
+        self.pending.append(name)
+        if not self.failed and (self.pool is not None or len(self.pending) >= PARALLEL_MIN_FILES):
+            self._submit(final=False)
+
+    def _submit(self, final: bool) -> None:
+        if self.pool is None:
+            # fork is cheapest, but forking a process that runs other threads (the TUI) is not
+            # safe: then a fork server starts the workers.
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+            try:
+                context = multiprocessing.get_context(method)
+                self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            except (OSError, ValueError, RuntimeError, ImportError):
+                self.failed = True
+                return
+        while len(self.pending) >= _CHUNK or (final and self.pending):
+            chunk, self.pending = self.pending[:_CHUNK], self.pending[_CHUNK:]
+            try:
+                future = self.pool.submit(_read_chunk, chunk, self.timeout)
+            except (OSError, RuntimeError, BrokenProcessPool):
+                future = None  # read in this process below
+            self.chunks.append((chunk, future))
+
+    def outcomes(self) -> Iterator[_Outcome]:
+        if self.pool is not None:
+            self._submit(final=True)
+        for chunk, future in self.chunks:
+            try:
+                part = future.result() if future is not None else None
+            except (OSError, RuntimeError, BrokenProcessPool):
+                part = None  # no worker processes after all: read it here
+            yield from part if part is not None else _read_chunk(chunk, self.timeout)
+        yield from _read_chunk(self.pending, self.timeout)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def scan_files(
@@ -350,40 +377,45 @@ def scan_files(
     moment = time.time() if now is None else now
     host = socket.gethostname()
     store = open_default_cache() if cache is True else (cache or None)
-    names = [os.fspath(path) for path in files]
-    hits: list[list[RawRun] | None] = [None] * len(names)
-    signatures: list[tuple | None] = [None] * len(names)
-    missing: list[str] = []
-    for i, name in enumerate(names):
-        try:
-            signatures[i] = signature(name)
-        except OSError:
-            missing.append(name)  # let the read classify it (missing, unreadable …)
-            continue
-        hits[i] = store.lookup(name, signatures[i]) if store is not None else None
-        if hits[i] is None:
-            missing.append(name)
-    count = _workers() if workers is None else workers
-    fresh = _read_many(missing, timeout, count) if missing else iter(())
-
-    runs: list[RunSummary] = []
-    problems: list[Problem] = []
-    files_ok: list[str] = []
-    for i, name in enumerate(names):
-        raws = hits[i]
-        source = str(files[i])
-        if raws is None:
-            outcome = next(fresh)
-            if outcome[0] == "error":
-                problems.append(Problem(source, outcome[1], outcome[2]))
+    reads = _Reads(timeout, _workers() if workers is None else workers)
+    try:
+        names = [os.fspath(path) for path in files]
+        hits: list[list[RawRun] | None] = [None] * len(names)
+        signatures: list[tuple | None] = [None] * len(names)
+        for i, name in enumerate(names):
+            try:
+                signatures[i] = signature(name)
+            except OSError:
+                reads.add(name)  # let the read classify it (missing, unreadable …)
                 continue
-            raws = outcome[1]
-            if store is not None and signatures[i] is not None and signatures[i] == outcome[2]:
-                store.store(name, outcome[2], raws)
-        runs.extend(
-            summarize(raw, source, now=moment, stale_after=stale_after, host=host) for raw in raws
-        )
-        files_ok.append(source)
+            hits[i] = store.lookup(name, signatures[i]) if store is not None else None
+            if hits[i] is None:
+                reads.add(name)
+        fresh = reads.outcomes()
+
+        runs: list[RunSummary] = []
+        problems: list[Problem] = []
+        files_ok: list[str] = []
+        for i, name in enumerate(names):
+            raws = hits[i]
+            source = str(files[i])
+            if raws is None:
+                outcome = next(fresh)
+                if outcome[0] == "error":
+                    problems.append(Problem(source, outcome[1], outcome[2]))
+                    continue
+                raws = outcome[1]
+                # The signature was taken before the read, so what was read is at least as
+                # new as it: an entry can be too new for its key, never too old.
+                if store is not None and signatures[i] is not None:
+                    store.store(name, signatures[i], raws)
+            runs.extend(
+                summarize(raw, source, now=moment, stale_after=stale_after, host=host)
+                for raw in raws
+            )
+            files_ok.append(source)
+    finally:
+        reads.close()
     if store is not None:
         store.save()
     return runs, problems, files_ok

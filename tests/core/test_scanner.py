@@ -240,6 +240,7 @@ def test_parallel_scan_equals_sequential_scan(ledgers, monkeypatch, tmp_path):
     good, bad = ledgers
     files = [*good, *bad, tmp_path / "gone.db"] * 3
     monkeypatch.setattr(scanner, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(scanner, "_CHUNK", 4)  # several chunks, some sent before the last lookup
     seq = scanner.scan_files(files, now=NOW, cache=False, workers=1)
     par = scanner.scan_files(files, now=NOW, cache=False, workers=2)
     assert par == seq
