@@ -13,6 +13,7 @@ files first, so a UI can paint the newest runs before the ten-thousandth file is
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ Signature = tuple[int, int, int, int]
 
 # Liveness values that cannot change unless the file does.
 _SETTLED = frozenset({"finished", "dead"})
+_HOST = socket.gethostname()
 _BATCH = 1000  # files per scanner call after the first batch
 _CHEAP = 0.05  # seconds: a file this quick to read is re-checked on every refresh
 
@@ -52,7 +54,7 @@ class _Entry:
 
     @property
     def volatile(self) -> bool:
-        return any(r.liveness not in _SETTLED for r in self.runs)
+        return any(_may_change(r) for r in self.runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,19 @@ class Changes:
     def any(self) -> bool:
         """True when something a viewer shows may have changed."""
         return bool(self.changed or self.removed)
+
+
+def _may_change(run: RunSummary) -> bool:
+    """Whether the run's liveness can change while its file stays the same.
+
+    ``alive`` can die, ``unknown`` turns ``stale`` as time passes, and ``stale`` with a writer
+    on this host can turn ``dead``; a stale run with no checkable writer stays stale.
+    """
+    if run.liveness in _SETTLED:
+        return False
+    if run.liveness == "stale":
+        return run.writer is not None and run.writer.host == _HOST
+    return True
 
 
 def _signature(name: str) -> Signature | None:

@@ -151,3 +151,14 @@ def test_file_by_file_reading_gives_the_same_result(tmp_path, monkeypatch) -> No
     slow = _watcher(Sources((tmp_path,))).refresh()
     assert slow.runs == fast.runs and slow.problems == fast.problems
     assert slow.files_read == fast.files_read == 5
+
+
+def test_stale_runs_without_a_local_writer_are_not_reread(tmp_path) -> None:
+    """Such a run can only change by a write (which changes the signature), not by time."""
+    make_ledger(tmp_path / "old.db", [RunSpec("r-old", started_at="2026-05-17T01:00:00Z")])
+    make_ledger(tmp_path / "recent.db", [RunSpec("r-recent", started_at="2026-05-17T09:59:00Z")])
+    watcher = _watcher(Sources((tmp_path,)))
+    liveness = {r.run_id: r.liveness for r in watcher.refresh().runs}
+    assert liveness == {"r-old": "stale", "r-recent": "unknown"}
+    again = watcher.refresh()
+    assert again.files_read == 1  # only the unknown one, which turns stale as time passes
