@@ -206,7 +206,25 @@ def read_raw(path: Path, *, timeout: float = 2.0) -> list[RawRun]:
     return snapshot(path, lambda conn: _read_raw(conn, path), timeout=timeout)
 
 
+def _canonical(value: str | None) -> bool:
+    # 2026-05-17T09:14:03.120391Z: for such strings text order is time order.
+    return (
+        isinstance(value, str)
+        and len(value) == 27
+        and value[-1] == "Z"
+        and value[10] == "T"
+        and value[19] == "."
+    )
+
+
 def _latest(*values: str | None) -> str | None:
+    """The latest parseable timestamp of ``values`` (as reader._latest), parsing only one when
+    every value is in the ledger's own format."""
+    present = [v for v in values if v is not None]
+    if present and all(_canonical(v) for v in present):
+        best = max(present)
+        if to_epoch(best) is not None:
+            return best
     best, best_epoch = None, None
     for value in values:
         epoch = to_epoch(value)

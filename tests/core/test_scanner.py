@@ -257,3 +257,23 @@ def test_reader_scan_uses_the_scanner_and_keeps_its_order(ledgers, tmp_path, mon
     assert result.runs == expected
     assert sorted(p.path for p in result.problems) == sorted(str(p) for p in bad)
     assert os.path.exists(tmp_path / "live.db-wal")  # the live writer's, untouched
+
+
+TIMES = [
+    None,
+    "2026-05-17T09:14:03.120391Z",
+    "2026-05-17T09:14:03.120392Z",
+    "2026-05-17T10:00:00.000000Z",
+    "2026-13-17T09:14:03.120391Z",  # canonical shape, not a date
+    "2026-05-17T11:00:00Z",
+    "2026-05-17 12:00:00",
+    "2026-05-17T09:14:03.120391+02:00",
+    "garbage",
+]
+
+
+def test_latest_matches_the_reader_on_every_combination():
+    import itertools
+
+    for combo in itertools.product(TIMES, repeat=4):
+        assert scanner._latest(*combo) == reader._latest(*combo), combo
