@@ -57,6 +57,7 @@ PAGE_SIZE = 200
 NARROW = 110  # below this width the table drops the outcome and correlation columns
 SHORT = 30  # below this height the detail pane starts hidden (``d`` shows it)
 SCROLLBAR = 2
+FEW_ROWS = 0.3  # a table this share of the screen tall, or less, is shown whole
 PLACEHOLDER = Text("…", style="dim")
 
 
@@ -230,6 +231,7 @@ class RunScreen(Screen[None]):
         self._window = window_for(detail.summary, detail.steps[0] if detail.steps else None)
         self._show_header()
         self._table().set_rows(self._rows)
+        self._fit_table()
         self._show_selected()
 
     @on(SummaryLoaded)
@@ -433,10 +435,20 @@ class RunScreen(Screen[None]):
         width, height = self.size
         show = self._detail_choice if self._detail_choice is not None else height >= SHORT
         self.set_class(not show, "-no-detail")
+        self.set_class(height < SHORT, "-short")
         layout = (width, width < NARROW)
         if layout != self._layout:
             self._layout = layout
             self._table().set_columns(self._columns(width))
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """A run of a few steps gets a table just tall enough; the detail pane the rest."""
+        table = self._table()
+        lines = table.row_count + 1  # the column header
+        fits = not self.has_class("-no-detail") and 0 < lines <= self.size.height * FEW_ROWS
+        table.styles.height = lines if fits else None
+        self.set_class(fits, "-few-steps")
 
     def _columns(self, width: int = 120) -> list[Column[Row]]:
         narrow = width < NARROW
