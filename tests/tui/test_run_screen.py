@@ -265,3 +265,15 @@ async def test_live_run_is_not_called_a_stale_stamp(make_app) -> None:
         assert "liveness alive" in header and "(still being written)" in header
         assert "(mismatch)" not in header
         assert "a writer is still appending to this run" in header
+
+
+async def test_a_vanished_ledger_is_a_message_not_a_crash(run_app, run_dir: Path) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "030500")
+        (run_dir / "partial-0517.db").unlink()
+        await pilot.press("R")
+        await _until(
+            pilot, lambda: "Could not read this run" in _detail_text(screen), "the failure note"
+        )
+        assert app.is_running and app.screen is screen
