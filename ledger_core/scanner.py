@@ -427,10 +427,26 @@ def scan_files(
                 # new as it: an entry can be too new for its key, never too old.
                 if store is not None and signatures[i] is not None:
                     store.store(name, signatures[i], raws)
-            runs.extend(
-                summarize(raw, source, now=moment, stale_after=stale_after, host=host)
-                for raw in raws
-            )
+            try:
+                derived = [
+                    summarize(raw, source, now=moment, stale_after=stale_after, host=host)
+                    for raw in raws
+                ]
+            except (TypeError, ValueError, IndexError, AttributeError):
+                if hits[i] is None:
+                    raise
+                # A cache entry of the right shape but wrong content: read the file itself.
+                outcome = _read_one(name, timeout)
+                if outcome[0] == "error":
+                    problems.append(Problem(source, outcome[1], outcome[2]))
+                    continue
+                derived = [
+                    summarize(raw, source, now=moment, stale_after=stale_after, host=host)
+                    for raw in outcome[1]
+                ]
+                if store is not None and signatures[i] is not None:
+                    store.store(name, signatures[i], outcome[1])
+            runs.extend(derived)
             files_ok.append(source)
     finally:
         reads.close()

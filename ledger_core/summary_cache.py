@@ -63,15 +63,19 @@ def warn_once(message: str, sink: Callable[[str], None] = _stderr_warning) -> No
             pass
 
 
-def _valid_raw(raw: object) -> bool:
-    return (
-        isinstance(raw, tuple)
-        and len(raw) == 8
-        and isinstance(raw[0], tuple)
-        and len(raw[0]) == 9
-        and isinstance(raw[1], tuple)
-        and len(raw[1]) == 8
-    )
+def _valid(raws: object) -> bool:
+    """The shape of ``scanner.RawRun`` entries (values are checked when derived)."""
+    if type(raws) is not list:
+        return False
+    for raw in raws:
+        if type(raw) is not tuple or len(raw) != 8:
+            return False
+        run, counts = raw[0], raw[1]
+        if type(run) is not tuple or len(run) != 9 or type(counts) is not tuple:
+            return False
+        if len(counts) != 8:
+            return False
+    return True
 
 
 class _Shard:
@@ -152,8 +156,7 @@ class SummaryCache:
             not isinstance(entry, tuple)
             or len(entry) != 2
             or entry[0] != tuple(signature)
-            or not isinstance(entry[1], list)
-            or not all(_valid_raw(raw) for raw in entry[1])
+            or not _valid(entry[1])
         ):
             return None
         return entry[1]

@@ -151,8 +151,8 @@ def test_unreadable_cache_file_falls_back(ledgers, tmp_path):
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"", b"\x00garbage\xff" * 50, b"\xe3" * 3, None],
-    ids=["empty", "garbage", "truncated", "wrong-shape"],
+    [b"", b"\x00garbage\xff" * 50, b"\xe3" * 3, "shape", "content"],
+    ids=["empty", "garbage", "truncated", "wrong-shape", "wrong-content"],
 )
 def test_corrupt_cache_file_is_ignored_and_rewritten(ledgers, tmp_path, garbage):
     import marshal
@@ -160,15 +160,17 @@ def test_corrupt_cache_file_is_ignored_and_rewritten(ledgers, tmp_path, garbage)
     cache_dir = tmp_path / "cache"
     expected = _scan(ledgers, SummaryCache(cache_dir))
     (shard,) = (cache_dir / f"summaries-v{summary_cache.CACHE_FORMAT}").glob("*.marshal")
-    if garbage is None:  # valid marshal, wrong layout: entries that are not raw summaries
+    if isinstance(garbage, str):  # valid marshal, but not what the scanner stored
         content = marshal.loads(shard.read_bytes())
+        bad = [1, 2] if garbage == "shape" else [((None,) * 9, ("x",) * 8, 0, 0, 0, 0, 0, 0)]
         garbage = marshal.dumps(
-            (content[0], content[1], {n: (s, [1, 2]) for n, (s, _) in content[2].items()})
+            (content[0], content[1], {n: (s, bad) for n, (s, _) in content[2].items()})
         )
     shard.write_bytes(garbage)
     cache = SummaryCache(cache_dir)
     assert _scan(ledgers, cache) == expected
-    assert SummaryCache(cache_dir).lookup(ledgers[0], scanner.signature(str(ledgers[0])))
+    (raw,) = SummaryCache(cache_dir).lookup(ledgers[0], scanner.signature(str(ledgers[0])))
+    assert raw[0][0] == "r0" and raw[1][0] == 1  # rewritten with what the file says
 
 
 def test_cache_writes_nothing_beside_the_ledgers(ledgers, tmp_path):
