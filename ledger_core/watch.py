@@ -127,10 +127,11 @@ class SourceWatcher:
         self,
         *,
         first_batch: int = 40,
+        partial_every: float = 0.5,
         cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[Changes]:
         """Refresh, yielding a partial ``Changes`` after the first ``first_batch`` files read
-        and after every further batch; the last one yielded has ``done`` set.
+        and then at most every ``partial_every`` seconds; the last one yielded has ``done`` set.
 
         Files never read before are read newest-modified first. With ``cancelled`` returning
         true the refresh stops early (state stays consistent, just not complete).
@@ -179,13 +180,18 @@ class SourceWatcher:
         batches = [todo[:first_batch]] + [
             todo[i : i + _BATCH] for i in range(first_batch, len(todo), _BATCH)
         ]
+        last_yield = time.monotonic()
         for n, batch in enumerate(batches):
             if not batch or (cancelled is not None and cancelled()):
                 break
             batch = [(name, sig or _signature(name)) for name, sig in batch]
             changed += self._read_batch(batch, later=n > 0)
             read += len(batch)
-            if n + 1 < len(batches) and batches[n + 1]:
+            more = n + 1 < len(batches) and batches[n + 1]
+            # The first batch always (the newest runs, at once); later ones only now and then:
+            # each partial result re-sorts every run and redraws the viewer's list.
+            if more and (n == 0 or time.monotonic() - last_yield >= partial_every):
+                last_yield = time.monotonic()
                 yield self._changes(tuple(changed), removed, read, len(names), done=False)
         yield self._changes(tuple(changed), removed, read, len(names), done=True)
 
