@@ -277,3 +277,31 @@ async def test_a_vanished_ledger_is_a_message_not_a_crash(run_app, run_dir: Path
             pilot, lambda: "Could not read this run" in _detail_text(screen), "the failure note"
         )
         assert app.is_running and app.screen is screen
+
+
+def _colours(text) -> list[str]:
+    from rich.style import Style
+
+    styles = [text.style, *(span.style for span in text.spans)]
+    parsed = [Style.parse(s) if isinstance(s, str) else s for s in styles]
+    return [str(s) for s in parsed if s.color is not None or s.bgcolor is not None]
+
+
+async def test_no_color_marks_alarms_in_reverse_not_in_grey(
+    run_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "crash7")
+        await pilot.press("G")
+        await pilot.pause()
+        header = screen.query_one("#run-header", RunHeader).shown
+        assert _colours(header) == []
+        reversed_words = {
+            header.plain[span.start : span.end]
+            for span in header.spans
+            if "reverse" in str(span.style)
+        }
+        assert {"DEAD", "PARTIAL", "1 failed", "1 in doubt"} <= reversed_words
+        assert "IN DOUBT" in _detail_text(screen)

@@ -44,6 +44,7 @@ from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
 from ledger_core.reader import read_attempts
 from ledger_core.timeutil import format_duration, parse_ts
 
+from ..widgets.mono import for_mode
 from ..widgets.run_header import RunHeader
 from ..widgets.safe import plain, safe_text, state_text
 from ..widgets.step_detail import StepDetail
@@ -457,9 +458,14 @@ class RunScreen(Screen[None]):
         gaps = 6 if narrow else 8
         url_width = max(10, width - SCROLLBAR - fixed - gaps)
 
-        def cell(render: Callable[[Step], Text]) -> Callable[[Row], Text]:
+        mono = bool(getattr(self.app, "no_color", False))
+
+        def cell(render: Callable[[Step], Text], alarm: bool = False) -> Callable[[Row], Text]:
             def draw(row: Row) -> Text:
-                return self._pending(row) if isinstance(row, int) else render(row)
+                if isinstance(row, int):
+                    return self._pending(row)
+                text = render(row)
+                return for_mode(text, mono, row.derived_status if alarm else None)
 
             return draw
 
@@ -473,7 +479,9 @@ class RunScreen(Screen[None]):
             columns.append(Column("outcome", "outcome", cell(lambda s: _clock(s.outcome_ts)), 12))
         columns += [
             Column("latency", "latency", cell(_latency), 7, justify="right"),
-            Column("status", "status", cell(lambda s: state_text(s.derived_status)), 11),
+            Column(
+                "status", "status", cell(lambda s: state_text(s.derived_status), alarm=True), 11
+            ),
         ]
         if not narrow:
             corr = cell(lambda s: safe_text(s.bc_correlation_id, 60))

@@ -16,6 +16,7 @@ from ledger_core.models import RunSummary
 from ledger_core.profiles import Profiles
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 
+from .mono import ALARM, for_mode, uncoloured
 from .safe import liveness_text, safe_text, state_text
 
 
@@ -66,14 +67,19 @@ def _pair(label: str, value: Text) -> Text:
 
 
 def render_header(
-    summary: RunSummary, profiles: Profiles | None, *, readonly: bool, now: float
+    summary: RunSummary,
+    profiles: Profiles | None,
+    *,
+    readonly: bool,
+    now: float,
+    mono: bool = False,
 ) -> Text:
     """The header as one ``Text``: states, counts, one line per diagnosis, then the facts."""
     sep = Text("  ")
     title = Text("Run ", style="bold")
     title.append_text(safe_text(summary.run_id, 120, style="bold"))
     title.append("  ")
-    title.append_text(state_text(summary.state))
+    title.append_text(for_mode(state_text(summary.state), mono, summary.state))
     if summary.stamp_mismatch and summary.liveness == "alive":
         # A live writer has simply not stamped its final state yet: not a stale stamp.
         title.append("  stamped ", style="dim")
@@ -88,7 +94,7 @@ def render_header(
     else:
         title.append("  (stamp agrees)", style="dim")
     title.append("  liveness ", style="dim")
-    title.append_text(liveness_text(summary.liveness))
+    title.append_text(for_mode(liveness_text(summary.liveness), mono, summary.liveness))
 
     where = sep.join(
         [
@@ -111,12 +117,15 @@ def render_header(
         ]
     )
     counts = summary.counts
-    tally = Text(f"{summary.step_count} steps: ", style="dim")
+    tally = Text()
+    tally.append(f"{summary.step_count} steps: ", style="dim")
     tally.append(f"{counts.committed} committed", style="green" if counts.committed else "dim")
     tally.append(", ")
-    tally.append(f"{counts.failed} failed", style="bold red" if counts.failed else "dim")
+    failed = (ALARM if mono else "bold red") if counts.failed else "dim"
+    tally.append(f"{counts.failed} failed", style=failed)
     tally.append(", ")
-    tally.append(f"{counts.in_doubt} in doubt", style="bold magenta" if counts.in_doubt else "dim")
+    doubt = (ALARM if mono else "bold magenta") if counts.in_doubt else "dim"
+    tally.append(f"{counts.in_doubt} in doubt", style=doubt)
     for name in ("rolled_back", "rollback_failed", "unknown", "skipped"):
         value = getattr(counts, name)
         if value:
@@ -128,7 +137,8 @@ def render_header(
         line.append_text(safe_text(sentence, 600))
         lines.append(line)
     lines += [where, source, times]
-    return Text("\n").join(lines)
+    header = Text("\n").join(lines)
+    return uncoloured(header) if mono else header
 
 
 class RunHeader(Static):
@@ -148,5 +158,6 @@ class RunHeader(Static):
     def show(
         self, summary: RunSummary, profiles: Profiles | None, *, readonly: bool, now: float
     ) -> None:
-        self.shown = render_header(summary, profiles, readonly=readonly, now=now)
+        mono = bool(getattr(self.app, "no_color", False))
+        self.shown = render_header(summary, profiles, readonly=readonly, now=now, mono=mono)
         self.update(self.shown)

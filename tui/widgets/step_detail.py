@@ -18,6 +18,7 @@ from textual.widgets import Static
 from ledger_core.models import RollbackAttempt, Step
 from ledger_core.timeutil import format_duration
 
+from .mono import for_mode
 from .safe import safe_text, state_text
 
 # Long enough for any real URL or error; a 1 MB field is cut with a note saying how much.
@@ -45,27 +46,28 @@ def _value(value: Text | str | None) -> Text:
     return value if isinstance(value, Text) else Text(value)
 
 
-def _fields(rows: Sequence[tuple[str, Text | str | None]]) -> Table:
+def _fields(rows: Sequence[tuple[str, Text | str | None]], mono: bool = False) -> Table:
     """Label/value rows; long values wrap under their own column, not under the labels."""
     grid = Table.grid(padding=(0, 1), expand=True)
     grid.add_column(style="bold", no_wrap=True, width=12)
     grid.add_column(ratio=1, overflow="fold")
     for label, value in rows:
-        grid.add_row(label, _value(value))
+        grid.add_row(label, for_mode(_value(value), mono))
     return grid
 
 
-def _attempt(attempt: RollbackAttempt) -> Text:
+def _attempt(attempt: RollbackAttempt, mono: bool) -> Text:
     """One rollback attempt: the request, then what came back (or that nothing did)."""
     line = safe_text(attempt.method, 10)
     line.append(" ")
     line.append_text(safe_text(attempt.url, FIELD_LIMIT))
     line.append("\n→ ")
     if attempt.in_doubt:
-        line.append("NO ANSWER", style="bold magenta")
+        line.append_text(for_mode(Text("NO ANSWER", style="bold magenta"), mono, "in_doubt"))
         line.append(": the DELETE may have landed; check by hand")
     else:
-        line.append_text(state_text(attempt.result or "unknown"))
+        result = attempt.result or "unknown"
+        line.append_text(for_mode(state_text(result), mono, result))
         if attempt.http_status is not None:
             line.append(f" · HTTP {attempt.http_status}")
     line.append(" · sent ")
@@ -77,14 +79,18 @@ def _attempt(attempt: RollbackAttempt) -> Text:
 
 
 def render_step(
-    step: Step, attempts: Sequence[RollbackAttempt] = (), *, writer_alive: bool = False
+    step: Step,
+    attempts: Sequence[RollbackAttempt] = (),
+    *,
+    writer_alive: bool = False,
+    mono: bool = False,
 ) -> Group:
-    """The whole detail of one step (wraps to the pane's width)."""
+    """The whole detail of one step (wraps to the pane's width; ``mono``: NO_COLOR)."""
     lines: list[Text] = []
     title = Text("Step ", style="bold")
     title.append_text(safe_text(step.seq if step.seq is not None else "?", 20, style="bold"))
     title.append("  ")
-    title.append_text(state_text(step.derived_status))
+    title.append_text(for_mode(state_text(step.derived_status), mono, step.derived_status))
     if step.status is not None and step.status != step.derived_status:
         title.append("  (recorded: ")
         title.append_text(safe_text(step.status, 60))
@@ -104,7 +110,7 @@ def render_step(
         safe_text(step.error_message, ERROR_PREVIEW, style="red") if step.error_message else None
     )
     long_error = step.error_message is not None and len(step.error_message) > ERROR_PREVIEW
-    parts: list[RenderableType] = [*lines]
+    parts: list[RenderableType] = [for_mode(line, mono) for line in lines]
     parts.append(
         _fields(
             [
@@ -116,16 +122,18 @@ def render_step(
                 ("correlation", safe_text(step.bc_correlation_id, FIELD_LIMIT)),
                 ("body hash", safe_text(step.body_hash, FIELD_LIMIT)),
                 ("rollback URL", safe_text(step.rollback_url, FIELD_LIMIT)),
-            ]
+            ],
+            mono,
         )
     )
     if attempts:
-        parts.append(_fields([(f"rollback #{a.attempt_id}", _attempt(a)) for a in attempts]))
+        rows = [(f"rollback #{a.attempt_id}", _attempt(a, mono)) for a in attempts]
+        parts.append(_fields(rows, mono))
     else:
-        parts.append(_fields([("rollback", Text("no attempts recorded", style="dim"))]))
+        parts.append(_fields([("rollback", Text("no attempts recorded", style="dim"))], mono))
     if long_error:
         full = safe_text(step.error_message, FIELD_LIMIT, style="red")
-        parts.append(_fields([("whole error", full)]))
+        parts.append(_fields([("whole error", full)], mono))
     return Group(*parts)
 
 
@@ -161,7 +169,8 @@ class StepDetail(VerticalScroll):
         if step is None:
             self._show(Text("Loading step…", style="dim"))
         else:
-            self._show(render_step(step, attempts, writer_alive=writer_alive))
+            mono = bool(getattr(self.app, "no_color", False))
+            self._show(render_step(step, attempts, writer_alive=writer_alive, mono=mono))
         self.scroll_home(animate=False)
 
     def show_message(self, message: str) -> None:
