@@ -277,3 +277,20 @@ def test_latest_matches_the_reader_on_every_combination():
 
     for combo in itertools.product(TIMES, repeat=4):
         assert scanner._latest(*combo) == reader._latest(*combo), combo
+
+
+def test_parallel_scan_from_a_thread_uses_safe_workers(ledgers, monkeypatch, tmp_path):
+    """A UI scans from a worker thread: forking then is unsafe, a fork server is used."""
+    import threading
+
+    good, bad = ledgers
+    files = [*good, *bad] * 2
+    monkeypatch.setattr(scanner, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(scanner, "_CHUNK", 5)
+    out: list = []
+    thread = threading.Thread(
+        target=lambda: out.append(scanner.scan_files(files, now=NOW, cache=False, workers=2))
+    )
+    thread.start()
+    thread.join(60)
+    assert out and out[0] == scanner.scan_files(files, now=NOW, cache=False, workers=1)
