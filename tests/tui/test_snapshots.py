@@ -53,6 +53,11 @@ class TestRunsSnapshots:
         keys = ("slash", *"sandbox", "enter", "s", "s")
         assert snap_compare(make_app(), terminal_size=(100, 30), run_before=_then(*keys))
 
+    def test_no_color_80x24(self, snap_compare, make_app, monkeypatch) -> None:
+        # States stay words; emphasis moves from colour to bold and a reversed DEAD badge.
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_then("j"))
+
     def test_readonly_badge(self, snap_compare, make_app) -> None:
         app = make_app(readonly=True)
         assert snap_compare(app, terminal_size=(80, 24), run_before=_then("G"))

@@ -37,7 +37,7 @@ from ledger_core.watch import Changes
 
 from ..messages import RunDetailFailed, RunDetailRead
 from ..widgets.safe import liveness_text, plain, safe_text, state_text
-from ..widgets.virtual_table import Column, VirtualTable
+from ..widgets.virtual_table import Column, VirtualTable, without_color
 
 if TYPE_CHECKING:
     from ..app import LedgerxApp
@@ -278,7 +278,10 @@ class RunsScreen(Screen[None]):
 
     @on(VirtualTable.RowHighlighted, "#runs-table")
     def show_diagnosis(self, event: VirtualTable.RowHighlighted) -> None:
-        self.query_one("#runs-diagnosis", Static).update(diagnosis_text(event.row))
+        text = diagnosis_text(event.row)
+        self.query_one("#runs-diagnosis", Static).update(
+            without_color(text) if self.app.no_color else text
+        )
 
     @on(VirtualTable.RowSelected, "#runs-table")
     def open_selected(self, event: VirtualTable.RowSelected) -> None:
@@ -517,6 +520,8 @@ class RunsScreen(Screen[None]):
             line.append_text(safe_text(self.search_text, 40, style="bold"))
         line.append("  sort: ", style="dim")
         line.append(SORTS[self.sort_index][2])
+        if self.app.no_color:
+            line = without_color(line)
         self.query_one("#runs-status", Static).update(line)
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -93,6 +94,23 @@ def layout_widths(columns: Sequence[Column[Any]], available: int) -> list[int]:
             if spare >= 0:
                 break
     return widths
+
+
+def without_color(text: Text) -> Text:
+    """``text`` keeping bold, reverse, dim…, but no colour (for ``NO_COLOR``).
+
+    Textual turns colours into greys under ``NO_COLOR``; dark red becomes near-invisible grey.
+    Without colour the attributes carry the emphasis instead: bold words, reversed badges.
+    """
+    plain = Text(text.plain, style=_mono_style(text.style), end="")
+    for span in text.spans:
+        plain.stylize(_mono_style(span.style), span.start, span.end)
+    return plain
+
+
+def _mono_style(style: str | Style) -> Style:
+    parsed = Style.parse(style) if isinstance(style, str) else style
+    return parsed.without_color
 
 
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
@@ -392,12 +410,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return line
 
     def _row_text(self, row: R, is_cursor: bool) -> Text:
+        mono = getattr(self.app, "no_color", False)
         cells = []
         for column, width in zip(self._columns, self._widths(), strict=True):
             try:
                 cell = column.render(row)
             except Exception as exc:  # noqa: BLE001 - one bad cell must not blank the table
                 cell = Text(f"<{type(exc).__name__}>", style="red")
+            if mono:
+                cell = without_color(cell)
             cells.append(self._fit(cell, width, column.justify))
         line = Text(" " * _GAP).join(cells)
         if is_cursor:
