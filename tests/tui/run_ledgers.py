@@ -377,3 +377,17 @@ def big_run(directory: Path, steps: int = 100_000) -> Path:
     conn.execute("COMMIT")
     _close(conn)
     return path
+
+
+def empty_run(directory: Path) -> Path:
+    """A run whose writer died before recording any step."""
+    path = directory / "empty-run-0517.db"
+    conn = _new(path)
+    run_id = "20260517-033000-nosteps"
+    _run(conn, run_id, state="running", started=_ts(30, 0))
+    conn.execute(
+        "INSERT INTO writer VALUES (?,?,?,?,?,?,NULL)",
+        (run_id, DEAD_PID, socket.gethostname(), "123456", _ts(30, 0), _ts(30, 1)),
+    )
+    _close(conn)
+    return path

@@ -36,6 +36,7 @@ def run_dir(tui_dir: Path) -> Path:
     rl.partial_run(directory)
     rl.hostile_run(directory)
     rl.rolled_back_run(directory)
+    rl.empty_run(directory)
     return directory
 
 
@@ -305,3 +306,12 @@ async def test_no_color_marks_alarms_in_reverse_not_in_grey(
         }
         assert {"DEAD", "PARTIAL", "1 failed", "1 in doubt"} <= reversed_words
         assert "IN DOUBT" in _detail_text(screen)
+
+
+async def test_run_without_steps_says_so(run_app) -> None:
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "nosteps")
+        assert screen.query_one("#run-steps", VirtualTable).row_count == 0
+        assert "This run has no steps recorded." in _detail_text(screen)
+        assert "stopped before recording any step" in _header_text(screen)

@@ -256,7 +256,8 @@ class RunScreen(Screen[None]):
         self._fetching = None
         if message.generation == self._generation:
             if not self._loaded_pages and self._signature is None:
-                self._read_summary(self._generation)
+                # After the first steps are painted: the read must not delay that frame.
+                self.call_after_refresh(self._read_summary, self._generation)
             self._loaded_pages.add(message.offset)
             end = message.offset + len(message.steps)
             if end > len(self._rows):
