@@ -174,6 +174,7 @@ class RunsScreen(Screen[None]):
         self._haystacks: dict[tuple[str, str], str] = {}
         self._wide: bool | None = None
         self._last_changes: Changes | None = None
+        self._first_scan_seen = False
 
     @property
     def ledgerx(self) -> LedgerxApp:
@@ -249,6 +250,7 @@ class RunsScreen(Screen[None]):
         self._all = changes.runs
         self._haystacks = {}
         self._refilter()
+        self._first_scan_seen = self._first_scan_seen or changes.done
 
     # -- events -------------------------------------------------------------------------------
 
@@ -466,8 +468,11 @@ class RunsScreen(Screen[None]):
         _, keep = _FILTER_BY_KEY[self.filter_key]
         search = self._matches_search()
         rows = [run for run in self._all if keep(run) and search(run)]
-        self._table.empty_message = self._empty_message()
-        self._table.set_rows(rows)
+        table = self._table
+        table.empty_message = self._empty_message()
+        # While the first scan brings older and newer runs, a cursor the user has not moved
+        # stays on top (the newest run); afterwards it stays on its run as the list changes.
+        table.set_rows(rows, keep_cursor=table.cursor_row != 0 or self._first_scan_seen)
         if not rows:
             self.query_one("#runs-diagnosis", Static).update("")
         self._refresh_status()
