@@ -151,8 +151,8 @@ def test_unreadable_cache_file_falls_back(ledgers, tmp_path):
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"", b"\x00garbage\xff" * 50, b"\xe3" * 3, "shape", "content"],
-    ids=["empty", "garbage", "truncated", "wrong-shape", "wrong-content"],
+    [b"", b"\x00garbage\xff" * 50, b"\xe3" * 3, "pieces", "shape", "content"],
+    ids=["empty", "garbage", "truncated", "bad-piece", "wrong-shape", "wrong-content"],
 )
 def test_corrupt_cache_file_is_ignored_and_rewritten(ledgers, tmp_path, garbage):
     import marshal
@@ -161,11 +161,16 @@ def test_corrupt_cache_file_is_ignored_and_rewritten(ledgers, tmp_path, garbage)
     expected = _scan(ledgers, SummaryCache(cache_dir))
     (shard,) = (cache_dir / f"summaries-v{summary_cache.CACHE_FORMAT}").glob("*.marshal")
     if isinstance(garbage, str):  # valid marshal, but not what the scanner stored
-        content = marshal.loads(shard.read_bytes())
+        version, directory, _ = marshal.loads(shard.read_bytes())
+        entries = summary_cache._decode(shard.read_bytes(), directory)
+        assert entries
         bad = [1, 2] if garbage == "shape" else [((None,) * 9, ("x",) * 8, 0, 0, 0, 0, 0, 0)]
-        garbage = marshal.dumps(
-            (content[0], content[1], {n: (s, bad) for n, (s, _) in content[2].items()})
-        )
+        if garbage == "pieces":
+            garbage = marshal.dumps((version, directory, [b"\x00not marshal"]))
+        else:
+            garbage = summary_cache._encode(
+                directory, {n: (s, bad) for n, (s, _) in entries.items()}
+            )
     shard.write_bytes(garbage)
     cache = SummaryCache(cache_dir)
     assert _scan(ledgers, cache) == expected
