@@ -146,7 +146,7 @@ class RunScreen(Screen[None]):
         self._loaded_pages: set[int] = set()
         self._fetching: int | None = None
         self._wanted: set[int] = set()
-        self._layout: tuple[int, bool] | None = None
+        self._layout: tuple[int, int] | None = None
         self._detail_choice: bool | None = None  # the user's ``d``; None: by screen height
 
     def compose(self) -> ComposeResult:
@@ -232,7 +232,7 @@ class RunScreen(Screen[None]):
         self._window = window_for(detail.summary, detail.steps[0] if detail.steps else None)
         self._show_header()
         self._table().set_rows(self._rows)
-        self._fit_table()
+        self._apply_size()
         self._show_selected()
 
     @on(SummaryLoaded)
@@ -245,6 +245,7 @@ class RunScreen(Screen[None]):
         self._set_attempts(message.attempts)
         self._window = window_for(message.summary)
         self._show_header()
+        self._apply_size()
         count = message.summary.step_count
         if count != len(self._rows):
             self._rows = self._rows[:count] + list(range(len(self._rows), count))
@@ -438,7 +439,8 @@ class RunScreen(Screen[None]):
         show = self._detail_choice if self._detail_choice is not None else height >= SHORT
         self.set_class(not show, "-no-detail")
         self.set_class(height < SHORT, "-short")
-        layout = (width, width < NARROW)
+        digits = len(str(max(self.summary.last_seq or 0, self.summary.step_count)))
+        layout = (width, digits)
         if layout != self._layout:
             self._layout = layout
             self._table().set_columns(self._columns(width))
@@ -455,7 +457,9 @@ class RunScreen(Screen[None]):
     def _columns(self, width: int = 120) -> list[Column[Row]]:
         narrow = width < NARROW
         axis_width = 14 if narrow else 24
-        fixed = 5 + 6 + 12 + 7 + 11 + axis_width + (0 if narrow else 12 + 14)
+        # Wide enough for the biggest seq this run has (a 100,000-step run needs six digits).
+        seq_width = max(3, len(str(max(self.summary.last_seq or 0, self.summary.step_count))))
+        fixed = seq_width + 6 + 12 + 7 + 11 + axis_width + (0 if narrow else 12 + 14)
         gaps = 6 if narrow else 8
         url_width = max(10, width - SCROLLBAR - fixed - gaps)
 
@@ -471,7 +475,7 @@ class RunScreen(Screen[None]):
             return draw
 
         columns: list[Column[Row]] = [
-            Column("seq", "seq", cell(lambda s: safe_text(s.seq, 10)), 5, justify="right"),
+            Column("seq", "seq", cell(lambda s: safe_text(s.seq, 20)), seq_width, justify="right"),
             Column("method", "method", cell(lambda s: safe_text(s.method, 10)), 6),
             Column("url", "URL", cell(lambda s: _url_tail(s.url, url_width)), url_width, 10),
             Column("intent", "intent", cell(lambda s: _clock(s.intent_ts)), 12),

@@ -118,18 +118,18 @@ def render_header(
     )
     counts = summary.counts
     tally = Text()
-    tally.append(f"{summary.step_count} steps: ", style="dim")
-    tally.append(f"{counts.committed} committed", style="green" if counts.committed else "dim")
+    tally.append(f"{summary.step_count:,} steps: ", style="dim")
+    tally.append(f"{counts.committed:,} committed", style="green" if counts.committed else "dim")
     tally.append(", ")
     failed = (ALARM if mono else "bold red") if counts.failed else "dim"
-    tally.append(f"{counts.failed} failed", style=failed)
+    tally.append(f"{counts.failed:,} failed", style=failed)
     tally.append(", ")
     doubt = (ALARM if mono else "bold magenta") if counts.in_doubt else "dim"
-    tally.append(f"{counts.in_doubt} in doubt", style=doubt)
+    tally.append(f"{counts.in_doubt:,} in doubt", style=doubt)
     for name in ("rolled_back", "rollback_failed", "unknown", "skipped"):
         value = getattr(counts, name)
         if value:
-            tally.append(f", {value} {name.replace('_', ' ')}")
+            tally.append(f", {value:,} {name.replace('_', ' ')}")
     # Most urgent first: when a small terminal cuts the header, it cuts the plain facts.
     lines = [title, tally]
     for sentence in summary.diagnosis:
