@@ -20,7 +20,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -301,6 +301,46 @@ def signature(name: str) -> tuple[int, int, int, int]:
     return st.st_size, st.st_mtime_ns, wal.st_size, wal.st_mtime_ns
 
 
+_LISTING_MIN = 64  # files of one directory from which listing it beats a failing stat each
+
+
+def _signer(names: list[str]) -> Callable[[str], tuple[int, int, int, int]]:
+    """``signature``, but learning which ``-wal`` files exist from one listing per directory
+    with many files instead of a failing ``stat`` per file (most ledgers have no ``-wal``).
+
+    A ``-wal`` appearing after the listing makes the signature look older than the content
+    read; a cache entry can then be too new for its key, never too old (see ``scan_files``).
+    """
+    per_dir: dict[str, int] = {}
+    for name in names:
+        parent = os.path.dirname(name)
+        per_dir[parent] = per_dir.get(parent, 0) + 1
+    listed: dict[str, frozenset[str]] = {}
+    for parent, count in per_dir.items():
+        if count >= _LISTING_MIN:
+            try:
+                listed[parent] = frozenset(n for n in os.listdir(parent or ".") if n[-4:] == "-wal")
+            except OSError:
+                pass
+    if not listed:
+        return signature
+
+    def sign(name: str) -> tuple[int, int, int, int]:
+        wals = listed.get(os.path.dirname(name))
+        if wals is None:
+            return signature(name)
+        st = os.stat(name)
+        if os.path.basename(name) + "-wal" in wals:
+            try:
+                wal = os.stat(name + "-wal")
+                return st.st_size, st.st_mtime_ns, wal.st_size, wal.st_mtime_ns
+            except OSError:
+                pass
+        return st.st_size, st.st_mtime_ns, -1, -1
+
+    return sign
+
+
 def _read_one(path: str, timeout: float) -> _Outcome:
     try:
         return ("ok", read_raw(Path(path), timeout=timeout), None)
@@ -413,9 +453,10 @@ def scan_files(
         names = [os.fspath(path) for path in files]
         hits: list[list[RawRun] | None] = [None] * len(names)
         signatures: list[tuple | None] = [None] * len(names)
+        sign = _signer(names)
         for i, name in enumerate(names):
             try:
-                signatures[i] = signature(name)
+                signatures[i] = sign(name)
             except OSError:
                 reads.add(name)  # let the read classify it (missing, unreadable …)
                 continue

@@ -294,3 +294,18 @@ def test_parallel_scan_from_a_thread_uses_safe_workers(ledgers, monkeypatch, tmp
     thread.start()
     thread.join(60)
     assert out and out[0] == scanner.scan_files(files, now=NOW, cache=False, workers=1)
+
+
+def test_signatures_from_a_directory_listing_match_access(tmp_path):
+    names = []
+    for i in range(scanner._LISTING_MIN + 6):
+        path = tmp_path / f"r{i:03d}.db"
+        path.write_bytes(b"x" * i)
+        if i % 7 == 0:
+            (tmp_path / f"r{i:03d}.db-wal").write_bytes(b"w" * (i + 1))
+        names.append(str(path))
+    sign = scanner._signer(names)
+    assert sign is not scanner.signature  # the listing path is the one under test
+    assert [sign(n) for n in names] == [file_signature(n) for n in names]
+    os.unlink(names[7] + "-wal")  # gone after the listing: no -wal, no error
+    assert sign(names[7]) == file_signature(names[7])
