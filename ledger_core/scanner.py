@@ -14,17 +14,14 @@ whether a pid is alive. Raw results can therefore be cached (``summary_cache``) 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import derive
 from .access import snapshot
@@ -32,6 +29,9 @@ from .errors import SourceError
 from .models import Problem, RunSummary, StepCounts, WriterInfo
 from .summary_cache import SummaryCache, open_default_cache
 from .timeutil import to_epoch
+
+if TYPE_CHECKING:  # multiprocessing is imported only when there are enough files to read
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 # A raw run, as plain tuples so it pickles and marshals cheaply:
 # (run_row[9], counts[8], last_intent, last_outcome, last_seq, writer[6] | None,
@@ -392,6 +392,10 @@ class _Reads:
             self._submit(final=False)
 
     def _submit(self, final: bool) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         if self.pool is None:
             # fork is cheapest, but forking a process that runs other threads (the TUI) is not
             # safe: then a fork server starts the workers, at a lower priority than the UI.
@@ -415,6 +419,8 @@ class _Reads:
             self.chunks.append((chunk, future))
 
     def outcomes(self) -> Iterator[_Outcome]:
+        from concurrent.futures.process import BrokenProcessPool
+
         if self.pool is not None:
             self._submit(final=True)
         for chunk, future in self.chunks:

@@ -18,7 +18,6 @@ possible), and the first failure in a process is reported once on stderr.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import sys
@@ -149,6 +148,8 @@ class SummaryCache:
             self._parents[parent] = key
         shard = self._shards.get(key)
         if shard is None:
+            import hashlib  # here: only needed once per directory, and costs 3 ms to import
+
             name = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
             shard = _Shard(self.root / f"{name}.marshal", key)
             self._load(shard)
