@@ -233,6 +233,8 @@ class ExecutionScreen(Screen[Any]):
     def show_finished(self, message: Finished) -> None:
         self.finished = True
         self.detail = message.detail
+        # From the first DELETE down: the end of the list may not start on a whole row.
+        self.query_one("#execution-steps", LinesView).scroll_home(animate=False)
         result = message.result
         summary = Text()
         if result is not None:
