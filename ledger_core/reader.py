@@ -26,7 +26,7 @@ from .models import (
     StepCounts,
     WriterInfo,
 )
-from .scanner import read_raw, scan_files, summarize
+from .scanner import raw_runs, read_raw, scan_files, summarize
 from .schema import SCHEMA_VERSION, STEP_STATUS_SQL
 from .sources import Sources, ledger_files
 from .timeutil import to_epoch
@@ -382,8 +382,10 @@ def read_run(
     path = Path(path)
 
     def read(conn: sqlite3.Connection) -> RunDetail:
+        # The scanner reads only this run's rows (the same summary _summaries would give).
         summaries = [
-            s for s in _summaries(conn, path, moment, stale_after, host) if s.run_id == run_id
+            summarize(raw, str(path), now=moment, stale_after=stale_after, host=host)
+            for raw in raw_runs(conn, path, run_id)
         ]
         if not summaries:
             raise RunNotFound(f"no run {run_id!r} in {path}")

@@ -11,7 +11,7 @@ import pytest
 
 from ledger_core import reader, scanner
 from ledger_core.access import file_signature, snapshot
-from ledger_core.errors import SourceError
+from ledger_core.errors import RunNotFound, SourceError
 from ledger_core.schema import ROLLBACK_DDL, RUNNER_DDL, WRITER_DDL
 from ledger_core.sources import Sources
 from ledger_core.writer import LedgerWriter
@@ -144,6 +144,15 @@ def _good_files(d: Path) -> tuple[list[Path], LedgerWriter]:
         ("orphan", 1, _ts(60), "POST", "u", None, None, None, None, None, None),
     ]
     conn.executemany(STEP, rows)
+    # A run whose id is a BLOB: compared as text by the reader, so it answers to "r-blob".
+    conn.execute(
+        "INSERT INTO run VALUES (?,?,?,?,?,?,?,?,?)",
+        (b"r-blob", "m", "h", "sandbox", "test", "ACME", "running", _ts(15), None),
+    )
+    conn.execute(STEP, (b"r-blob", 1, _ts(16), "POST", "u", None, None, None, None, None, None))
+    conn.execute(
+        STEP, ("r-blob", 2, _ts(17), "POST", "u", None, _ts(18), "failed", None, "e", None)
+    )
     writer = (
         "INSERT INTO writer (run_id, pid, host, proc_start, started_at, heartbeat_at, closed_at) "
         "VALUES (?,?,?,?,?,?,?)"
@@ -309,3 +318,25 @@ def test_signatures_from_a_directory_listing_match_access(tmp_path):
     assert [sign(n) for n in names] == [file_signature(n) for n in names]
     os.unlink(names[7] + "-wal")  # gone after the listing: no -wal, no error
     assert sign(names[7]) == file_signature(names[7])
+
+
+def test_one_run_reads_equal_the_reader_path(ledgers):
+    good, _ = ledgers
+    for path in good:
+        everything = _reader_summaries(path)
+        for run_id in {r.run_id for r in everything} | {"", "nope"}:
+            expected = [r for r in everything if r.run_id == run_id]
+            got = [
+                scanner.summarize(raw, str(path), now=NOW, stale_after=900.0, host=HOST)
+                for raw in snapshot(path, lambda c, p=path, r=run_id: scanner.raw_runs(c, p, r))
+            ]
+            assert got == expected, (path.name, run_id)
+            if expected:
+                detail = reader.read_run(path, run_id, now=NOW, stale_after=900.0)
+                assert detail.summary == expected[0]
+                one = scanner.read_summary(path, run_id, now=NOW, stale_after=900.0)
+                assert one == expected[0]
+            else:
+                with pytest.raises(RunNotFound):
+                    scanner.read_summary(path, run_id, now=NOW)
+    assert any(r.run_id == "r-blob" for r in _reader_summaries(good[2]))
