@@ -1,0 +1,1 @@
+"""The ledgerx benchmark (`make bench` = `python -m bench`): data, baselines, figures."""
