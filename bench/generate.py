@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ledger_core.schema import ROLLBACK_DDL, RUNNER_DDL, SCHEMA_VERSION, WRITER_DDL
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 3  # bump to regenerate everyone's bench/.data
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 FILES = 10_000
 STEPS_PER_FILE = 20
@@ -261,6 +261,26 @@ def _build_huge(path: Path, host: str) -> str:
     return run_id
 
 
+def _verify(path: Path) -> None:
+    """A generated file is a sound WAL-mode schema-v1 ledger, as the runner leaves one."""
+    header = _head(path)
+    if header[18:20] != b"\x02\x02":
+        raise RuntimeError(f"{path} is not in WAL mode")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        version = conn.execute("SELECT version FROM schema_version").fetchall()
+    finally:
+        conn.close()
+    if check != "ok" or version != [(SCHEMA_VERSION,)]:
+        raise RuntimeError(f"{path}: quick_check {check!r}, schema_version {version!r}")
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(100)
+
+
 def _stamp() -> dict:
     return {
         "generator_version": GENERATOR_VERSION,
@@ -297,6 +317,10 @@ def ensure_data(log=print) -> DataSet:
         leftovers = [p for p in DATA_DIR.rglob("*-wal")]
         if leftovers:
             raise RuntimeError(f"generation left -wal files behind: {leftovers[:3]}")
+        sample = sorted(many.iterdir())[:: FILES // 20] + [big, huge]
+        for path in sample:
+            _verify(path)
+        log(f"  verified {len(sample)} files (quick_check, WAL header, schema version)")
         stamp = expected | {"kinds": kinds, "huge_run_id": huge_id}
         stamp_path.write_text(json.dumps(stamp, indent=2))
         log(f"  generated in {time.perf_counter() - started:.1f}s")
