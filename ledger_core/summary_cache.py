@@ -18,6 +18,7 @@ possible), and the first failure in a process is reported once on stderr.
 
 from __future__ import annotations
 
+import atexit
 import marshal
 import os
 import sys
@@ -133,6 +134,8 @@ class SummaryCache:
         self._parents: dict[str, str] = {}
         self._lock = threading.Lock()
         self.broken = False
+        self._saved_at = float("-inf")
+        self._save_cost = 0.0
 
     def _fail(self, what: str, exc: BaseException) -> None:
         self.broken = True
@@ -197,12 +200,25 @@ class SummaryCache:
             shard.seen.add(name)
             shard.dirty = True
 
-    def save(self) -> None:
-        """Write the shards that changed, atomically. Failures disable the cache quietly."""
+    def save(self, *, force: bool = False) -> None:
+        """Write the shards that changed, atomically. Failures disable the cache quietly.
+
+        A caller scanning in batches (the TUI's watcher) calls this after every batch: saves
+        closer together than ten times the last save's cost are put off (and made at exit
+        for the process-wide cache), so a 10,000-entry shard is not rewritten ten times.
+        """
         with self._lock:
+            now = time.monotonic()
+            if not force and now - self._saved_at < max(1.0, 10 * self._save_cost):
+                return
+            wrote = False
             for shard in self._shards.values():
                 if shard.dirty and not self.broken:
                     self._save(shard)
+                    wrote = True
+            if wrote:
+                self._saved_at = time.monotonic()
+                self._save_cost = self._saved_at - now
 
     def _save(self, shard: _Shard) -> None:
         # Forget files that were deleted; keep entries of files this scan did not ask about.
@@ -245,4 +261,5 @@ def open_default_cache() -> SummaryCache | None:
         cache = _shared.get(directory)
         if cache is None:
             cache = _shared[directory] = SummaryCache(directory)
+            atexit.register(lambda: cache.save(force=True))  # what a put-off save left
         return cache

@@ -229,3 +229,38 @@ def test_cache_does_not_outlive_a_run_state_change_in_time(tmp_path):
     later = scanner.scan_files([path], now=start + 3600, cache=cache, workers=1)[0][0]
     assert cache.lookup(path, scanner.signature(str(path))) is not None
     assert (early.liveness, later.liveness) == ("unknown", "stale")
+
+
+def test_saves_close_together_are_put_off_until_forced(ledgers, tmp_path):
+    cache_dir = tmp_path / "cache"
+    cache = SummaryCache(cache_dir)
+    _scan(ledgers[:1], cache)  # first save: written at once
+    _scan(ledgers[1:], cache)  # a moment later, as a batching caller does: put off
+    on_disk = SummaryCache(cache_dir)
+    assert on_disk.lookup(ledgers[0], scanner.signature(str(ledgers[0])))
+    assert on_disk.lookup(ledgers[2], scanner.signature(str(ledgers[2]))) is None
+    cache.save(force=True)  # at exit for the process-wide cache
+    again = SummaryCache(cache_dir)
+    assert again.lookup(ledgers[2], scanner.signature(str(ledgers[2])))
+
+
+def test_a_put_off_save_is_made_at_exit(ledgers, tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from ledger_core import scanner\n"
+        "files = sys.argv[1:]\n"
+        "scanner.scan_files(files[:1], workers=1)\n"
+        "scanner.scan_files(files[1:], workers=1)\n"
+    )
+    env = os.environ | {"LEDGERX_CACHE_DIR": str(tmp_path / "cache")}
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, ledgers)], env=env, cwd=repo, timeout=60
+    )
+    assert done.returncode == 0
+    cache = SummaryCache(tmp_path / "cache")
+    for path in ledgers:
+        assert cache.lookup(path, scanner.signature(str(path))), path
