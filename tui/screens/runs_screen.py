@@ -45,6 +45,22 @@ if TYPE_CHECKING:
 WIDE = 110  # from this width the table also shows environment and company
 
 
+def wrong_stamp(run: RunSummary) -> bool:
+    """The stamp disagrees with the steps, and not merely because a live writer is not done.
+
+    A run being written is stamped ``running`` while its steps already derive ``completed``:
+    that is no stale stamp (the run header says "still being written" for the same case).
+    """
+    return run.stamp_mismatch and run.liveness != "alive"
+
+
+def still_running(run: RunSummary) -> bool:
+    """Not finished, and its writer is not known to be gone (alive, stale or unknown)."""
+    return run.liveness in ("alive", "stale", "unknown") or (
+        run.state == "running" and run.liveness != "dead"
+    )
+
+
 def needs_attention(run: RunSummary) -> bool:
     """Something a person should look at: damage, doubt, a dead or stale writer, a bad stamp."""
     counts = run.counts
@@ -54,7 +70,7 @@ def needs_attention(run: RunSummary) -> bool:
         or counts.in_doubt > 0
         or counts.unknown > 0
         or counts.rollback_failed > 0
-        or run.stamp_mismatch
+        or wrong_stamp(run)
     )
 
 
@@ -64,7 +80,7 @@ FILTERS: tuple[tuple[str, str, Callable[[RunSummary], bool]], ...] = (
     ("attention", "needs attention", needs_attention),
     ("in_doubt", "in doubt", lambda run: run.counts.in_doubt > 0),
     ("partial", "partially committed", lambda run: run.state == "partially_committed"),
-    ("running", "running", lambda run: run.state == "running"),
+    ("running", "running", still_running),
 )
 _FILTER_BY_KEY = {key: (label, test) for key, label, test in FILTERS}
 
@@ -94,7 +110,7 @@ _LIVENESS_ORDER = {s: n for n, s in enumerate(("dead", "stale", "unknown", "aliv
 
 def _state_cell(run: RunSummary) -> Text:
     cell = state_text(run.state)
-    if run.stamp_mismatch:
+    if wrong_stamp(run):
         # The stamp says something else: a marker, and the stamp itself in the run screen.
         cell.append(" ≠", style="bold yellow")
     return cell
@@ -138,11 +154,15 @@ def diagnosis_text(run: RunSummary) -> Text:
     """The highlighted run's file, stamp and the core's diagnosis sentences, most urgent first."""
     text = Text()
     text.append_text(safe_text(Path(run.source).name, 120, style="bold"))
-    if run.stamp_mismatch:
+    if wrong_stamp(run):
         text.append("  stamped ", style="dim")
         text.append_text(safe_text(run.stamped_state, 40, style="yellow"))
         text.append(", the steps say ", style="dim")
         text.append_text(state_text(run.state))
+    elif run.stamp_mismatch:
+        text.append("  stamped ", style="dim")
+        text.append_text(safe_text(run.stamped_state, 40))
+        text.append(" (still being written)", style="dim")
     for sentence in run.diagnosis:
         text.append("\n• ")
         text.append_text(safe_text(sentence, 300))
