@@ -65,6 +65,8 @@ def run(data: DataSet, reps: int, log, list_cold: float | None = None):
     minimal = _series(reps, "minimal")
     cold = _series(reps, "runs", str(data.many_dir), str(FILES))
     warm = _series(reps, "runs", str(data.many_dir), str(FILES), warm=True)
+    # What-if for the TUI's owners: the watcher's batches read in worker processes.
+    what_if = _series(max(1, reps // 2), "runs", str(data.many_dir), str(FILES), "parallel")
     huge = _series(reps, "run", str(data.huge_file))
     big = _series(max(1, reps // 2), "runs", str(data.big_file), str(BIG_RUNS))
     base = _med(minimal, "first_paint")
@@ -159,6 +161,11 @@ def run(data: DataSet, reps: int, log, list_cold: float | None = None):
         "TUI 1M-step file": max(r["rss_mb"] for r in big),
     }
     notes = {
+        "what-if, watcher parallel=True, cold": (
+            f"all listed {_med(what_if, 'all_listed'):.3f}s, first paint "
+            f"{_med(what_if, 'first_paint'):.3f}s, worst stall "
+            f"{max(r['max_stall'] for r in what_if) * 1000:.0f} ms"
+        ),
         "TUI 1M-step file, all listed": f"{_med(big, 'all_listed'):.3f}s",
         "stall samples (ms)": ", ".join(
             f"{r['max_stall'] * 1000:.0f}@{r['stall_at']:.1f}s" for r in cold + warm

@@ -131,7 +131,7 @@ def _app(sources):
     return LedgerxApp(sources, Profiles(None), poll_interval=0)
 
 
-async def runs(source: str, expected: str) -> dict:
+async def runs(source: str, expected: str, parallel: str = "") -> dict:
     from ledger_core.sources import Sources
 
     _instrument()
@@ -139,6 +139,8 @@ async def runs(source: str, expected: str) -> dict:
     stalls = asyncio.get_running_loop().create_task(PROBE.watch_stalls())
     path = Path(source)
     app = _app(Sources((path,)) if path.is_dir() else Sources((), (path,)))
+    if parallel:  # what-if: the watcher's batches read in worker processes
+        app.watcher.parallel = True
     async with app.run_test(headless=True, size=SIZE) as pilot:
         painted = await PROBE.wait("runs")
         # Start-up is what first_paint measures; stalls count from there to the last run.

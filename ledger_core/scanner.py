@@ -434,6 +434,50 @@ def _lower_priority() -> None:
         pass
 
 
+_pool_lock = threading.Lock()
+_pool: tuple[tuple[int, bool], ProcessPoolExecutor] | None = None
+
+
+def _shared_pool(workers: int) -> ProcessPoolExecutor | None:
+    """Worker processes kept for the life of this process (a TUI scans in batches and polls;
+    starting workers for each batch cost more than the batch). ``None`` when none can start.
+    """
+    global _pool
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork is cheapest, but forking a process that runs other threads (the TUI) is not safe:
+    # then a fork server starts the workers, at a lower priority than the UI.
+    threads = threading.active_count() > 1
+    key = (workers, threads)
+    with _pool_lock:
+        if _pool is not None and _pool[0] == key:
+            return _pool[1]
+        if _pool is not None:
+            _pool[1].shutdown(wait=False, cancel_futures=True)
+            _pool = None
+        try:
+            context = multiprocessing.get_context("forkserver" if threads else "fork")
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_lower_priority if threads else None,
+            )
+        except (OSError, ValueError, RuntimeError, ImportError):
+            return None
+        _pool = (key, pool)
+        return pool
+
+
+def _drop_pool(pool: ProcessPoolExecutor) -> None:
+    """Forget a pool that broke (a worker was killed), so the next scan starts a new one."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None and _pool[1] is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 class _Reads:
     """Reads of the files the cache could not answer, in order.
 
@@ -455,22 +499,11 @@ class _Reads:
             self._submit(final=False)
 
     def _submit(self, final: bool) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
         if self.pool is None:
-            # fork is cheapest, but forking a process that runs other threads (the TUI) is not
-            # safe: then a fork server starts the workers, at a lower priority than the UI.
-            threads = threading.active_count() > 1
-            try:
-                context = multiprocessing.get_context("forkserver" if threads else "fork")
-                self.pool = ProcessPoolExecutor(
-                    max_workers=self.workers,
-                    mp_context=context,
-                    initializer=_lower_priority if threads else None,
-                )
-            except (OSError, ValueError, RuntimeError, ImportError):
+            self.pool = _shared_pool(self.workers)
+            if self.pool is None:
                 self.failed = True
                 return
         while len(self.pending) >= _CHUNK or (final and self.pending):
@@ -479,6 +512,7 @@ class _Reads:
                 future = self.pool.submit(_read_chunk, chunk, self.timeout)
             except (OSError, RuntimeError, BrokenProcessPool):
                 future = None  # read in this process below
+                _drop_pool(self.pool)
             self.chunks.append((chunk, future))
 
     def outcomes(self) -> Iterator[_Outcome]:
@@ -491,12 +525,17 @@ class _Reads:
                 part = future.result() if future is not None else None
             except (OSError, RuntimeError, BrokenProcessPool):
                 part = None  # no worker processes after all: read it here
+                if self.pool is not None:
+                    _drop_pool(self.pool)
             yield from part if part is not None else _read_chunk(chunk, self.timeout)
         yield from _read_chunk(self.pending, self.timeout)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        # Chunks not started yet when the scan ended early (an exception, a cancelled UI
+        # worker) are dropped; the workers stay for the next scan.
+        for _, future in self.chunks:
+            if future is not None:
+                future.cancel()
 
 
 def scan_files(

@@ -340,3 +340,23 @@ def test_one_run_reads_equal_the_reader_path(ledgers):
                 with pytest.raises(RunNotFound):
                     scanner.read_summary(path, run_id, now=NOW)
     assert any(r.run_id == "r-blob" for r in _reader_summaries(good[2]))
+
+
+def test_workers_are_kept_between_scans_and_replaced_when_killed(ledgers, monkeypatch):
+    import signal
+
+    good, bad = ledgers
+    files = [*good, *bad] * 2
+    monkeypatch.setattr(scanner, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(scanner, "_CHUNK", 3)
+    expected = scanner.scan_files(files, now=NOW, cache=False, workers=1)
+    assert scanner.scan_files(files, now=NOW, cache=False, workers=2) == expected
+    pool = scanner._pool[1]
+    assert scanner.scan_files(files, now=NOW, cache=False, workers=2) == expected
+    assert scanner._pool[1] is pool  # the same worker processes served the second scan
+    for process in list(pool._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(10)
+    assert scanner.scan_files(files, now=NOW, cache=False, workers=2) == expected
+    assert scanner.scan_files(files, now=NOW, cache=False, workers=2) == expected
+    assert scanner._pool is not None and scanner._pool[1] is not pool
