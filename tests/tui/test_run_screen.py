@@ -196,6 +196,35 @@ async def test_detail_pane_toggles_and_starts_hidden_at_80x24(run_app) -> None:
         assert not detail.display
 
 
+async def test_enter_reads_the_step_in_its_pane_at_80x24(run_app) -> None:
+    # At 3 a.m. on a small terminal: enter on a step shows the hidden detail pane and moves
+    # into it, so a long error can be scrolled; enter again returns to the steps.
+    app = run_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run(pilot, "hostile")
+        detail = screen.query_one("#run-detail", StepDetail)
+        table = screen.query_one("#run-steps", VirtualTable)
+        assert not detail.display and app.focused is table
+        keys = {key: b.binding.description for key, b in screen.active_bindings.items()}
+        assert keys.get("enter") == "Step", "enter is not offered in the footer"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert detail.display and app.focused is detail
+        assert detail.max_scroll_y > 0, "the hostile error should need scrolling"
+        await pilot.press("j", "j")
+        await pilot.pause()
+        assert detail.scroll_y > 0, "j did not scroll the detail pane"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.focused is table
+        await pilot.press("enter", "d")  # hiding the focused pane gives focus back
+        await pilot.pause()
+        assert not detail.display and app.focused is table
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+
+
 async def test_refresh_and_live_poll_pick_up_new_outcomes(run_app, run_dir: Path) -> None:
     app = run_app(poll_interval=0.1)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -92,6 +92,16 @@ async def test_search_matches_profile_and_company(make_app) -> None:
         assert shown_ids(app) == [IDS["production"]]
 
 
+async def test_footer_offers_enter_to_open(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        assert app.focused is table(app)
+        active = app.screen.active_bindings
+        assert active["enter"].binding.description == "Open"
+        assert active["enter"].binding.show, "enter is hidden from the footer"
+
+
 async def test_enter_opens_the_run_and_escape_comes_back(make_app) -> None:
     from tui.screens.run_screen import RunScreen
 

@@ -25,7 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Header, ProgressBar, Static
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import LedgerxError, RollbackRefused
@@ -33,6 +33,7 @@ from ledger_core.models import RunDetail
 from ledger_core.plan import Plan, PlanAction
 from ledger_core.reader import read_run
 
+from ..widgets.footer import LedgerxFooter
 from ..widgets.lines_view import LinesView
 from ..widgets.safe import plain
 from ..widgets.urls import squeeze
@@ -128,7 +129,7 @@ class ExecutionScreen(Screen[Any]):
             yield ProgressBar(total=max(1, len(self.rows)), show_eta=False, id="execution-bar")
             yield LinesView(render_row, id="execution-steps")
             yield Static(id="execution-summary")
-        yield Footer()
+        yield LedgerxFooter()
 
     def action_done(self) -> None:
         if not self.finished:

@@ -57,6 +57,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Run",
         (
             ("j / k, g / G", "move through the steps"),
+            ("enter", "into the step's detail pane to scroll it (enter again: the steps)"),
             ("d", "show / hide the step detail pane"),
             ("r", "rollback preview"),
             ("R, ctrl+r", "read the run again"),
@@ -66,6 +67,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Rollback preview",
         (
+            ("j / k, pgdn / pgup", "scroll the plan"),
             ("enter", "roll back… (or see why it is refused)"),
             ("m", "save the plan as a Markdown checklist"),
             ("R, ctrl+r", "read the run again and re-plan"),
@@ -76,6 +78,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Confirmation and results",
         (
             ("type", "the first 6 characters of the run id to enable Confirm"),
+            ("enter", "in the field, once they match: confirm and send the DELETEs"),
             ("tab", "move between the field and the buttons (Cancel is the default)"),
             ("escape", "cancel: nothing is sent"),
             ("enter", "after execution: back to the updated run"),

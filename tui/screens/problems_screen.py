@@ -16,11 +16,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ledger_core.models import Problem
 from ledger_core.watch import Changes
 
+from ..widgets.footer import LedgerxFooter
 from ..widgets.safe import safe_text
 from ..widgets.virtual_table import Column, VirtualTable
 
@@ -74,9 +75,10 @@ class ProblemsScreen(Screen[None]):
             row_key=lambda p: p.path,
             empty_message="No problems: every file in the sources could be read.",
             id="problems-table",
+            selectable=False,  # the detail below already shows the whole row
         )
         yield Static(id="problem-detail")
-        yield Footer()
+        yield LedgerxFooter()
 
     def action_back(self) -> None:
         self.dismiss(None)

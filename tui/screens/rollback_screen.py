@@ -29,7 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
@@ -38,6 +38,7 @@ from ledger_core.models import RunDetail
 from ledger_core.plan import CANNOT, DOUBT, NOTHING, UNDO, Plan, PlanAction
 from ledger_core.reader import read_run
 
+from ..widgets.footer import LedgerxFooter
 from ..widgets.lines_view import LinesView
 from ..widgets.safe import liveness_text, plain, state_text
 from ..widgets.urls import squeeze
@@ -169,7 +170,7 @@ class RollbackScreen(Screen[None]):
             yield Static(id="rollback-refusal")
             yield Static(id="rollback-summary")
             yield LinesView(render_plan_line, id="rollback-plan")
-        yield Footer()
+        yield LedgerxFooter()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -7,6 +7,7 @@
 | g / G, home / end | first / last step |
 | r | rollback preview of this run |
 | R, ctrl+r | read the run again |
+| enter | into the step detail pane (shown if hidden) to scroll it; enter again: the steps |
 | d | show / hide the step detail pane |
 
 The run is read in thread workers through ``ledger_core`` and handed back as small Messages.
@@ -34,7 +35,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from ledger_core import DEFAULT_STALE_AFTER, read_run, read_steps_page, read_summaries
@@ -44,6 +45,7 @@ from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
 from ledger_core.reader import read_attempts
 from ledger_core.timeutil import format_duration, parse_ts
 
+from ..widgets.footer import LedgerxFooter
 from ..widgets.mono import for_mode
 from ..widgets.run_header import RunHeader
 from ..widgets.safe import plain, safe_text, state_text
@@ -98,6 +100,7 @@ class RunScreen(Screen[None]):
         Binding("escape", "back", "Back", tooltip="Back to the runs list"),
         Binding("r", "rollback", "Rollback", tooltip="Preview rolling back this run"),
         Binding("R,ctrl+r", "refresh", "Refresh", tooltip="Read the run again from its ledger"),
+        Binding("enter", "step_detail", "Step", tooltip="Read the step: into its detail pane"),
         Binding("d", "toggle_detail", "Detail", tooltip="Show or hide the step detail pane"),
     ]
 
@@ -154,10 +157,13 @@ class RunScreen(Screen[None]):
         with Vertical(id="run-body"):
             yield RunHeader(id="run-header")
             yield VirtualTable[Row](
-                self._columns(), empty_message="no steps recorded", id="run-steps"
+                self._columns(),
+                empty_message="no steps recorded",
+                id="run-steps",
+                selectable=False,  # enter is this screen's: into the step detail
             )
             yield StepDetail(id="run-detail")
-        yield Footer()
+        yield LedgerxFooter()
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -178,9 +184,22 @@ class RunScreen(Screen[None]):
     def action_refresh(self) -> None:
         self._reload()
 
+    def action_step_detail(self) -> None:
+        detail = self.query_one("#run-detail", StepDetail)
+        if detail.has_focus:
+            self._table().focus()
+            return
+        if self.has_class("-no-detail"):
+            self._detail_choice = True
+            self._apply_size()
+        # A long error or URL runs past the pane: focused, it scrolls with the keys.
+        detail.focus()
+
     def action_toggle_detail(self) -> None:
         self._detail_choice = self.has_class("-no-detail")
         self._apply_size()
+        if self.has_class("-no-detail"):
+            self._table().focus()  # never leave focus on a hidden pane
 
     # -- lifecycle ----------------------------------------------------------------------------
 

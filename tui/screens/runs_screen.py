@@ -27,7 +27,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
@@ -36,6 +36,7 @@ from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 from ledger_core.watch import Changes
 
 from ..messages import RunDetailFailed, RunDetailRead
+from ..widgets.footer import LedgerxFooter
 from ..widgets.safe import liveness_text, plain, safe_text, state_text
 from ..widgets.virtual_table import Column, VirtualTable, without_color
 
@@ -209,9 +210,10 @@ class RunsScreen(Screen[None]):
             row_key=lambda run: (run.source, run.run_id),
             empty_message="Reading ledgers…",
             id="runs-table",
+            selectable=False,  # enter is this screen's "Open", shown in the footer
         )
         yield Static(id="runs-diagnosis")
-        yield Footer()
+        yield LedgerxFooter()
 
     # -- actions ------------------------------------------------------------------------------
 

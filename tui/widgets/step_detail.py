@@ -8,10 +8,12 @@ what that means in words. Every ledger value goes through ``safe_text``: never m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -139,6 +141,11 @@ def render_step(
 
 class StepDetail(VerticalScroll):
     """A scrollable pane showing ``render_step`` for the selected step (tab to scroll it)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", "Down", show=False),
+        Binding("k", "scroll_up", "Up", show=False),
+    ]
 
     DEFAULT_CSS = """
     StepDetail {

@@ -16,6 +16,9 @@ markup, so untrusted text (built with ``tui.widgets.safe.safe_text``) stays lite
 | home / g | first row |
 | end / G | last row |
 | enter | select the row (posts ``RowSelected``) |
+
+With ``selectable=False`` the table leaves ``enter`` to its screen, whose own binding then shows
+in the footer (a widget's hidden ``enter`` would otherwise hide the screen's "enter Open").
 """
 
 from __future__ import annotations
@@ -214,8 +217,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's own parameter name
         classes: str | None = None,
+        selectable: bool = True,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self.selectable = selectable
         self._columns: list[Column[R]] = list(columns)
         self._rows: list[R] = []
         self._row_key = row_key
@@ -314,6 +319,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def action_last(self) -> None:
         self.move_cursor(len(self._rows) - 1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False passes the key on to the screen (and keeps the screen's binding in the footer).
+        return self.selectable if action == "select" else True
 
     def action_select(self) -> None:
         row = self.cursor_value
