@@ -2,7 +2,7 @@
 
 | Key | Action |
 | :- | :- |
-| q | quit |
+| q | quit (not while a rollback is sending: ctrl+q does, at once) |
 | ? | help: every key, grouped |
 | ctrl+p | command palette (ledgerx commands: open run, filters, problems, sort, refresh) |
 | ctrl+r | scan the sources again now |
@@ -53,7 +53,7 @@ class LedgerxApp(App[None]):
     CSS_PATH = [_HERE / "app.tcss", _HERE / "screens" / "runs_screen.tcss"]
     COMMANDS = App.COMMANDS | {LedgerxCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", tooltip="Leave ledgerx", id="quit"),
+        Binding("q", "leave", "Quit", tooltip="Leave ledgerx", id="quit"),
         Binding("question_mark", "help", "Help", tooltip="Every key, grouped", id="help"),
         Binding(
             "ctrl+r",
@@ -118,6 +118,23 @@ class LedgerxApp(App[None]):
             self.set_interval(self.poll_interval, self.scan, name="poll sources")
 
     # -- actions ------------------------------------------------------------------------------
+
+    def action_leave(self) -> None:
+        from .screens.execution_screen import ExecutionScreen
+
+        screen = self.screen
+        if isinstance(screen, ExecutionScreen) and not screen.finished:
+            # Quitting would cancel the worker between a DELETE's intent and its outcome,
+            # leaving that step in doubt: a stray q must not do that.
+            self.notify(
+                "A rollback is sending requests: quitting now could leave a step in doubt. "
+                "Wait for it to finish (ctrl+q quits anyway).",
+                title="Not now",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.exit()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -211,6 +211,29 @@ async def test_execution_sends_the_deletes_and_shows_the_rolled_back_run(ledgers
         assert not any(isinstance(s, RollbackScreen | ExecutionScreen) for s in app.screen_stack)
 
 
+async def test_q_does_not_quit_while_deletes_are_being_sent(ledgers, api):
+    import asyncio
+
+    api.fault("salesOrders(1008)", "hang", method="DELETE", seconds=20)
+    app = make_app(ledgers, api)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        await pilot.press("enter", *CRASHED_ID[:6], "enter")
+        await asyncio.to_thread(api.wait_for, "DELETE", "1008")  # the first DELETE is in flight
+        execution = app.screen
+        assert isinstance(execution, ExecutionScreen) and not execution.finished
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running and app.screen is execution, "q quit in the middle of a rollback"
+        api.release()
+        await settle(app, pilot)
+        assert execution.finished
+        assert [row.result for row in execution.rows] == ["rolled_back"] * 4
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
 async def test_stale_plan_is_refused_at_execution_and_shown_as_a_dialog(ledgers, api):
     app = make_app(ledgers, api)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -25,7 +25,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("?", "this help"),
             ("ctrl+p", "command palette: open a run by id, filters, problems, sort, refresh"),
-            ("q", "quit"),
+            ("q", "quit (waits while a rollback is sending; ctrl+q quits at once)"),
             ("escape", "back / close a dialog"),
             ("ctrl+r", "scan the ledger sources again now"),
         ),
