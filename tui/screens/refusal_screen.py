@@ -20,26 +20,27 @@ from textual.widgets import Button, Static
 from tui.widgets.safe import plain, safe_text
 
 # What a person can do about each rule (codes from ledger_core.errors.RollbackRefused).
+# The dialog itself has no key but "back": advice names m as the preview's key, where it works.
 ADVICE: dict[str, str] = {
-    "writes_disabled": "Export the checklist with m and undo the steps by hand, or have the "
-    "rollback run where a profile may write to this server.",
+    "writes_disabled": "Undo the steps by hand (back in the preview, m saves the checklist), "
+    "or have the rollback run where a profile may write to this server.",
     "readonly": "The session is read-only (--readonly, or readonly = true in [defaults]). "
-    "Restart ledgerx without it to roll back; meanwhile export the checklist with m.",
+    "Restart ledgerx without it to roll back; meanwhile m in the preview saves the checklist.",
     "unknown_profile": "Add a [profiles.NAME] table for this run's profile to the profiles "
-    "file and reopen the preview, or export the checklist with m.",
+    "file and reopen the preview; m in the preview saves the checklist.",
     "no_base_url": "Set base_url for this profile in the profiles file and reopen the preview.",
     "foreign_origin": "A rollback target points at a server other than the profile's "
-    "base_url. Check the ledger by hand; export the checklist with m.",
+    "base_url. Check the ledger by hand; m in the preview saves the checklist.",
     "run_alive": "The run still looks alive. Wait for it to finish or stop its writer, then "
     "reopen the preview with r.",
     "stale_plan": "The ledger changed after the plan was shown. The preview has been "
     "recomputed: read the new plan, then confirm again.",
     "rollback_in_progress": "Another rollback of this run is under way. Wait for it to "
     "finish, then reopen the run.",
-    "nothing_to_do": "Nothing in this run can be undone automatically. The checklist (m) "
-    "lists what to check by hand.",
+    "nothing_to_do": "Nothing in this run can be undone automatically. The checklist (m in "
+    "the preview) lists what to check by hand.",
 }
-DEFAULT_ADVICE = "Export the checklist with m and handle the run by hand."
+DEFAULT_ADVICE = "Handle the run by hand; m in the preview saves the checklist."
 
 
 class RefusalScreen(ModalScreen[None]):
