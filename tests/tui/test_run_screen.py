@@ -344,3 +344,11 @@ async def test_run_without_steps_says_so(run_app) -> None:
         assert screen.query_one("#run-steps", VirtualTable).row_count == 0
         assert "This run has no steps recorded." in _detail_text(screen)
         assert "stopped before recording any step" in _header_text(screen)
+
+
+async def test_a_one_step_run_says_step_not_steps(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "evil")  # the shared fixtures' hostile run: one step
+        header = _header_text(screen)
+        assert "1 step: 0 committed, 1 failed" in header and "1 steps" not in header

@@ -118,7 +118,8 @@ def render_header(
     )
     counts = summary.counts
     tally = Text()
-    tally.append(f"{summary.step_count:,} steps: ", style="dim")
+    noun = "step" if summary.step_count == 1 else "steps"
+    tally.append(f"{summary.step_count:,} {noun}: ", style="dim")
     tally.append(f"{counts.committed:,} committed", style="green" if counts.committed else "dim")
     tally.append(", ")
     failed = (ALARM if mono else "bold red") if counts.failed else "dim"
