@@ -14,6 +14,7 @@ whether a pid is alive. Raw results can therefore be cached (``summary_cache``) 
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import sqlite3
@@ -435,27 +436,28 @@ def _lower_priority() -> None:
 
 
 _pool_lock = threading.Lock()
-_pool: tuple[tuple[int, bool], ProcessPoolExecutor] | None = None
+_pool: tuple[int, ProcessPoolExecutor] | None = None
+_exit_hooked = False
 
 
 def _shared_pool(workers: int) -> ProcessPoolExecutor | None:
     """Worker processes kept for the life of this process (a TUI scans in batches and polls;
     starting workers for each batch cost more than the batch). ``None`` when none can start.
     """
-    global _pool
+    global _pool, _exit_hooked
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork is cheapest, but forking a process that runs other threads (the TUI) is not safe:
-    # then a fork server starts the workers, at a lower priority than the UI.
-    threads = threading.active_count() > 1
-    key = (workers, threads)
     with _pool_lock:
-        if _pool is not None and _pool[0] == key:
+        if _pool is not None and _pool[0] == workers:
             return _pool[1]
         if _pool is not None:
             _pool[1].shutdown(wait=False, cancel_futures=True)
             _pool = None
+        # fork is cheapest, but forking a process that runs other threads (the TUI) is not
+        # safe: then a fork server starts the workers, at a lower priority than the UI. (Once
+        # started, workers are reused whatever threads run later: no fork happens then.)
+        threads = threading.active_count() > 1
         try:
             context = multiprocessing.get_context("forkserver" if threads else "fork")
             pool = ProcessPoolExecutor(
@@ -465,8 +467,20 @@ def _shared_pool(workers: int) -> ProcessPoolExecutor | None:
             )
         except (OSError, ValueError, RuntimeError, ImportError):
             return None
-        _pool = (key, pool)
+        if not _exit_hooked:
+            atexit.register(_close_pool)
+            _exit_hooked = True
+        _pool = (workers, pool)
         return pool
+
+
+def _close_pool() -> None:
+    # At exit, while the modules the pool's clean-up needs are still there.
+    global _pool
+    with _pool_lock:
+        current, _pool = _pool, None
+    if current is not None:
+        current[1].shutdown(wait=True, cancel_futures=True)
 
 
 def _drop_pool(pool: ProcessPoolExecutor) -> None:

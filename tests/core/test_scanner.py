@@ -296,6 +296,7 @@ def test_parallel_scan_from_a_thread_uses_safe_workers(ledgers, monkeypatch, tmp
     files = [*good, *bad] * 2
     monkeypatch.setattr(scanner, "PARALLEL_MIN_FILES", 2)
     monkeypatch.setattr(scanner, "_CHUNK", 5)
+    scanner._close_pool()  # the workers must be started from the thread
     out: list = []
     thread = threading.Thread(
         target=lambda: out.append(scanner.scan_files(files, now=NOW, cache=False, workers=2))
@@ -303,6 +304,8 @@ def test_parallel_scan_from_a_thread_uses_safe_workers(ledgers, monkeypatch, tmp
     thread.start()
     thread.join(60)
     assert out and out[0] == scanner.scan_files(files, now=NOW, cache=False, workers=1)
+    assert scanner._pool[1]._mp_context.get_start_method() == "forkserver"
+    scanner._close_pool()
 
 
 def test_signatures_from_a_directory_listing_match_access(tmp_path):
@@ -349,13 +352,17 @@ def test_workers_are_kept_between_scans_and_replaced_when_killed(ledgers, monkey
     files = [*good, *bad] * 2
     monkeypatch.setattr(scanner, "PARALLEL_MIN_FILES", 2)
     monkeypatch.setattr(scanner, "_CHUNK", 3)
+    scanner._close_pool()  # start from no workers, whatever earlier tests left
     expected = scanner.scan_files(files, now=NOW, cache=False, workers=1)
     assert scanner.scan_files(files, now=NOW, cache=False, workers=2) == expected
     pool = scanner._pool[1]
     assert scanner.scan_files(files, now=NOW, cache=False, workers=2) == expected
     assert scanner._pool[1] is pool  # the same worker processes served the second scan
     for process in list(pool._processes.values()):
-        os.kill(process.pid, signal.SIGKILL)
+        try:
+            os.kill(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         process.join(10)
     assert scanner.scan_files(files, now=NOW, cache=False, workers=2) == expected
     assert scanner.scan_files(files, now=NOW, cache=False, workers=2) == expected
