@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,14 @@ def test_bad_shapes(tmp_path: Path):
     path.write_bytes(b"[profiles.caf\xe9]\n")
     with pytest.raises(ProfilesError, match="UTF-8"):
         load_profiles(path)
+
+
+def test_a_fifo_or_directory_is_refused_without_blocking(tmp_path: Path):
+    # A FIFO named by mistake used to block `open()` forever, waiting for a writer.
+    fifo = tmp_path / "profiles.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ProfilesError, match="not a regular file") as info:
+        load_profiles(fifo)
+    assert str(fifo) in str(info.value)
+    with pytest.raises(ProfilesError, match="not a regular file"):
+        load_profiles(tmp_path)
