@@ -116,23 +116,28 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: object) -> Plan:
-        """Read a plan back from ``to_dict`` output; raises ``PlanFileError`` if malformed."""
+        """Read a plan back from ``to_dict`` output; raises ``PlanFileError`` if malformed.
+
+        Every field is checked for its type: a plan file is edited by people and carried
+        between machines, and a wrong type must be a clear error, not a crash further on.
+        """
         if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
             raise PlanFileError("not a ledgerx plan (missing or unknown 'format')")
         try:
-            actions = tuple(
-                PlanAction(**{k: a[k] for k in PlanAction.__slots__}) for a in data["actions"]
-            )
+            raw_actions = data["actions"]
+            if not isinstance(raw_actions, list):
+                raise TypeError("'actions' must be a list")
+            actions = tuple(_action_from_dict(a) for a in raw_actions)
             return cls(
-                run_id=str(data["run_id"]),
-                source=str(data["source"]),
-                profile=data["profile"],
-                writes_enabled=bool(data["writes_enabled"]),
-                fingerprint=str(data["fingerprint"]),
+                run_id=_typed(data, "run_id", str),
+                source=_typed(data, "source", str),
+                profile=_typed(data, "profile", str, optional=True),
+                writes_enabled=_typed(data, "writes_enabled", bool),
+                fingerprint=_typed(data, "fingerprint", str),
                 actions=actions,
-                refusal=data.get("refusal"),
-                refusal_code=data.get("refusal_code"),
-                created_at=str(data.get("created_at", "")),
+                refusal=_typed(data, "refusal", str, optional=True, default=None),
+                refusal_code=_typed(data, "refusal_code", str, optional=True, default=None),
+                created_at=_typed(data, "created_at", str, default=""),
             )
         except (KeyError, TypeError) as exc:
             raise PlanFileError(f"plan file is incomplete or malformed ({exc})") from None
@@ -169,6 +174,51 @@ class Plan:
                 if a.correlation_id:
                     lines.append(f"  - correlation id {md(a.correlation_id)}")
         return "\n".join(lines) + "\n"
+
+
+_MISSING = object()
+_ACTION_FIELDS: dict[str, tuple[type, bool]] = {
+    # name: (type, may be null)
+    "step_id": (int, False),
+    "seq": (int, True),
+    "method": (str, True),
+    "url": (str, True),
+    "action": (str, False),
+    "target": (str, True),
+    "reason": (str, False),
+    "group": (str, False),
+    "derived_status": (str, False),
+    "correlation_id": (str, True),
+}
+
+
+def _typed(
+    data: dict, key: str, kind: type, *, optional: bool = False, default: object = _MISSING
+) -> Any:
+    """``data[key]`` if it has type ``kind`` (or is null when ``optional``); else TypeError."""
+    if key not in data:
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+    value = data[key]
+    if value is None and optional:
+        return None
+    # bool is an int subclass: a step id of ``true`` is as wrong as one of "7".
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{key!r} must be {kind.__name__}{' or null' if optional else ''}")
+    return value
+
+
+def _action_from_dict(data: object) -> PlanAction:
+    if not isinstance(data, dict):
+        raise TypeError("every action must be an object")
+    fields = {
+        name: _typed(data, name, kind, optional=nullable)
+        for name, (kind, nullable) in _ACTION_FIELDS.items()
+    }
+    if fields["action"] not in ("delete", "skip"):
+        raise TypeError(f"'action' must be 'delete' or 'skip', not {fields['action']!r}")
+    return PlanAction(**fields)
 
 
 def fingerprint(detail: RunDetail, profile: Profile | None, profile_name: str | None) -> str:

@@ -131,6 +131,27 @@ def test_malformed_plan_files(data):
         Plan.from_dict(data)
 
 
+def test_plan_file_fields_of_the_wrong_type_are_plan_file_errors(tmp_path):
+    # A hand-edited plan with e.g. a profile object used to crash later with TypeError.
+    good = _plan(_ledger(tmp_path)).to_dict()
+    action = good["actions"][0]
+    for key, value in [
+        ("profile", {"a": 1}),
+        ("run_id", ["r"]),
+        ("fingerprint", 7),
+        ("writes_enabled", "yes"),
+        ("refusal", [1]),
+        ("actions", 5),
+        ("actions", [None]),
+        ("actions", [action | {"step_id": "7"}]),
+        ("actions", [action | {"step_id": True}]),
+        ("actions", [action | {"target": ["x"]}]),
+        ("actions", [action | {"action": "post"}]),
+    ]:
+        with pytest.raises(PlanFileError, match="malformed"):
+            Plan.from_dict(good | {key: value})
+
+
 def test_markdown_checklist(tmp_path):
     plan = _plan(_ledger(tmp_path))
     md = plan.to_markdown()
