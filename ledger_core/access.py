@@ -20,6 +20,7 @@ one ``snapshot`` and the connection is closed at once, so a live writer's WAL ca
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -231,3 +232,21 @@ def file_signature(path: Path | str) -> tuple[int, int, int, int]:
     except OSError:
         wal_sig = (-1, -1)
     return st.st_size, st.st_mtime_ns, *wal_sig
+
+
+def read_regular_file(path: Path | str) -> bytes:
+    """The bytes of a small file the user named (profiles, saved plan); never blocks.
+
+    A FIFO, device or directory raises ``OSError`` ("not a regular file") instead of being
+    read: opening a FIFO for a plain read waits forever for a writer. The descriptor is opened
+    non-blocking and checked with ``fstat``, so nothing can be swapped in between.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)

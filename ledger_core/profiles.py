@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 import os
 import re
-import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .access import read_regular_file
 from .errors import ProfilesError
 
 DEFAULT_TIMEOUT = 10.0
@@ -130,23 +130,6 @@ def parse_profiles(text: str, source: Path) -> Profiles:
     )
 
 
-def _read_regular_file(path: Path) -> bytes:
-    """The bytes of ``path``; a FIFO, device or directory is refused instead of read.
-
-    Opened non-blocking and checked with ``fstat`` on the open descriptor: a plain read of a
-    FIFO named by mistake would wait forever for a writer.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ProfilesError(f"{path}: not a regular file")
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
-    finally:
-        os.close(fd)
-
-
 def load_profiles(explicit: str | Path | None = None) -> Profiles:
     """Load the profiles file by SPEC §3 lookup; no file at all gives an empty set.
 
@@ -157,7 +140,7 @@ def load_profiles(explicit: str | Path | None = None) -> Profiles:
     named = bool(explicit) or bool(os.environ.get("LEDGERX_PROFILES"))
     for path in paths:
         try:
-            raw = _read_regular_file(path)
+            raw = read_regular_file(path)
         except FileNotFoundError:
             if named:
                 raise ProfilesError(f"{path}: profiles file not found") from None

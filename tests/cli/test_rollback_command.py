@@ -176,6 +176,24 @@ def test_bad_plan_file_is_usage_error(world, tmp_path):
     assert proc.returncode == 2 and "not a ledgerx plan" in proc.stderr
 
 
+def test_plan_file_of_wrong_shape_fifo_or_unwritable_is_usage_error(world, api, tmp_path):
+    ledgers, _, profiles, _ = world
+    plan_file = tmp_path / "plan.json"
+    assert ledgerx(ledgers, profiles, RUN_ID, "--save-plan", str(plan_file)).returncode == 0
+    data = json.loads(plan_file.read_text())
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(data | {"profile": {"name": "sandbox"}}))
+    proc = ledgerx(ledgers, profiles, "--plan", str(wrong), "--yes")
+    assert proc.returncode == 2 and "malformed" in proc.stderr, proc.stderr
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # reading it used to wait forever for a writer
+    proc = ledgerx(ledgers, profiles, "--plan", str(fifo), "--yes")
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--save-plan", str(tmp_path / "no" / "p.json"))
+    assert proc.returncode == 2 and "cannot be saved" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and api.connections == 0
+
+
 def test_no_terminal_and_no_yes_is_refused(world, api):
     ledgers, path, profiles, _ = world
     before = dir_state(ledgers)

@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ledger_core import rollback
+from ledger_core.access import read_regular_file
 from ledger_core.errors import PlanFileError, RollbackRefused, RunNotFound
 from ledger_core.plan import Plan
 from ledger_core.profiles import load_profiles
@@ -105,11 +106,13 @@ def _emit(plan: Plan, fmt: str) -> None:
 
 def _load_plan(path: str) -> Plan:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_regular_file(path).decode("utf-8")
     except FileNotFoundError:
         raise PlanFileError(f"{path}: plan file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"{path}: cannot be read ({exc})") from None
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise PlanFileError(f"{path}: not UTF-8 text") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -180,7 +183,11 @@ def run_rollback(args: argparse.Namespace) -> int:
         plan = _preview(args, profiles)
 
     if args.save_plan:
-        Path(args.save_plan).write_text(plan.to_json() + "\n", encoding="utf-8")
+        try:
+            Path(args.save_plan).write_text(plan.to_json() + "\n", encoding="utf-8")
+        except OSError as exc:
+            fail(f"{args.save_plan}: the plan cannot be saved ({exc.strerror})")
+            return EXIT_USAGE
         print(f"ledgerx: plan saved to {clean(args.save_plan, 500)}", file=sys.stderr)
     if args.dry_run:
         _emit(plan, args.format)
