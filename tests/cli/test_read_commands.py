@@ -144,6 +144,14 @@ def test_list_unknown_state_is_a_usage_error(clean_dir):
     _no_traceback(result)
 
 
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "inf", "abc"])
+def test_stale_after_must_be_a_positive_finite_number(clean_dir, value):
+    result = run_cli("list", "--ledger-dir", clean_dir, "--stale-after", value)
+    assert result.code == 2 and result.stdout == "", value
+    assert "--stale-after" in result.stderr
+    _no_traceback(result)
+
+
 def test_list_missing_source_is_not_found(tmp_path):
     result = run_cli("list", "--ledger-dir", tmp_path / "typo", "--format", "json")
     assert result.code == 2 and result.json() == []

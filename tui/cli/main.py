@@ -8,6 +8,7 @@ Subcommands live in their own modules and are imported only when used.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -128,7 +129,8 @@ def _exit_code(error: LedgerxError) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.stale_after is not None and args.stale_after <= 0:
+    # NaN passes a `<= 0` test and makes every comparison false: no run would ever be stale.
+    if args.stale_after is not None and not (0 < args.stale_after < math.inf):
         fail("--stale-after must be a positive number of minutes")
         return EXIT_USAGE
     if args.command == "list":
