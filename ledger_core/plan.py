@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -159,7 +160,7 @@ class Plan:
             f"- Summary: {self.summary()}",
         ]
         if self.refusal:
-            lines.append(f"- **Refused:** {clean(self.refusal, 500)}")
+            lines.append(f"- **Refused:** {_md_text(self.refusal, 500)}")
         for group in (UNDO, CANNOT, DOUBT, NOTHING):
             actions = self.group(group)
             if not actions:
@@ -170,10 +171,27 @@ class Plan:
                 if a.action == "delete":
                     head += f" → DELETE {md(a.target)}"
                 lines.append(head)
-                lines.append(f"  - {clean(a.reason, 500)}")
+                lines.append(f"  - {_md_text(a.reason, 500)}")
                 if a.correlation_id:
                     lines.append(f"  - correlation id {md(a.correlation_id)}")
         return "\n".join(lines) + "\n"
+
+
+# Markdown punctuation that can start a link, image, HTML tag, entity or emphasis.
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]()<>!&|~#@])")
+_MD_AUTOLINK = re.compile(r"(://|(?i:www)\.)")
+
+
+def _md_text(value: object, limit: int) -> str:
+    """Free text (a reason that may quote ledger data) as literal Markdown.
+
+    Code spans keep ids and URLs inert, but a sentence is plain text: a status such as
+    ``[click](https://evil.example)`` would become a link in the ticket. Every character that
+    can open a Markdown construct is backslash-escaped, and ``://``/``www.`` are broken up so
+    GitHub-style autolinking finds no bare URL; the rendered text reads exactly as the original.
+    """
+    text = _MD_PUNCTUATION.sub(r"\\\1", clean(value, limit))
+    return _MD_AUTOLINK.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], text)
 
 
 _MISSING = object()

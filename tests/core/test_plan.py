@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from ledger_factory import RunSpec, StepSpec, make_ledger
+from markdown_it import MarkdownIt
 
 from ledger_core.errors import PlanFileError
 from ledger_core.plan import CANNOT, DOUBT, NOTHING, UNDO, Plan, make_plan
@@ -167,3 +168,18 @@ def test_markdown_keeps_hostile_text_inert(tmp_path):
     md = _plan(path).to_markdown()
     assert "\n# injected" not in md and "\x1b" not in md and "\u202e" not in md
     assert "\\x1b" in md and "\\x0a# injected" in md
+
+
+def test_markdown_reasons_cannot_smuggle_links_into_a_ticket(tmp_path):
+    # The "not understood" reason quotes the stored status; the refusal quotes a target URL.
+    status = "[click](https://evil.example/a) ![x](https://evil.example/t.png) <b>"
+    path = _ledger(tmp_path, [StepSpec(1, status=status)])
+    detail = read_run(path, "run-1")
+    refusal = ("foreign_origin", "step 1's target https://evil.example/b is not on the server")
+    md = make_plan(detail, SANDBOX, refusal=refusal).to_markdown()
+    html = MarkdownIt("gfm-like").render(md)  # CommonMark plus GitHub-style autolinks
+    assert "evil.example" in html
+    assert "<a " not in html and "<img" not in html and "<b>" not in html
+    # What a reader sees is still the text as stored.
+    assert "[click](https://evil.example/a)" in html
+    assert "https://evil.example/b is not on the server" in html
