@@ -164,19 +164,19 @@ def _profile_refusal(
     if profile is None:
         where = f"the profiles file {profiles.path}" if profiles.path else "any profiles file"
         return "unknown_profile", (
-            f"run {clean(run_id, 60)} uses profile {name!r}, which is not in {where}; "
+            f"run {clean(run_id, 60)} uses profile '{name}', which is not in {where}; "
             "ledgerx will not guess where to send requests."
         )
     if profile.disable_writes:
         return "writes_disabled", (
-            f"profile {name!r} has disable_writes = true: rollbacks are refused on it, and no "
+            f"profile '{name}' has disable_writes = true: rollbacks are refused on it, and no "
             "flag, key or prompt overrides that."
         )
     base = origin_of(profile.base_url)
     if base is None:
         what = "no base_url" if not profile.base_url else "a base_url that is not an http(s) URL"
         return "no_base_url", (
-            f"profile {name!r} has {what}: there is no server to send the DELETEs to."
+            f"profile '{name}' has {what}: there is no server to send the DELETEs to."
         )
     for action in deletes:
         target = origin_of(action.target)
@@ -336,7 +336,7 @@ def _token(profile: Profile) -> str | None:
     if not token:
         raise RollbackRefused(
             "missing_token",
-            f"profile {clean(profile.name, 100)!r} takes its token from "
+            f"profile '{clean(profile.name, 100)}' takes its token from "
             f"${clean(profile.token_env, 100)}, which is not set; set it and try again.",
         )
     if any(c in token for c in "\r\n\x00"):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ledger_factory import StepSpec, add_writer, dir_state
+from ledger_factory import RunSpec, StepSpec, add_writer, dir_state, make_ledger
 from rollback_servers import COMPANY, RUN_ID, entity_url, rollback_ledger, write_profiles
 
 from ledger_core import rollback
@@ -328,3 +328,12 @@ def test_check_refusal_matches_preview(setup, api, tmp_path):
     rollback.check_refusal(_preview(path, ok), ok)  # does not raise
     assert api.connections == 0
     assert len(api.records) == 3  # the fixture ledger's records are on the server, untouched
+
+
+def test_refusal_shows_a_hostile_profile_name_escaped_once(tmp_path: Path):
+    # The name was cleaned and then repr()'d: "\x1b" showed as "\\x1b", doubling every escape.
+    path = tmp_path / "run.db"
+    make_ledger(path, [RunSpec("r-1", profile="sand\x1b[2J'box", steps=[StepSpec.committed(1)])])
+    plan = rollback.preview(read_run(path, "r-1"), Profiles(None))
+    assert plan.refusal_code == "unknown_profile"
+    assert "profile 'sand\\x1b[2J'box'" in plan.refusal and "\\\\" not in plan.refusal

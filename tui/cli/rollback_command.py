@@ -147,7 +147,7 @@ def _confirm(plan: Plan) -> None:
     count = len(plan.deletes)
     prompt = (
         f"About to send {count} DELETE(s) for run {clean(plan.run_id, 80)} on profile "
-        f"{clean(plan.profile, 80)!r}.\nType the run id's first {CONFIRM_CHARS} characters "
+        f"'{clean(plan.profile, 80)}'.\nType the run id's first {CONFIRM_CHARS} characters "
         f"({clean(expected, 20)}) to go ahead, anything else cancels: "
     )
     sys.stderr.write(prompt)
