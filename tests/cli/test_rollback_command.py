@@ -194,6 +194,15 @@ def test_plan_file_of_wrong_shape_fifo_or_unwritable_is_usage_error(world, api, 
     assert "Traceback" not in proc.stderr and api.connections == 0
 
 
+def test_unknown_run_mentions_unreadable_files(world, api):
+    # The run asked for may be in the file that could not be read: say so, as `state` does.
+    ledgers, _, profiles, _ = world
+    (ledgers / "broken.db").write_bytes(b"not a database at all")
+    proc = ledgerx(ledgers, profiles, "no-such-run", "--dry-run")
+    assert proc.returncode == 2 and "no run matches 'no-such-run'" in proc.stderr
+    assert "1 source(s) could not be read" in proc.stderr, proc.stderr
+
+
 def test_no_terminal_and_no_yes_is_refused(world, api):
     ledgers, path, profiles, _ = world
     before = dir_state(ledgers)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
+from ledger_core.errors import RunNotFound
+from ledger_core.models import RunDetail
+from ledger_core.reader import read_run, resolve_run, scan
 from ledger_core.sanitize import clean
 from ledger_core.sources import Sources
 
@@ -49,3 +53,25 @@ def sources_from(args: argparse.Namespace) -> Sources:
 def stale_after_seconds(args: argparse.Namespace) -> float:
     minutes = getattr(args, "stale_after", None)
     return DEFAULT_STALE_AFTER if minutes is None else minutes * 60.0
+
+
+def load_detail(args: argparse.Namespace) -> RunDetail:
+    """The run ``args.run`` names (id or unique prefix) in the sources, read whole.
+
+    Raises ``RunNotFound`` naming the sources, and saying how many of them could not be read
+    (the run may be in one of those), or ``AmbiguousRunId``.
+    """
+    sources = sources_from(args)
+    stale_after = stale_after_seconds(args)
+    result = scan(sources, stale_after=stale_after)
+    try:
+        summary = resolve_run(result.runs, args.run)
+    except RunNotFound as exc:
+        hint = ""
+        if result.problems:
+            hint = (
+                f"; {len(result.problems)} source(s) could not be read "
+                "(`ledgerx doctor` lists them)"
+            )
+        raise RunNotFound(f"{exc.message} in {sources.describe()}{hint}") from None
+    return read_run(Path(summary.source), summary.run_id, stale_after=stale_after)

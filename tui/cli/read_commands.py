@@ -24,22 +24,21 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ledger_core.errors import RunNotFound, SourceError
+from ledger_core.errors import SourceError
 from ledger_core.models import RunDetail, RunSummary
-from ledger_core.reader import read_run, read_summaries, resolve_run, scan
+from ledger_core.reader import read_summaries, scan
 from ledger_core.sanitize import clean
 from ledger_core.schema import RUN_STATES
 from ledger_core.sources import Sources, ledger_files
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 
-from .output import emit_json, fail, sources_from, stale_after_seconds, warn
+from .output import emit_json, fail, load_detail, sources_from, stale_after_seconds, warn
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -366,20 +365,7 @@ def _attempts_table(detail: RunDetail) -> Table:
 
 def run_state(args: argparse.Namespace) -> int:
     """``ledgerx state RUN``: one run's facts, diagnosis, steps and rollback attempts."""
-    sources = sources_from(args)
-    stale_after = stale_after_seconds(args)
-    result = scan(sources, stale_after=stale_after)
-    try:
-        summary = resolve_run(result.runs, args.run)
-    except RunNotFound as exc:
-        hint = ""
-        if result.problems:
-            hint = (
-                f"; {len(result.problems)} source(s) could not be read "
-                "(`ledgerx doctor` lists them)"
-            )
-        raise RunNotFound(f"{exc.message} in {sources.describe()}{hint}") from None
-    detail = read_run(Path(summary.source), summary.run_id, stale_after=stale_after)
+    detail = load_detail(args)
 
     if getattr(args, "format", "table") == "json":
         emit_json(detail.to_dict())

@@ -29,13 +29,12 @@ from rich.text import Text
 
 from ledger_core import rollback
 from ledger_core.access import read_regular_file
-from ledger_core.errors import PlanFileError, RollbackRefused, RunNotFound
+from ledger_core.errors import PlanFileError, RollbackRefused
 from ledger_core.plan import Plan
 from ledger_core.profiles import load_profiles
-from ledger_core.reader import read_run, resolve_run, scan
 from ledger_core.sanitize import clean
 
-from .output import emit_json, fail, sources_from, stale_after_seconds
+from .output import emit_json, fail, load_detail, stale_after_seconds
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILURES = 0, 2, 4
 CONFIRM_CHARS = 6
@@ -124,15 +123,7 @@ def _load_plan(path: str) -> Plan:
 
 
 def _preview(args: argparse.Namespace, profiles) -> Plan:
-    sources = sources_from(args)
-    stale_after = stale_after_seconds(args)
-    result = scan(sources, stale_after=stale_after)
-    try:
-        summary = resolve_run(result.runs, args.run)
-    except RunNotFound as exc:
-        raise RunNotFound(f"{exc.message} in {sources.describe()}") from None
-    detail = read_run(Path(summary.source), summary.run_id, stale_after=stale_after)
-    return rollback.preview(detail, profiles, readonly=args.readonly)
+    return rollback.preview(load_detail(args), profiles, readonly=args.readonly)
 
 
 def _confirm(plan: Plan) -> None:
