@@ -163,6 +163,14 @@ def _step_label(step: StepBrief) -> str:
     return f"step {step.seq} ({step.method or '?'} {_short_url(step.url)})"
 
 
+# A missing intent proves nothing was sent only after a process crash: with
+# synchronous=NORMAL (SPEC §7) a power loss or OS crash can lose the last rows written.
+_POWER_LOSS = (
+    " (after a process crash that means no later request was sent; if the machine itself "
+    "went down, the last intent may have been lost: check the server)."
+)
+
+
 def diagnose(
     *,
     state: str,
@@ -200,12 +208,12 @@ def diagnose(
                 "its outcome; that request may have landed — check the server by hand."
             )
         elif counts.total == 0:
-            out.append(f"{who} is gone: it stopped before recording any step.")
+            out.append(f"{who} is gone: it stopped before recording any step{_POWER_LOSS}")
         else:
             where = f"after step {last_seq} " if last_seq is not None else "between steps "
             out.append(
                 f"{who} is gone: it stopped {where}(outcome recorded) without finishing the run; "
-                "no later step has an intent recorded."
+                f"no later intent is recorded{_POWER_LOSS}"
             )
     elif liveness_value == "stale":
         out.append(

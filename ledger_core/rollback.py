@@ -492,7 +492,9 @@ async def _run_deletes(
                     now_iso(),
                 ),
             )
-            conn.execute("COMMIT")  # durable before the request leaves (SPEC §6)
+            # Committed before the request leaves (SPEC §6): survives a crash of this process
+            # (not a power loss, SPEC §7), so the attempt is recorded or the DELETE not sent.
+            conn.execute("COMMIT")
             attempt_id = cursor.lastrowid
             report(
                 RollbackProgress(

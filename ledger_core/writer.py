@@ -141,7 +141,11 @@ class LedgerWriter:
         body_hash: str | None = None,
         intent_ts: str | None = None,
     ) -> int:
-        """Record that a request is about to be sent; durable when this returns."""
+        """Record that a request is about to be sent; committed when this returns.
+
+        Committed survives a crash of this process, not a power loss: WAL with
+        ``synchronous=NORMAL`` may lose the last transactions if the machine goes down (SPEC §7).
+        """
         cursor = self.conn.execute(
             "INSERT INTO step (run_id, seq, intent_ts, method, url, body_hash) "
             "VALUES (?,?,?,?,?,?)",

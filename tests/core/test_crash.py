@@ -81,6 +81,8 @@ def test_killed_between_steps(tmp_path):
     assert run.stamp_mismatch and run.liveness == "dead"
     assert run.counts.in_doubt == 0
     assert "after step 2" in run.diagnosis[0] and "without finishing the run" in run.diagnosis[0]
+    # No overclaim (SPEC §7): synchronous=NORMAL survives a process crash, not a power loss.
+    assert "process crash" in run.diagnosis[0] and "check the server" in run.diagnosis[0]
 
 
 def test_killed_before_the_first_step(tmp_path):
@@ -90,6 +92,7 @@ def test_killed_before_the_first_step(tmp_path):
     assert run.step_count == 0 and run.state == "running"  # rule 2: no steps
     assert run.liveness == "dead"
     assert "before recording any step" in run.diagnosis[0]
+    assert "process crash" in run.diagnosis[0] and "check the server" in run.diagnosis[0]
     assert read_run(path, "r-crash").steps == ()
 
 
