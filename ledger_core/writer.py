@@ -9,6 +9,7 @@ reader can tell a dead writer from a slow one. Files stay readable by the origin
 from __future__ import annotations
 
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -26,10 +27,24 @@ def open_readwrite(path: Path, *, create: bool = False, timeout: float = 5.0) ->
     be a ledger (ledgerx never adds tables to unrelated databases).
     """
     path = Path(path)
-    existed = path.exists() and path.stat().st_size > 0
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise SourceError(str(path), "unreadable", f"cannot be read ({exc.strerror})") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # SQLite would raise its own error for a directory, and block on a FIFO.
+        raise SourceError(str(path), "not_a_file", "not a regular file")
+    existed = st is not None and st.st_size > 0
     if not existed and not create:
-        raise SourceError(str(path), "missing", "no such ledger file")
-    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        if st is None:
+            raise SourceError(str(path), "missing", "no such ledger file")
+        raise SourceError(str(path), "empty", "zero-byte file: not a ledger")
+    try:
+        conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise SourceError(str(path), "unreadable", f"cannot be opened for writing: {exc}") from None
     try:
         conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         if existed:

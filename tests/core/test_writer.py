@@ -115,3 +115,17 @@ def test_refuses_to_write_into_foreign_or_missing_files(tmp_path):
     assert info.value.kind == "missing"
     after = dir_state(tmp_path)
     assert after.keys() == before.keys() and after["recipes.db"] == before["recipes.db"]
+
+
+def test_open_readwrite_refuses_directories_fifos_and_empty_files(tmp_path):
+    # A directory raised SQLite's own OperationalError; a FIFO blocked; a zero-byte file was
+    # reported as "no such ledger file".
+    (tmp_path / "dir.db").mkdir()
+    os.mkfifo(tmp_path / "fifo.db")
+    (tmp_path / "zero.db").write_bytes(b"")
+    for name, kind in (("dir.db", "not_a_file"), ("fifo.db", "not_a_file"), ("zero.db", "empty")):
+        with pytest.raises(SourceError) as info:
+            open_readwrite(tmp_path / name)
+        assert info.value.kind == kind, name
+    assert (tmp_path / "zero.db").read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.db", "fifo.db", "zero.db"]
