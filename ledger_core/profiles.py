@@ -1,8 +1,9 @@
 """The profiles file: which server a run's profile talks to and whether it may write there.
 
 TOML in the seed runner's shape (``[profiles.NAME]``, unknown keys ignored), looked up in the
-order of SPEC §3. ``disable_writes`` is read strictly: anything but an explicit ``false`` or a
-missing key on a profile that is otherwise writable means the profile cannot be written to.
+order of SPEC §3. ``disable_writes`` is read strictly: a value that is not a TOML boolean
+(``"false"``, ``0``) is never guessed at: the whole file is a ``ProfilesError``, so nothing is
+written anywhere until it is fixed.
 """
 
 from __future__ import annotations
