@@ -113,7 +113,9 @@ class Plan:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        # ASCII only: C1 controls, DEL and bidi overrides stay \u escapes, so `cat plan.json`
+        # cannot act on the terminal (JSON itself escapes only C0).
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=True)
 
     @classmethod
     def from_dict(cls, data: object) -> Plan:

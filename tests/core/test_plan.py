@@ -183,3 +183,12 @@ def test_markdown_reasons_cannot_smuggle_links_into_a_ticket(tmp_path):
     # What a reader sees is still the text as stored.
     assert "[click](https://evil.example/a)" in html
     assert "https://evil.example/b is not on the server" in html
+
+
+def test_saved_plan_json_holds_no_raw_control_or_bidi_characters(tmp_path):
+    hostile = "https://bc.example.test/x\x7f\x9b2J\u202e\u2066"
+    path = _ledger(tmp_path, [StepSpec.committed(1, url=hostile, rollback_url=hostile)])
+    plan = _plan(path)
+    text = plan.to_json()
+    assert text.isascii() and "\\u202e" in text
+    assert Plan.from_dict(json.loads(text)) == plan
