@@ -203,6 +203,16 @@ def test_unknown_run_mentions_unreadable_files(world, api):
     assert "1 source(s) could not be read" in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("columns", ["abc", "-5", "0"])
+def test_a_bad_columns_variable_is_ignored(world, api, monkeypatch, columns):
+    # int("abc") was an "unexpected error"; a negative width printed an empty plan.
+    ledgers, _, profiles, _ = world
+    monkeypatch.setenv("COLUMNS", columns)
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "Rollback plan for run" in proc.stdout and "DELETE" in proc.stdout
+
+
 def test_no_terminal_and_no_yes_is_refused(world, api):
     ledgers, path, profiles, _ = world
     before = dir_state(ledgers)

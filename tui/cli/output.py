@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,12 @@ def _dumps(data: Any, depth: int = 0) -> str:
 def emit_json(data: Any) -> None:
     """JSON on stdout, the only thing there. ``ensure_ascii`` keeps control bytes escaped."""
     sys.stdout.write(_dumps(data) + "\n")
+
+
+def piped_width(default: int) -> int:
+    """Console width when not on a terminal: ``$COLUMNS`` if it is a positive number."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else default
 
 
 def sources_from(args: argparse.Namespace) -> Sources:

@@ -21,7 +21,6 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable
 
@@ -38,7 +37,15 @@ from ledger_core.schema import RUN_STATES
 from ledger_core.sources import Sources, ledger_files
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 
-from .output import emit_json, fail, load_detail, sources_from, stale_after_seconds, warn
+from .output import (
+    emit_json,
+    fail,
+    load_detail,
+    piped_width,
+    sources_from,
+    stale_after_seconds,
+    warn,
+)
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -83,8 +90,7 @@ def _console() -> Console:
     if sys.stdout.isatty():
         return Console(markup=False, highlight=False, emoji=False)
     # Piped: no colour or styling, and wide enough that a run stays on one line for grep.
-    columns = os.environ.get("COLUMNS", "")
-    width = int(columns) if columns.isdigit() and int(columns) > 0 else 1000
+    width = piped_width(1000)
     return Console(markup=False, highlight=False, emoji=False, width=width, color_system=None)
 
 

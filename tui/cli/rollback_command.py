@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from ledger_core.plan import Plan
 from ledger_core.profiles import load_profiles
 from ledger_core.sanitize import clean
 
-from .output import emit_json, fail, load_detail, stale_after_seconds
+from .output import emit_json, fail, load_detail, piped_width, stale_after_seconds
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILURES = 0, 2, 4
 CONFIRM_CHARS = 6
@@ -45,7 +44,7 @@ def _console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
         return Console(file=stream, markup=False, highlight=False, emoji=False)
-    width = int(os.environ.get("COLUMNS", "0") or 0) or 200
+    width = piped_width(200)
     return Console(
         file=stream, markup=False, highlight=False, emoji=False, width=width, color_system=None
     )
