@@ -37,8 +37,9 @@ from ledger_core.watch import Changes
 
 from ..messages import RunDetailFailed, RunDetailRead
 from ..widgets.footer import LedgerxFooter
+from ..widgets.mono import uncoloured
 from ..widgets.safe import liveness_text, plain, safe_text, state_text
-from ..widgets.virtual_table import Column, VirtualTable, without_color
+from ..widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
     from ..app import LedgerxApp
@@ -304,7 +305,7 @@ class RunsScreen(Screen[None]):
     def show_diagnosis(self, event: VirtualTable.RowHighlighted) -> None:
         text = diagnosis_text(event.row)
         self.query_one("#runs-diagnosis", Static).update(
-            without_color(text) if self.app.no_color else text
+            uncoloured(text) if self.app.no_color else text
         )
 
     @on(VirtualTable.RowSelected, "#runs-table")
@@ -548,7 +549,7 @@ class RunsScreen(Screen[None]):
         line.append("  sort: ", style="dim")
         line.append(SORTS[self.sort_index][2])
         if self.app.no_color:
-            line = without_color(line)
+            line = uncoloured(line)
         self.query_one("#runs-status", Static).update(line)
 
 

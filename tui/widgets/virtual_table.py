@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -38,6 +37,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from .mono import uncoloured
 
 R = TypeVar("R")
 
@@ -97,23 +98,6 @@ def layout_widths(columns: Sequence[Column[Any]], available: int) -> list[int]:
             if spare >= 0:
                 break
     return widths
-
-
-def without_color(text: Text) -> Text:
-    """``text`` keeping bold, reverse, dim…, but no colour (for ``NO_COLOR``).
-
-    Textual turns colours into greys under ``NO_COLOR``; dark red becomes near-invisible grey.
-    Without colour the attributes carry the emphasis instead: bold words, reversed badges.
-    """
-    plain = Text(text.plain, style=_mono_style(text.style), end="")
-    for span in text.spans:
-        plain.stylize(_mono_style(span.style), span.start, span.end)
-    return plain
-
-
-def _mono_style(style: str | Style) -> Style:
-    parsed = Style.parse(style) if isinstance(style, str) else style
-    return parsed.without_color
 
 
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
@@ -427,7 +411,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             except Exception as exc:  # noqa: BLE001 - one bad cell must not blank the table
                 cell = Text(f"<{type(exc).__name__}>", style="red")
             if mono:
-                cell = without_color(cell)
+                cell = uncoloured(cell)
             cells.append(self._fit(cell, width, column.justify))
         line = Text(" " * _GAP).join(cells)
         if is_cursor:
