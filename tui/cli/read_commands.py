@@ -37,6 +37,7 @@ from ledger_core.schema import RUN_STATES
 from ledger_core.sources import Sources, ledger_files
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 
+from ..widgets.safe import LIVENESS_STYLES, STATE_STYLES
 from .output import (
     emit_json,
     fail,
@@ -49,22 +50,8 @@ from .output import (
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
-_STATE_STYLES = {
-    "completed": "green",
-    "committed": "green",
-    "rolled_back": "cyan",
-    "running": "blue",
-    "planned": "blue",
-    "partially_committed": "bold yellow",
-    "failed": "bold red",
-    "rollback_failed": "bold red",
-    "cancelled": "magenta",
-    "in_doubt": "bold magenta",
-    "unknown": "magenta",
-    "alive": "green",
-    "stale": "yellow",
-    "dead": "bold red",
-}
+# One palette for the CLI and the TUI (tui.widgets.safe imports Rich only, not Textual).
+_STATE_STYLES = {**STATE_STYLES, **LIVENESS_STYLES, "finished": ""}
 
 # doctor: a coarse status per ``SourceError.kind`` (the kind itself is kept in JSON).
 _DOCTOR_STATUS = {
