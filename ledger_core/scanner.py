@@ -41,7 +41,7 @@ RawRun = tuple[Any, ...]
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 _CHUNK = 250
-_DOUBT_LIMIT = 5  # as reader._NOTABLE_SQL: diagnosis names at most this many doubtful steps
+_DOUBT_LIMIT = 5  # as the reference NOTABLE_SQL: diagnosis names at most this many doubtful steps
 _KNOWN = frozenset(
     {"committed", "failed", "skipped", "rolled_back", "rollback_skipped", "rollback_failed"}
 )
@@ -194,7 +194,7 @@ def _read_raw(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -
 
         check_ledger(conn, path)  # raises with the precise reason when the version is wrong
     if len(writer_rows) > 1:
-        # As reader._writers: rows in started_at order, the last one per run wins.
+        # As the reference writers(): rows in started_at order, the last one per run wins.
         writer_rows.sort(key=lambda r: _sql_order(r[5]))
     writers = {(_text(r[1]) or ""): r for r in writer_rows}
     return _assemble(runs, writers, stats, notable)
@@ -282,8 +282,9 @@ def _canonical(value: str | None) -> bool:
 
 
 def _latest(*values: str | None) -> str | None:
-    """The latest parseable timestamp of ``values`` (as reader._latest), parsing only one when
-    every value is in the ledger's own format."""
+    """The latest parseable timestamp of ``values`` (as the reference ``latest`` in
+    tests/core/reference_summaries.py), parsing only one when every value is in the ledger's own
+    format."""
     present = [v for v in values if v is not None]
     if present and all(_canonical(v) for v in present):
         best = max(present)

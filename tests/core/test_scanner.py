@@ -1,4 +1,4 @@
-"""The scanner reads exactly what the reader's seven-query path reads, in one or many processes."""
+"""The scanner reads exactly what the reference seven-query path reads, in one or many processes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import reference_summaries
 
 from ledger_core import reader, scanner
 from ledger_core.access import file_signature, snapshot
@@ -209,8 +210,8 @@ def ledgers(tmp_path):
 
 
 def _reader_summaries(path: Path):
-    """The reader's own seven-query path, as it was before the scanner."""
-    return snapshot(path, lambda c: reader._summaries(c, path, NOW, 900.0, HOST))
+    """The reference seven-query path (the reader's, as it was before the scanner)."""
+    return snapshot(path, lambda c: reference_summaries.summaries(c, path, NOW, 900.0, HOST))
 
 
 def test_summaries_equal_the_reader_path_on_every_kind_of_ledger(ledgers):
@@ -285,7 +286,7 @@ def test_latest_matches_the_reader_on_every_combination():
     import itertools
 
     for combo in itertools.product(TIMES, repeat=4):
-        assert scanner._latest(*combo) == reader._latest(*combo), combo
+        assert scanner._latest(*combo) == reference_summaries.latest(*combo), combo
 
 
 def test_parallel_scan_from_a_thread_uses_safe_workers(ledgers, monkeypatch, tmp_path):
