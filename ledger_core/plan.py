@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import PlanFileError
 from .models import RollbackAttempt, RunDetail, Step
-from .profiles import Profile
+from .profiles import Profile, ProfileSnapshot
 from .sanitize import clean
 from .timeutil import now_iso
 
@@ -71,6 +71,8 @@ class Plan:
     refusal: str | None = None
     refusal_code: str | None = None
     created_at: str = field(default_factory=now_iso)
+    profile_snapshot: ProfileSnapshot | None = None
+    """The profiles file as the plan saw it; ``None`` when unknown (an older saved plan)."""
 
     def group(self, name: str) -> list[PlanAction]:
         return [a for a in self.actions if a.group == name]
@@ -108,6 +110,9 @@ class Plan:
             "refusal_code": self.refusal_code,
             "fingerprint": self.fingerprint,
             "created_at": self.created_at,
+            "profile_snapshot": (
+                self.profile_snapshot.to_dict() if self.profile_snapshot is not None else None
+            ),
             "summary": self.summary(),
             "actions": [a.to_dict() for a in self.actions],
         }
@@ -131,6 +136,9 @@ class Plan:
             if not isinstance(raw_actions, list):
                 raise TypeError("'actions' must be a list")
             actions = tuple(_action_from_dict(a) for a in raw_actions)
+            raw_snapshot = data.get("profile_snapshot")
+            # Missing (a plan saved by an older ledgerx) is "unknown": kept, and refused later.
+            snapshot = None if raw_snapshot is None else ProfileSnapshot.from_dict(raw_snapshot)
             return cls(
                 run_id=_typed(data, "run_id", str),
                 source=_typed(data, "source", str),
@@ -141,6 +149,7 @@ class Plan:
                 refusal=_typed(data, "refusal", str, optional=True, default=None),
                 refusal_code=_typed(data, "refusal_code", str, optional=True, default=None),
                 created_at=_typed(data, "created_at", str, default=""),
+                profile_snapshot=snapshot,
             )
         except (KeyError, TypeError) as exc:
             raise PlanFileError(f"plan file is incomplete or malformed ({exc})") from None
@@ -241,12 +250,20 @@ def _action_from_dict(data: object) -> PlanAction:
     return PlanAction(**fields)
 
 
-def fingerprint(detail: RunDetail, profile: Profile | None, profile_name: str | None) -> str:
-    """Hash of every row the plan depends on and of the profile's write setting."""
+def fingerprint(
+    detail: RunDetail,
+    profile: Profile | None,
+    profile_name: str | None,
+    snapshot: ProfileSnapshot | None = None,
+) -> str:
+    """Hash of every row the plan depends on, of the profile's settings and of the snapshot
+    of the profiles file (so a plan made from other profile bytes has another fingerprint)."""
     digest = hashlib.sha256()
     run = detail.summary
-    head = [run.run_id, run.stamped_state, run.finished_at, profile_name]
+    head: list[Any] = [run.run_id, run.stamped_state, run.finished_at, profile_name]
     head += [profile.disable_writes, profile.base_url] if profile else [None, None]
+    if snapshot is not None:
+        head.append(snapshot.to_dict())
     digest.update(json.dumps(head).encode())
     for s in detail.steps:
         row = [s.step_id, s.seq, s.method, s.url, s.status, s.outcome_ts, s.rollback_url]
@@ -322,8 +339,10 @@ def make_plan(
     profile: Profile | None,
     *,
     refusal: tuple[str, str] | None = None,
+    snapshot: ProfileSnapshot | None = None,
 ) -> Plan:
-    """Plan the rollback of ``detail``; newest step first. ``refusal`` is (code, reason)."""
+    """Plan the rollback of ``detail``; newest step first. ``refusal`` is (code, reason);
+    ``snapshot`` is the profiles file the plan is made with (``Profiles.snapshot``)."""
     run = detail.summary
     steps = sorted(
         detail.steps, key=lambda s: (s.seq if s.seq is not None else -1, s.step_id), reverse=True
@@ -334,8 +353,9 @@ def make_plan(
         source=run.source,
         profile=run.profile,
         writes_enabled=bool(profile and profile.writes_enabled),
-        fingerprint=fingerprint(detail, profile, run.profile),
+        fingerprint=fingerprint(detail, profile, run.profile, snapshot),
         actions=actions,
         refusal=refusal[1] if refusal else None,
         refusal_code=refusal[0] if refusal else None,
+        profile_snapshot=snapshot,
     )

@@ -4,32 +4,102 @@ TOML in the seed runner's shape (``[profiles.NAME]``, unknown keys ignored), loo
 order of SPEC §3. ``disable_writes`` is read strictly: a value that is not a TOML boolean
 (``"false"``, ``0``) is never guessed at: the whole file is a ``ProfilesError``, so nothing is
 written anywhere until it is fixed.
+
+Safety keys never fail open on a typo. An unknown key that is *spelled alike* a safety key
+(``disable-writes``, ``Disable_Writes``, ``disableWrites``, ``disable_write``; ``read_only``,
+``readOnly`` in ``[defaults]``) makes the profile write-disabled (or the session read-only),
+whatever its value, and the refusal names the key found and the spelling expected. Alike means:
+equal once case, ``-``/``_``/spaces and camelCase humps are ignored, or within a small edit
+distance of the expected spelling (``spelled_alike``).
+
+The file is read when a decision is made, not once at start: a ``ProfilesSource`` knows where
+the file is and ``load()`` reads it afresh every call. Each ``Profiles`` carries a fingerprint
+of the bytes it was parsed from, and ``ProfileSnapshot`` is what a plan records of it, so a
+change between preview and sending is seen and said in words (``describe_change``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+import urllib.parse
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .access import read_regular_file
 from .errors import ProfilesError
+from .sanitize import clean
 
 DEFAULT_TIMEOUT = 10.0
+ABSENT = "absent"  # the fingerprint of "no profiles file at all"
+
+DISABLE_WRITES = "disable_writes"
+READONLY = "readonly"
+
+
+# ---------------------------------------------------------------------------------------------
+# Spelled alike
+
+
+def _normalise(key: str) -> str:
+    """``disableWrites``, ``Disable-Writes`` and ``disable writes`` all become ``disablewrites``."""
+    return re.sub(r"[\s_\-.]+", "", key).lower()
+
+
+def _distance(a: str, b: str) -> int:
+    """Edit distance counting an adjacent swap as one edit (optimal string alignment)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def spelled_alike(found: str, expected: str) -> bool:
+    """True if ``found`` is a near miss of ``expected`` (but not ``expected`` itself).
+
+    Case, separators (``-``, ``_``, spaces, dots) and camelCase are ignored; then up to two
+    edits are forgiven for long keys (``disable_writes``), one for short ones (``readonly``),
+    so ``disable_write`` and ``readonli`` match while ``disable_logs`` does not.
+    """
+    if not isinstance(found, str) or found == expected:
+        return False
+    a, b = _normalise(found), _normalise(expected)
+    allowed = 2 if len(b) >= 10 else 1
+    return a == b or (abs(len(a) - len(b)) <= allowed and _distance(a, b) <= allowed)
+
+
+def _near_misses(table: dict[str, Any], expected: str) -> list[str]:
+    return [key for key in table if spelled_alike(key, expected)]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the file holds
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """One ``[profiles.NAME]`` table."""
+    """One ``[profiles.NAME]`` table.
+
+    ``misspelled`` lists keys spelled alike ``disable_writes`` (e.g. ``disable-writes``); any
+    of them makes ``disable_writes`` true, whatever its value.
+    """
 
     name: str
     base_url: str | None = None
     disable_writes: bool = False
     token_env: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    misspelled: tuple[str, ...] = ()
 
     @property
     def writes_enabled(self) -> bool:
@@ -38,14 +108,146 @@ class Profile:
 
 @dataclass(frozen=True, slots=True)
 class Profiles:
-    """Every profile from one file, plus the file's ``[defaults]``."""
+    """Every profile from one file, plus the file's ``[defaults]``.
+
+    ``fingerprint`` is ``sha256:<hex>`` of the file's bytes (``absent`` when there is no file);
+    ``readonly_misspelled`` names a key spelled alike ``[defaults] readonly`` (which then makes
+    ``readonly`` true).
+    """
 
     path: Path | None
     profiles: dict[str, Profile] = field(default_factory=dict)
     readonly: bool = False
+    fingerprint: str = ABSENT
+    readonly_misspelled: str | None = None
 
     def get(self, name: str | None) -> Profile | None:
         return self.profiles.get(name) if name is not None else None
+
+    def snapshot(self, name: str | None) -> ProfileSnapshot:
+        """What a plan for a run on profile ``name`` records of this file."""
+        profile = self.get(name)
+        return ProfileSnapshot(
+            path=str(self.path) if self.path else None,
+            fingerprint=self.fingerprint,
+            present=profile is not None,
+            disable_writes=profile.disable_writes if profile else None,
+            base_url=redact_password(profile.base_url) if profile else None,
+            token_env=profile.token_env if profile else None,
+            timeout=profile.timeout if profile else None,
+            readonly=self.readonly,
+        )
+
+
+def redact_password(url: str | None) -> str | None:
+    """``url`` with the password of any ``user:password@`` shown as ``***``."""
+    if not url:
+        return url
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<a base_url that cannot be parsed>"
+    if parts.password is None and "@" not in parts.netloc:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.split(":", 1)[0]
+    netloc = f"{name}:***@{host}" if ":" in user else f"{name}@{host}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+# ---------------------------------------------------------------------------------------------
+# What a plan records of the file, and how a change is said
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSnapshot:
+    """The profile settings a plan was made with, compared again before anything is sent.
+
+    ``error`` is the file's error when it could not be read (the plan is then refused).
+    ``base_url`` never holds a password.
+    """
+
+    path: str | None
+    fingerprint: str
+    present: bool
+    disable_writes: bool | None
+    base_url: str | None
+    token_env: str | None
+    timeout: float | None
+    readonly: bool
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, path: str | None, fingerprint: str, error: str) -> ProfileSnapshot:
+        return cls(path, fingerprint, False, None, None, None, None, False, error)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> ProfileSnapshot:
+        """Raises ``TypeError``/``KeyError`` on a malformed snapshot (the plan reader words it)."""
+        if not isinstance(data, dict):
+            raise TypeError("'profile_snapshot' must be an object")
+        kinds: dict[str, tuple[tuple[type, ...], bool]] = {
+            "path": ((str,), True),
+            "fingerprint": ((str,), False),
+            "present": ((bool,), False),
+            "disable_writes": ((bool,), True),
+            "base_url": ((str,), True),
+            "token_env": ((str,), True),
+            "timeout": ((int, float), True),
+            "readonly": ((bool,), False),
+            "error": ((str,), True),
+        }
+        values: dict[str, Any] = {}
+        for key, (types, nullable) in kinds.items():
+            value = data[key] if key != "error" else data.get(key)
+            ok = (value is None and nullable) or (
+                isinstance(value, types) and not (bool not in types and isinstance(value, bool))
+            )
+            if not ok:
+                raise TypeError(f"'profile_snapshot.{key}' has the wrong type")
+            values[key] = value
+        return cls(**values)
+
+
+def describe_change(name: str | None, old: ProfileSnapshot, new: ProfileSnapshot) -> str | None:
+    """A sentence saying what changed in the profiles file between two snapshots, or None."""
+    if old == new:
+        return None
+    who = f"profile '{clean(name, 100)}'"
+    where = clean(new.path or old.path or "the profiles file", 300)
+    if new.error and not old.error:
+        return f"the profiles file {where} can no longer be read: {clean(new.error, 500)}"
+    if old.error and not new.error:
+        return f"the profiles file {where} was fixed since the preview"
+    if old.path != new.path:
+        return (
+            f"the profiles file is now {clean(new.path or 'none', 300)} "
+            f"(it was {clean(old.path or 'none', 300)} at the preview)"
+        )
+    if new.present and not old.present:
+        return f"{who} was added to {where} since the preview"
+    if old.present and not new.present:
+        return f"{who} was removed from {where} since the preview"
+    if old.disable_writes != new.disable_writes:
+        value = "true" if new.disable_writes else "false"
+        return f"{who} now has disable_writes = {value} in {where}"
+    if old.readonly != new.readonly:
+        value = "true" if new.readonly else "false"
+        return f"[defaults] readonly is now {value} in {where}"
+    for key in ("base_url", "token_env", "timeout"):
+        before, after = getattr(old, key), getattr(new, key)
+        if before != after:
+            shown = "(not set)" if after is None else clean(after, 200)
+            was = "(not set)" if before is None else clean(before, 200)
+            return f"{who} now has {key} = {shown} in {where} (it was {was})"
+    return f"the profiles file {where} changed since the preview ({who} itself is unchanged)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
 
 
 def candidate_paths(explicit: str | Path | None = None) -> list[Path]:
@@ -98,17 +300,42 @@ def _profile(name: str, table: object, source: Path, line: int | None = None) ->
         raise ProfilesError(f"{where} timeout must be a number of seconds")
     if not math.isfinite(timeout) or timeout <= 0:
         raise ProfilesError(f"{where} timeout must be a positive number of seconds")
-    disable = table.get("disable_writes", False)
+    disable = _bool(table.get(DISABLE_WRITES, False), f"{where} {DISABLE_WRITES}")
+    misspelled = tuple(_near_misses(table, DISABLE_WRITES))
     return Profile(
         name=name,
         base_url=base_url,
-        disable_writes=_bool(disable, f"{where} disable_writes"),
+        disable_writes=disable or bool(misspelled),
         token_env=token_env,
         timeout=float(timeout),
+        misspelled=misspelled,
     )
 
 
-def parse_profiles(text: str, source: Path) -> Profiles:
+def _readonly(data: dict[str, Any], source: Path) -> tuple[bool, str | None]:
+    """``[defaults] readonly``, and the first near miss of it (which also means read-only).
+
+    A near miss is looked for in ``[defaults]`` and in any top-level table spelled alike
+    ``defaults`` (``[default]``, ``[Defaults]``); it is named as ``[table] key``.
+    """
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ProfilesError(f"{source}: [defaults] must be a table")
+    readonly = _bool(defaults.get(READONLY, False), f"{source}: [defaults] {READONLY}")
+    for table_name, table in data.items():
+        if table_name != "defaults" and not spelled_alike(table_name, "defaults"):
+            continue
+        if not isinstance(table, dict):
+            continue
+        keys = _near_misses(table, READONLY)
+        if table_name != "defaults" and READONLY in table:
+            keys.insert(0, READONLY)
+        if keys:
+            return True, f"[{table_name}] {keys[0]}"
+    return readonly, None
+
+
+def parse_profiles(text: str, source: Path, fingerprint: str | None = None) -> Profiles:
     """Parse profiles TOML; raises ``ProfilesError`` naming the file and line."""
     try:
         data = tomllib.loads(text)
@@ -117,10 +344,7 @@ def parse_profiles(text: str, source: Path) -> Profiles:
     tables = data.get("profiles", {})
     if not isinstance(tables, dict):
         raise ProfilesError(f"{source}: 'profiles' must be a table of [profiles.NAME] tables")
-    defaults = data.get("defaults", {})
-    if not isinstance(defaults, dict):
-        raise ProfilesError(f"{source}: [defaults] must be a table")
-    readonly = _bool(defaults.get("readonly", False), f"{source}: [defaults] readonly")
+    readonly, misspelled = _readonly(data, source)
     return Profiles(
         path=source,
         profiles={
@@ -128,7 +352,70 @@ def parse_profiles(text: str, source: Path) -> Profiles:
             for name, table in tables.items()
         },
         readonly=readonly,
+        fingerprint=fingerprint or file_fingerprint(text.encode("utf-8")),
+        readonly_misspelled=misspelled,
     )
+
+
+def file_fingerprint(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilesSource:
+    """Where the profiles file is (SPEC §3 lookup); ``load()`` reads it afresh every call.
+
+    ``paths`` are tried in order; ``named`` means the first was named by the user
+    (``--profiles``, ``$LEDGERX_PROFILES``), so its absence is an error rather than "no file".
+    A source with no paths never has a file (tests, benchmarks).
+    """
+
+    paths: tuple[Path, ...]
+    named: bool = False
+
+    @classmethod
+    def lookup(cls, explicit: str | Path | None = None) -> ProfilesSource:
+        """The SPEC §3 lookup: ``explicit``, else ``$LEDGERX_PROFILES``, else the defaults."""
+        named = bool(explicit) or bool(os.environ.get("LEDGERX_PROFILES"))
+        return cls(tuple(candidate_paths(explicit)), named)
+
+    @classmethod
+    def of(cls, profiles: Profiles | ProfilesSource) -> ProfilesSource:
+        """A source for ``profiles``: the file it was read from (read again), or none."""
+        if isinstance(profiles, ProfilesSource):
+            return profiles
+        return cls((profiles.path,), True) if profiles.path else cls(())
+
+    def load(self) -> Profiles:
+        """The file as it is now; no file at all gives an empty set. Raises ``ProfilesError``."""
+        for index, path in enumerate(self.paths):
+            try:
+                raw = read_regular_file(path)
+            except FileNotFoundError:
+                if self.named and index == 0:
+                    raise ProfilesError(f"{path}: profiles file not found") from None
+                continue
+            except OSError as exc:
+                raise ProfilesError(f"{path}: cannot be read ({exc.strerror})") from None
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ProfilesError(f"{path}: not UTF-8 text") from None
+            return parse_profiles(text, path, file_fingerprint(raw))
+        return Profiles(path=None)
+
+    def failed_snapshot(self, error: ProfilesError) -> ProfileSnapshot:
+        """What a plan records when the file could not be read: where, its bytes, the error."""
+        for path in self.paths:
+            try:
+                fingerprint = file_fingerprint(read_regular_file(path))
+            except FileNotFoundError:
+                continue
+            except OSError:
+                fingerprint = "unreadable"
+            return ProfileSnapshot.failed(str(path), fingerprint, str(error))
+        path = str(self.paths[0]) if self.paths else None
+        return ProfileSnapshot.failed(path, ABSENT, str(error))
 
 
 def load_profiles(explicit: str | Path | None = None) -> Profiles:
@@ -137,20 +424,4 @@ def load_profiles(explicit: str | Path | None = None) -> Profiles:
     An explicitly named file (``--profiles`` or ``$LEDGERX_PROFILES``) that does not exist is an
     error; the default locations are optional.
     """
-    paths = candidate_paths(explicit)
-    named = bool(explicit) or bool(os.environ.get("LEDGERX_PROFILES"))
-    for path in paths:
-        try:
-            raw = read_regular_file(path)
-        except FileNotFoundError:
-            if named:
-                raise ProfilesError(f"{path}: profiles file not found") from None
-            continue
-        except OSError as exc:
-            raise ProfilesError(f"{path}: cannot be read ({exc.strerror})") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProfilesError(f"{path}: not UTF-8 text") from None
-        return parse_profiles(text, path)
-    return Profiles(path=None)
+    return ProfilesSource.lookup(explicit).load()

@@ -1,13 +1,20 @@
 """Preview, refuse and execute a run's rollback, crash-safely (SPEC §3, §6).
 
-Three entry points, used alike by the CLI and the TUI:
+Entry points, used alike by the CLI and the TUI:
 
 * ``preview(detail, profiles)`` — the plan (``plan.make_plan``) plus the refusal that would stop
   it, so a person sees *why* before anything is attempted.
-* ``check_refusal(plan, profiles)`` — raises ``RollbackRefused`` for a plan that must not run.
+* ``check_refusal(plan, profiles)`` (alias ``recheck``) — raises ``RollbackRefused`` for a plan
+  that must not run; called when a confirmation dialog opens and when it is confirmed.
 * ``execute(plan, profiles)`` — re-reads the run, re-checks every rule (the fingerprint must
   still match, no other rollback of the run may be in progress), and only then opens an HTTP
   client and sends the DELETEs newest first.
+
+``profiles`` is a ``ProfilesSource`` (the file is read afresh at each of those moments: a
+``disable_writes = true`` added after the preview refuses) or, for callers holding one fixed
+set, a ``Profiles``. The plan records a ``ProfileSnapshot`` of the file it was made with; any
+difference later refuses with code ``profiles_changed`` and a sentence saying what changed, and
+a file that cannot be read refuses with ``profiles_error`` (browsing never needs it).
 
 Crash safety: each DELETE is preceded by a committed ``rollback_attempt`` intent row and
 followed by its outcome, written in the same transaction as the step's new status. A request
@@ -41,10 +48,18 @@ import httpx
 
 from .access import snapshot
 from .derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
-from .errors import RollbackRefused, SourceError
+from .errors import ProfilesError, RollbackRefused, SourceError
 from .models import RunDetail
 from .plan import Plan, PlanAction, make_plan
-from .profiles import Profile, Profiles
+from .profiles import (
+    DISABLE_WRITES,
+    READONLY,
+    Profile,
+    Profiles,
+    ProfileSnapshot,
+    ProfilesSource,
+    describe_change,
+)
 from .reader import read_run
 from .sanitize import clean
 from .schema import ROLLBACK_DDL
@@ -58,6 +73,7 @@ __all__ = [
     "execute",
     "origin_of",
     "preview",
+    "recheck",
 ]
 
 ERROR_BODY_LIMIT = 500  # characters of an error response kept in the ledger
@@ -143,6 +159,12 @@ def _show_origin(origin: tuple[str, str, int]) -> str:
     return f"{scheme}://{host}:{port}"
 
 
+_READONLY_FLAG = (
+    "readonly",
+    "this session is read-only (--readonly): no rollback request is sent.",
+)
+
+
 def _profile_refusal(
     run_id: str,
     profile_name: str | None,
@@ -151,9 +173,20 @@ def _profile_refusal(
     readonly: bool,
 ) -> tuple[str, str] | None:
     """The rules that depend on the session and the profiles file, in order of importance."""
-    if readonly or profiles.readonly:
-        where = "--readonly" if readonly else f"[defaults] readonly = true in {profiles.path}"
-        return "readonly", f"this session is read-only ({where}): no rollback request is sent."
+    if readonly:
+        return _READONLY_FLAG
+    path = clean(profiles.path, 300)
+    if profiles.readonly_misspelled:
+        return "misspelled_key", (
+            f"the profiles file {path} has {clean(profiles.readonly_misspelled, 100)}, which "
+            f"looks like a misspelling of [defaults] {READONLY}: ledgerx treats the whole "
+            f"session as read-only until it is spelled [defaults] {READONLY}."
+        )
+    if profiles.readonly:
+        return "readonly", (
+            f"this session is read-only ([defaults] readonly = true in {path}): no rollback "
+            "request is sent."
+        )
     name = clean(profile_name, 100)
     if profile_name is None:
         return "unknown_profile", (
@@ -166,6 +199,13 @@ def _profile_refusal(
         return "unknown_profile", (
             f"run {clean(run_id, 60)} uses profile '{name}', which is not in {where}; "
             "ledgerx will not guess where to send requests."
+        )
+    if profile.misspelled:
+        found = ", ".join(f"'{clean(key, 60)}'" for key in profile.misspelled)
+        return "misspelled_key", (
+            f"profile '{name}' has {found}, which looks like a misspelling of {DISABLE_WRITES}: "
+            f"ledgerx treats the profile as write-disabled until the key is spelled "
+            f"{DISABLE_WRITES}."
         )
     if profile.disable_writes:
         return "writes_disabled", (
@@ -223,15 +263,63 @@ def _refusal_for(detail: RunDetail, plan: Plan, profiles: Profiles, readonly: bo
     )
 
 
+def _load(profiles: Profiles | ProfilesSource) -> tuple[Profiles | None, ProfilesError | None]:
+    """The profiles as they are now: a source is read afresh; a fixed set is itself."""
+    if isinstance(profiles, Profiles):
+        return profiles, None
+    try:
+        return profiles.load(), None
+    except ProfilesError as exc:
+        return None, exc
+
+
+def _snapshot(
+    profiles: Profiles | ProfilesSource,
+    loaded: Profiles | None,
+    error: ProfilesError | None,
+    name: str | None,
+) -> ProfileSnapshot:
+    if loaded is not None:
+        return loaded.snapshot(name)
+    assert error is not None and isinstance(profiles, ProfilesSource)
+    return profiles.failed_snapshot(error)
+
+
+def _profiles_error(error: ProfilesError) -> tuple[str, str]:
+    return "profiles_error", (
+        f"the profiles file cannot be used, so no server is known to be safe to write to: "
+        f"{clean(error, 600)}"
+    )
+
+
+_UNKNOWN_SNAPSHOT = (
+    "profiles_changed",
+    "this plan does not record the profiles file it was made with (it was saved by an older "
+    "ledgerx), so a change since then cannot be ruled out; make the plan again.",
+)
+
+
 def preview(
-    detail: RunDetail, profiles: Profiles, *, readonly: bool = False, now: float | None = None
+    detail: RunDetail,
+    profiles: Profiles | ProfilesSource,
+    *,
+    readonly: bool = False,
+    now: float | None = None,
 ) -> Plan:
     """The rollback plan of ``detail``, with ``refusal``/``refusal_code`` set if it would be
-    refused. ``now`` (epoch seconds) fixes the plan's ``created_at`` (for reproducible output).
+    refused. A ``ProfilesSource`` is read now; the plan records what it read
+    (``profile_snapshot``). ``now`` (epoch seconds) fixes ``created_at`` (reproducible output).
     """
-    profile = profiles.get(detail.summary.profile)
-    plan = make_plan(detail, profile)
-    refusal = _refusal_for(detail, plan, profiles, readonly)
+    loaded, error = _load(profiles)
+    name = detail.summary.profile
+    snapshot = _snapshot(profiles, loaded, error, name)
+    profile = loaded.get(name) if loaded is not None else None
+    plan = make_plan(detail, profile, snapshot=snapshot)
+    if loaded is None:
+        assert error is not None
+        refusal = _READONLY_FLAG if readonly else _profiles_error(error)
+    else:
+        refusal = _refusal_for(detail, plan, loaded, readonly)
     if refusal:
         plan = replace(plan, refusal_code=refusal[0], refusal=refusal[1])
     if now is not None:
@@ -240,19 +328,42 @@ def preview(
     return plan
 
 
-def check_refusal(plan: Plan, profiles: Profiles, *, readonly: bool = False) -> None:
-    """Raise ``RollbackRefused`` if ``plan`` must not be executed.
+def check_refusal(
+    plan: Plan, profiles: Profiles | ProfilesSource, *, readonly: bool = False
+) -> Profiles:
+    """Raise ``RollbackRefused`` if ``plan`` must not be executed; else the profiles as read.
 
-    Checks the session and profile rules against the plan itself and any refusal the plan
-    was made with (a refused plan is never executed: preview again). ``execute`` checks all of
-    this again against a fresh read of the ledger.
+    Reads a ``ProfilesSource`` afresh and compares it with the snapshot the plan was made with:
+    any difference is ``profiles_changed``, saying what changed. Then checks the session and
+    profile rules against the plan itself and any refusal the plan was made with (a refused
+    plan is never executed: preview again). ``execute`` checks all of this again against a
+    fresh read of the ledger.
     """
-    refusal = _profile_refusal(plan.run_id, plan.profile, profiles, plan.deletes, readonly)
+    if readonly:
+        raise RollbackRefused(*_READONLY_FLAG)
+    loaded, error = _load(profiles)
+    if plan.profile_snapshot is None:
+        raise RollbackRefused(*_UNKNOWN_SNAPSHOT)
+    fresh = _snapshot(profiles, loaded, error, plan.profile)
+    change = describe_change(plan.profile, plan.profile_snapshot, fresh)
+    if change:
+        raise RollbackRefused(
+            "profiles_changed", f"{change}; nothing was sent: make the plan again (preview)."
+        )
+    if loaded is None:
+        assert error is not None
+        raise RollbackRefused(*_profiles_error(error))
+    refusal = _profile_refusal(plan.run_id, plan.profile, loaded, plan.deletes, readonly)
     if refusal is None and plan.refusal_code:
         refusal = (plan.refusal_code, plan.refusal or "the plan was refused when it was made")
     refusal = refusal or _nothing_refusal(plan)
     if refusal:
         raise RollbackRefused(*refusal)
+    return loaded
+
+
+recheck = check_refusal
+"""The check a confirmation dialog runs when it opens and when it is confirmed."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,7 +464,8 @@ def _deletes_key(plan: Plan) -> list[tuple[int, str | None]]:
 
 def _fresh_plan(plan: Plan, profiles: Profiles, stale_after: float) -> tuple[RunDetail, Plan]:
     detail = read_run(Path(plan.source), plan.run_id, stale_after=stale_after)
-    return detail, make_plan(detail, profiles.get(detail.summary.profile))
+    name = detail.summary.profile
+    return detail, make_plan(detail, profiles.get(name), snapshot=profiles.snapshot(name))
 
 
 def _stale(plan: Plan, fresh: Plan) -> bool:
@@ -399,7 +511,7 @@ def _classify(
 
 async def execute(
     plan: Plan,
-    profiles: Profiles,
+    profiles: Profiles | ProfilesSource,
     *,
     readonly: bool = False,
     on_progress: Callable[[RollbackProgress], None] | None = None,
@@ -408,9 +520,11 @@ async def execute(
     """Execute ``plan`` exactly; raise ``RollbackRefused`` before any socket if it must not run.
 
     Every refusal is checked first without writing anything; then the run's lock is taken and
-    the ledger re-read under it; only then is an HTTP client created.
+    the ledger re-read under it, and the profiles file (given as a ``ProfilesSource``) is read
+    and compared once more right before the first DELETE; only then is an HTTP client created.
     """
-    check_refusal(plan, profiles, readonly=readonly)
+    source = profiles
+    profiles = check_refusal(plan, source, readonly=readonly)
     path = Path(plan.source)
     run_id = plan.run_id
     detail, fresh = _fresh_plan(plan, profiles, stale_after)
@@ -432,6 +546,8 @@ async def execute(
     try:
         _acquire_lock(conn, run_id, me)
         try:
+            # The last moment before the first DELETE: the profiles file is read again.
+            profiles = check_refusal(plan, source, readonly=readonly)
             detail, fresh = _fresh_plan(plan, profiles, stale_after)
             if _stale(plan, fresh):
                 raise RollbackRefused(*_STALE)

@@ -84,10 +84,12 @@ async def test_writes_disabled_has_no_override(setup, api, tmp_path):
     assert plan.refusal_code == "writes_disabled" and not plan.writes_enabled
     refused = await _assert_refused(plan, profiles, ledgers, api, "writes_disabled")
     assert "disable_writes = true" in refused.reason
-    # A plan made while writes were enabled, executed after they were disabled: still refused.
+    # A plan made while writes were enabled, executed after they were disabled: still refused,
+    # and the refusal says what changed since the plan was made.
     enabled = write_profiles(tmp_path / "q.toml", api.base_url)
     plan = _preview(path, enabled)
-    await _assert_refused(plan, profiles, ledgers, api, "writes_disabled")
+    refused = await _assert_refused(plan, profiles, ledgers, api, "profiles_changed")
+    assert "p.toml" in refused.reason and "q.toml" in refused.reason
 
 
 async def test_unknown_profile(tmp_path, api):
@@ -100,8 +102,9 @@ async def test_unknown_profile(tmp_path, api):
     assert plan.refusal_code == "unknown_profile"
     refused = await _assert_refused(plan, profiles, ledgers, api, "unknown_profile")
     assert "'staging'" in refused.reason
-    empty = Profiles(path=None)
-    await _assert_refused(plan, empty, ledgers, api, "unknown_profile")
+    empty = Profiles(path=None)  # the file gone since the plan: that change is what is said
+    refused = await _assert_refused(plan, empty, ledgers, api, "profiles_changed")
+    assert "now none" in refused.reason
 
 
 async def test_run_without_profile(tmp_path, api):
@@ -225,9 +228,10 @@ async def test_stale_plan_when_profile_changes(setup, api, tmp_path):
     ledgers, path = setup
     with DemoApi() as other:
         plan = _preview(path, write_profiles(tmp_path / "p.toml", api.base_url))
-        moved = write_profiles(tmp_path / "q.toml", other.base_url)
-        # The targets are no longer on the profile's origin: refused before the fingerprint.
-        await _assert_refused(plan, moved, ledgers, api, "foreign_origin")
+        moved = write_profiles(tmp_path / "p.toml", other.base_url)
+        # The profile now points elsewhere: refused, saying so, before any socket.
+        refused = await _assert_refused(plan, moved, ledgers, api, "profiles_changed")
+        assert f"now has base_url = {other.base_url}" in refused.reason
         assert other.connections == 0
 
 
