@@ -66,7 +66,10 @@ class RollbackRefused(LedgerxError):
 
     ``code`` is a stable identifier of the rule (``writes_disabled``, ``readonly``,
     ``unknown_profile``, ``no_base_url``, ``foreign_origin``, ``run_alive``, ``stale_plan``,
-    ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``, ``missing_token``).
+    ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``, ``missing_token``,
+    ``profiles_changed`` (the profiles file differs from the one the plan was made with),
+    ``profiles_error`` (the profiles file cannot be read), ``misspelled_key`` (a key spelled
+    alike ``disable_writes`` or ``readonly``)).
     """
 
     def __init__(self, code: str, reason: str) -> None:

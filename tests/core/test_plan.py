@@ -148,6 +148,8 @@ def test_plan_file_fields_of_the_wrong_type_are_plan_file_errors(tmp_path):
         ("actions", [action | {"step_id": True}]),
         ("actions", [action | {"target": ["x"]}]),
         ("actions", [action | {"action": "post"}]),
+        ("profile_snapshot", "sandbox"),
+        ("profile_snapshot", {"path": 1}),
     ]:
         with pytest.raises(PlanFileError, match="malformed"):
             Plan.from_dict(good | {key: value})

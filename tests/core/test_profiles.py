@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from ledger_core.errors import ProfilesError
-from ledger_core.profiles import DEFAULT_TIMEOUT, candidate_paths, load_profiles, parse_profiles
+from ledger_core.profiles import (
+    ABSENT,
+    DEFAULT_TIMEOUT,
+    ProfileSnapshot,
+    ProfilesSource,
+    candidate_paths,
+    describe_change,
+    load_profiles,
+    parse_profiles,
+    redact_password,
+    spelled_alike,
+)
 
 RUNNER_CONFIG = """
 # the seed runner's ~/.config/bcli/config.toml
@@ -129,3 +140,147 @@ def test_a_fifo_or_directory_is_refused_without_blocking(tmp_path: Path):
     assert str(fifo) in str(info.value)
     with pytest.raises(ProfilesError, match="not a regular file"):
         load_profiles(tmp_path)
+
+
+# -- near misses of safety keys never fail open ----------------------------------------------
+
+ALIKE_DISABLE = [
+    "disable-writes",
+    "Disable_Writes",
+    "DISABLE_WRITES",
+    "disable_write",
+    "disableWrites",
+    "DisableWrites",
+    "disablewrites",
+    "disable writes",
+    "disable__writes",
+    "disabled_writes",
+    "disalbe_writes",
+    "disable_wrtes",
+]
+NOT_ALIKE_DISABLE = ["disable_logs", "base_url", "timeout", "token_env", "writes", "disable"]
+ALIKE_READONLY = ["read_only", "read-only", "readOnly", "ReadOnly", "READONLY", "read only"]
+NOT_ALIKE_READONLY = ["readable", "reload", "ready", "read", "only"]
+
+
+@pytest.mark.parametrize("key", ALIKE_DISABLE)
+def test_spelled_alike_disable_writes(key: str):
+    assert spelled_alike(key, "disable_writes")
+
+
+@pytest.mark.parametrize("key", NOT_ALIKE_DISABLE + ["disable_writes"])
+def test_not_spelled_alike_disable_writes(key: str):
+    assert not spelled_alike(key, "disable_writes")
+
+
+@pytest.mark.parametrize("key", ALIKE_READONLY + ["readonli", "readonyl"])
+def test_spelled_alike_readonly(key: str):
+    assert spelled_alike(key, "readonly")
+
+
+@pytest.mark.parametrize("key", NOT_ALIKE_READONLY + ["readonly"])
+def test_not_spelled_alike_readonly(key: str):
+    assert not spelled_alike(key, "readonly")
+
+
+@pytest.mark.parametrize("key", ALIKE_DISABLE)
+@pytest.mark.parametrize("value", ["true", "false", '"yes"'])
+def test_a_misspelled_disable_writes_makes_the_profile_write_disabled(
+    tmp_path: Path, key: str, value: str
+):
+    # Even "= false": the operator meant *something* by it; ledgerx will not guess which.
+    quoted = f'"{key}"' if " " in key else key
+    path = tmp_path / "p.toml"
+    path.write_text(f'[profiles.sandbox]\nbase_url = "http://127.0.0.1:1"\n{quoted} = {value}\n')
+    profile = load_profiles(path).get("sandbox")
+    assert profile is not None and profile.disable_writes and not profile.writes_enabled
+    assert profile.misspelled == (key,)
+
+
+@pytest.mark.parametrize("key", NOT_ALIKE_DISABLE)
+def test_other_unknown_keys_are_still_ignored(tmp_path: Path, key: str):
+    path = tmp_path / "p.toml"
+    path.write_text(f'[profiles.sandbox]\n{key}_x = true\n{key} = "x"\n'.replace("timeout", "t"))
+    profile = load_profiles(path).get("sandbox")
+    assert profile is not None and profile.writes_enabled and profile.misspelled == ()
+
+
+@pytest.mark.parametrize("key", ALIKE_READONLY)
+def test_a_misspelled_readonly_makes_the_session_read_only(tmp_path: Path, key: str):
+    quoted = f'"{key}"' if " " in key else key
+    profiles = parse_profiles(f"[defaults]\n{quoted} = false\n", tmp_path / "p.toml")
+    assert profiles.readonly and profiles.readonly_misspelled == f"[defaults] {key}"
+
+
+def test_readonly_in_a_table_spelled_alike_defaults(tmp_path: Path):
+    profiles = parse_profiles("[default]\nreadonly = true\n", tmp_path / "p.toml")
+    assert profiles.readonly and profiles.readonly_misspelled == "[default] readonly"
+    assert not parse_profiles("[depots]\nreadonly = true\n", tmp_path / "p.toml").readonly
+
+
+def test_the_real_key_with_a_wrong_type_is_still_an_error(tmp_path: Path):
+    with pytest.raises(ProfilesError, match="disable_writes must be true or false"):
+        parse_profiles('[profiles.a]\ndisable_writes = "true"\n', tmp_path / "p.toml")
+
+
+# -- the source reads afresh; fingerprints and snapshots ---------------------------------------
+
+
+def test_source_reads_the_file_afresh_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LEDGERX_PROFILES", raising=False)
+    source = ProfilesSource.lookup()
+    assert source.load().path is None and source.load().fingerprint == ABSENT
+    own = tmp_path / "home/.config/ledgerx/profiles.toml"
+    own.parent.mkdir(parents=True)
+    own.write_text("[profiles.sandbox]\n")
+    first = source.load()  # a file created after the source was made is found
+    assert first.path == own and first.get("sandbox") is not None
+    assert first.fingerprint.startswith("sha256:")
+    own.write_text("[profiles.sandbox]\ndisable_writes = true\n")
+    second = source.load()
+    assert second.get("sandbox").disable_writes and second.fingerprint != first.fingerprint
+
+
+def test_snapshot_never_holds_a_password(tmp_path: Path):
+    path = tmp_path / "p.toml"
+    path.write_text('[profiles.s]\nbase_url = "http://user:s3cret@127.0.0.1:9"\n')
+    snap = load_profiles(path).snapshot("s")
+    assert snap.base_url == "http://user:***@127.0.0.1:9"
+    assert "s3cret" not in repr(snap.to_dict())
+    assert ProfileSnapshot.from_dict(snap.to_dict()) == snap
+    assert redact_password("http://127.0.0.1:9/x") == "http://127.0.0.1:9/x"
+    assert redact_password("https://tok@h/x") == "https://tok@h/x"
+
+
+def _snap(tmp_path: Path, text: str, name: str = "sandbox") -> ProfileSnapshot:
+    path = tmp_path / "profiles.toml"
+    path.write_text(text)
+    return load_profiles(path).snapshot(name)
+
+
+SANDBOX_OK = '[profiles.sandbox]\nbase_url = "http://127.0.0.1:1"\n'
+
+
+@pytest.mark.parametrize(
+    "before, after, words",
+    [
+        (SANDBOX_OK, SANDBOX_OK + "disable_writes = true\n", "now has disable_writes = true"),
+        ("[profiles.other]\n", SANDBOX_OK, "profile 'sandbox' was added to"),
+        (SANDBOX_OK, "[profiles.other]\n", "profile 'sandbox' was removed from"),
+        (SANDBOX_OK, SANDBOX_OK + "timeout = 3\n", "now has timeout = 3.0"),
+        (SANDBOX_OK, "[defaults]\nreadonly = true\n" + SANDBOX_OK, "readonly is now true"),
+        (
+            SANDBOX_OK,
+            SANDBOX_OK + "[profiles.other]\n",
+            "changed since the preview (profile 'sandbox' itself is unchanged)",
+        ),
+    ],
+)
+def test_describe_change_says_what_changed(tmp_path: Path, before, after, words):
+    old = _snap(tmp_path, before)
+    new = _snap(tmp_path, after)
+    sentence = describe_change("sandbox", old, new)
+    assert sentence is not None and words in sentence
+    assert str(tmp_path / "profiles.toml") in sentence
+    assert describe_change("sandbox", new, _snap(tmp_path, after)) is None
