@@ -127,7 +127,9 @@ async def test_a_misspelled_safety_key_refuses_naming_both_spellings(tmp_path, l
 
 async def test_a_misspelled_readonly_refuses_the_session(tmp_path, ledger, api):
     path = tmp_path / "profiles.toml"
-    path.write_text(f'[defaults]\nread-only = true\n[profiles.sandbox]\nbase_url = "{api.base_url}"\n')
+    path.write_text(
+        f'[defaults]\nread-only = true\n[profiles.sandbox]\nbase_url = "{api.base_url}"\n'
+    )
     source = ProfilesSource.lookup(path)
     plan = _preview(ledger, source)
     assert plan.refusal_code == "misspelled_key"
@@ -154,9 +156,7 @@ class EditedOnSecondRead(ProfilesSource):
 async def test_the_file_is_read_again_just_before_the_first_delete(tmp_path, ledger, api):
     path = tmp_path / "profiles.toml"
     write_profiles(path, api.base_url)
-    edited = path.read_text().replace(
-        "disable_writes = false", "disable_writes = true", 1
-    )
+    edited = path.read_text().replace("disable_writes = false", "disable_writes = true", 1)
     source = EditedOnSecondRead((path,), True, edited)
     plan = _preview(ledger, source)
     with pytest.raises(RollbackRefused, match="now has disable_writes = true") as info:
