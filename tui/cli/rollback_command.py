@@ -30,7 +30,7 @@ from ledger_core import rollback
 from ledger_core.access import read_regular_file
 from ledger_core.errors import PlanFileError, RollbackRefused
 from ledger_core.plan import Plan
-from ledger_core.profiles import load_profiles
+from ledger_core.profiles import ProfilesSource
 from ledger_core.sanitize import clean
 
 from .output import emit_json, fail, load_detail, piped_width, stale_after_seconds
@@ -160,7 +160,9 @@ def _progress(item: rollback.RollbackProgress) -> None:
 
 def run_rollback(args: argparse.Namespace) -> int:
     """Preview, save or execute one run's rollback; returns the exit code."""
-    profiles = load_profiles(args.profiles)
+    # Read afresh by the core at each decision (preview, check, just before the first DELETE);
+    # a malformed file refuses the rollback with its error instead of stopping the command.
+    profiles = ProfilesSource.lookup(args.profiles)
     if args.plan:
         plan = _load_plan(args.plan)
         if args.run and not plan.run_id.startswith(args.run):
