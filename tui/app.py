@@ -7,6 +7,11 @@
 | ctrl+p | command palette (ledgerx commands: open run, filters, problems, sort, refresh) |
 | ctrl+r | scan the sources again now |
 
+The profiles file is read again whenever a decision depends on it (the core does that, given
+``profiles_source``); ``profiles`` is only the last reading, for showing, refreshed with every
+scan and every rollback preview. A profiles file that cannot be read never stops browsing: it is
+said once at start, and every rollback is refused with its error until it is fixed.
+
 The home screen is the runs list. The sources are read by a ``ledger_core.watch.SourceWatcher``
 in a thread worker; results come back as ``SourcesScanned`` messages. Every ``poll_interval``
 seconds the watcher runs again and re-reads only files whose signature changed (plus files
@@ -29,8 +34,9 @@ from textual.content import Content
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
+from ledger_core.errors import ProfilesError
 from ledger_core.models import Problem, RunSummary
-from ledger_core.profiles import Profiles
+from ledger_core.profiles import Profiles, ProfilesSource
 from ledger_core.sources import Sources
 from ledger_core.watch import SourceWatcher
 
@@ -68,7 +74,7 @@ class LedgerxApp(App[None]):
     def __init__(
         self,
         sources: Sources,
-        profiles: Profiles,
+        profiles: Profiles | ProfilesSource,
         *,
         readonly: bool = False,
         stale_after: float = DEFAULT_STALE_AFTER,
@@ -78,8 +84,18 @@ class LedgerxApp(App[None]):
     ) -> None:
         super().__init__()
         self.sources = sources
-        self.profiles = profiles
-        self.readonly = readonly or profiles.readonly
+        self.profiles_source = ProfilesSource.of(profiles)
+        """Where the profiles file is: the core reads it afresh at every rollback decision."""
+        self.readonly_flag = readonly
+        """``--readonly``: the session's own switch (``[defaults] readonly`` is the file's)."""
+        self.profiles = profiles if isinstance(profiles, Profiles) else Profiles(None)
+        """The last reading of the profiles file, for showing only."""
+        self.profiles_error: str | None = None
+        """Why the profiles file cannot be used, as of the last reading."""
+        self.readonly = readonly or self.profiles.readonly
+        """Whether the RO badge shows (the flag, or ``[defaults] readonly`` as last read)."""
+        if not isinstance(profiles, Profiles):
+            self.read_profiles()
         self.stale_after = stale_after
         self.now: Callable[[], float] = now or time.time
         self.poll_interval = poll_interval
@@ -95,6 +111,18 @@ class LedgerxApp(App[None]):
         self.watcher = SourceWatcher(sources, stale_after=stale_after, now=self.now)
         self._watch_lock = threading.Lock()
         self._scan_worker: Worker[None] | None = None
+
+    def read_profiles(self) -> Profiles | None:
+        """Read the profiles file now (from any thread); keep it for showing; None if broken."""
+        try:
+            profiles = self.profiles_source.load()
+        except ProfilesError as exc:
+            self.profiles, self.profiles_error = Profiles(None), str(exc)
+            self.readonly = self.readonly_flag
+            return None
+        self.profiles, self.profiles_error = profiles, None
+        self.readonly = self.readonly_flag or profiles.readonly
+        return profiles
 
     def get_default_screen(self) -> RunsScreen:
         return RunsScreen()
@@ -113,6 +141,15 @@ class LedgerxApp(App[None]):
         return Content.assemble(*parts)
 
     def on_mount(self) -> None:
+        if self.profiles_error:
+            self.notify(
+                f"{plain(self.profiles_error, 400)}. Browsing works; every rollback is refused "
+                "until the profiles file is fixed.",
+                title="Profiles file cannot be used",
+                severity="warning",
+                markup=False,
+                timeout=12,
+            )
         self.scan()
         if self.poll_interval > 0:
             self.set_interval(self.poll_interval, self.scan, name="poll sources")
@@ -186,6 +223,7 @@ class LedgerxApp(App[None]):
     def _scan_sources(self) -> None:
         worker = get_current_worker()
         first = not self.scan_done
+        self.read_profiles()  # the run header shows the profile's settings as they are now
         try:
             with self._watch_lock:
                 for changes in self.watcher.iter_refresh(cancelled=lambda: worker.is_cancelled):

@@ -21,7 +21,7 @@ from rollback_ledgers import (
 from textual.widgets import Button, Input
 
 from ledger_core.demo_api import DemoApi
-from ledger_core.profiles import load_profiles
+from ledger_core.profiles import ProfilesSource, load_profiles
 from ledger_core.reader import read_run
 from ledger_core.sources import Sources
 from tui.app import LedgerxApp
@@ -30,6 +30,7 @@ from tui.screens.execution_screen import ExecutionScreen
 from tui.screens.refusal_screen import RefusalScreen
 from tui.screens.rollback_screen import RollbackScreen, render_plan_line
 from tui.screens.run_screen import RunScreen
+from tui.screens.save_checklist_screen import SaveChecklistScreen
 from tui.widgets.lines_view import LinesView
 
 RECORDS = ("1002", "1003", "1006", "1008")
@@ -263,19 +264,202 @@ async def test_stale_plan_is_refused_at_execution_and_shown_as_a_dialog(ledgers,
         assert len(screen.plan.deletes) == 3
 
 
-async def test_checklist_is_saved_and_never_overwritten(ledgers, api):
+async def test_m_asks_where_then_saves_and_never_overwrites_silently(ledgers, api):
     app = make_app(ledgers, api)
+    first = ledgers.parent / f"ledgerx-rollback-{PROD_ID[:8]}.md"
+    second = ledgers.parent / f"ledgerx-rollback-{PROD_ID[:8]}-2.md"
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_preview(app, pilot, ledgers, "prod-invoices.db", PROD_ID)
         await pilot.press("m")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, SaveChecklistScreen)
+        box = dialog.query_one("#path", Input)
+        assert box.value == str(first), "the default path is shown before writing"
+        assert not list(ledgers.parent.glob("*.md")), "written before the user chose"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert first.read_text(encoding="utf-8") == screen.plan.to_markdown()
+        # Again: the dialog proposes a free name; the first file is not touched.
+        first.write_text("my notes\n", encoding="utf-8")
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.screen.query_one("#path", Input).value == str(second)
+        # The user types the existing name: refused with an explicit choice, nothing written.
+        box = app.screen.query_one("#path", Input)
+        box.value = str(first)
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, SaveChecklistScreen)
+        problem = str(dialog.query_one("#problem").render())
+        assert "already exists" in problem
+        assert dialog.query_one("#path", Input).value == str(second)
+        overwrite = dialog.query_one("#overwrite", Button)
+        assert overwrite.display and first.name in str(overwrite.label)
+        assert first.read_text(encoding="utf-8") == "my notes\n"
+        await pilot.click("#overwrite")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert first.read_text(encoding="utf-8") == screen.plan.to_markdown()
+        assert not second.exists()
+        # escape writes nothing.
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen and not second.exists()
+    assert "Refused" in first.read_text(encoding="utf-8")
+
+
+async def test_checklist_default_folder_and_clear_errors(ledgers, api, tmp_path, monkeypatch):
+    data = tmp_path / "xdg-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    app = make_app(ledgers, api)
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = read_run(ledgers / "prod-invoices.db", PROD_ID, now=NOW)
+        screen = RollbackScreen(detail)  # no folder given: the user's data folder
+        app.push_screen(screen)
         await settle(app, pilot)
         await pilot.press("m")
+        await pilot.pause()
+        expected = data / "ledgerx" / "checklists" / f"ledgerx-rollback-{PROD_ID[:8]}.md"
+        box = app.screen.query_one("#path", Input)
+        assert box.value == str(expected)
+        box.value = str(tmp_path / "no-such-folder" / "x.md")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveChecklistScreen)
+        assert "does not exist" in str(app.screen.query_one("#problem").render())
+        box.value = str(ledgers)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "is a folder" in str(app.screen.query_one("#problem").render())
+        box.value = str(expected)
+        await pilot.press("enter")
         await settle(app, pilot)
-    first = ledgers.parent / f"ledgerx-rollback-{PROD_ID[:8]}.md"
-    second = ledgers.parent / f"ledgerx-rollback-{PROD_ID[:8]}-2.md"
-    assert first.read_text(encoding="utf-8") == screen.plan.to_markdown()
-    assert second.read_text(encoding="utf-8") == screen.plan.to_markdown()
-    assert "Refused" in first.read_text(encoding="utf-8")
+        assert app.screen is screen
+        assert expected.read_text(encoding="utf-8") == screen.plan.to_markdown()
+    assert not list(ledgers.glob("*.md")), "nothing is written into the ledger directory"
+
+
+# -- the profiles file is read when the decision is made --------------------------------------
+
+
+def allow_writes_on_production(path: Path) -> None:
+    path.write_text(path.read_text().replace("disable_writes = true", "disable_writes = false"))
+
+
+def disable_writes_on_sandbox(path: Path) -> None:
+    path.write_text(path.read_text().replace("timeout = 5", "timeout = 5\ndisable_writes = true"))
+
+
+async def test_writes_disabled_after_the_preview_refuses_on_enter(ledgers, api):
+    app = make_app(ledgers, api)
+    profiles = ledgers.parent / "profiles.toml"
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        assert screen.plan.refusal is None
+        disable_writes_on_sandbox(profiles)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, RefusalScreen), "the dialog opened on an outdated profile"
+        assert dialog.code == "profiles_changed"
+        reason = str(dialog.query_one("#reason").render())
+        assert "profile 'sandbox' now has disable_writes = true" in reason
+        await pilot.press("escape")
+        await settle(app, pilot)
+        # The preview was planned again from the file as it is now.
+        assert app.screen is screen and screen.plan.refusal_code == "writes_disabled"
+        assert "writes DISABLED" in str(screen.query_one("#rollback-profile").render())
+    assert nothing_sent(api)
+
+
+async def test_writes_disabled_while_the_dialog_is_open_refuses_on_confirm(ledgers, api):
+    app = make_app(ledgers, api)
+    profiles = ledgers.parent / "profiles.toml"
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        await pilot.press("enter", *CRASHED_ID[:6])
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmRollbackScreen)
+        assert not dialog.query_one("#confirm", Button).disabled
+        disable_writes_on_sandbox(profiles)
+        await pilot.click("#confirm")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RefusalScreen)
+        assert app.screen.code == "profiles_changed"
+        assert not any(isinstance(s, ExecutionScreen) for s in app.screen_stack)
+    assert api.requests == [] and api.connections == 0
+
+
+async def test_a_profile_added_later_is_used_after_R(ledgers, api):
+    profiles = ledgers.parent / "profiles.toml"
+    app = make_app(ledgers, api)
+    profiles.write_text("[profiles.other]\n")  # after the app started
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        assert screen.plan.refusal_code == "unknown_profile"
+        await pilot.press("enter")
+        await pilot.pause()
+        advice = str(app.screen.query_one("#advice").render())
+        assert "press R in the preview" in advice
+        await pilot.press("escape")
+        profiles_toml(ledgers.parent, api.base_url)
+        await pilot.press("R")
+        await settle(app, pilot)
+        assert screen.plan.refusal is None, screen.plan.refusal
+        assert "writes allowed" in str(screen.query_one("#rollback-profile").render())
+        await pilot.press("enter", *CRASHED_ID[:6], "enter")
+        await settle(app, pilot)
+        execution = app.screen
+        assert isinstance(execution, ExecutionScreen) and execution.finished
+        assert len(api.matching("DELETE")) == 4
+
+
+async def test_a_malformed_profiles_file_does_not_stop_the_tui(ledgers, api):
+    profiles = ledgers.parent / "profiles.toml"
+    profiles.write_text('[profiles.sandbox]\nbase_url = "http://unterminated\n')
+    app = LedgerxApp(
+        Sources.from_args([ledgers], []),
+        ProfilesSource.lookup(profiles),
+        now=lambda: NOW,
+        poll_interval=0,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert {r.run_id for r in app.runs} == {CRASHED_ID, PROD_ID}, "browsing stopped"
+        assert app.profiles_error and "not valid TOML" in app.profiles_error
+        screen = await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        assert screen.plan.refusal_code == "profiles_error"
+        assert "cannot be used" in str(screen.query_one("#rollback-profile").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RefusalScreen)
+        assert "not valid TOML" in str(app.screen.query_one("#reason").render())
+        await pilot.press("escape")
+        profiles_toml(ledgers.parent, api.base_url)  # fixed: R plans again, no restart
+        await pilot.press("R")
+        await settle(app, pilot)
+        assert screen.plan.refusal is None
+    assert nothing_sent(api)
+
+
+async def test_a_misspelled_disable_writes_is_write_disabled(ledgers, api):
+    profiles = ledgers.parent / "profiles.toml"
+    app = make_app(ledgers, api)
+    profiles.write_text(profiles.read_text().replace("timeout = 5", "Disable-Writes = false"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_preview(app, pilot, ledgers, "crashed-orders.db", CRASHED_ID)
+        assert screen.plan.refusal_code == "misspelled_key"
+        await pilot.press("enter")
+        await pilot.pause()
+        reason = str(app.screen.query_one("#reason").render())
+        assert "'Disable-Writes'" in reason and "disable_writes" in reason
+    assert nothing_sent(api)
 
 
 def test_confirm_code_is_what_the_dialog_shows_for_hostile_ids():

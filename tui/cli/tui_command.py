@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ledger_core.profiles import load_profiles
+from ledger_core.profiles import ProfilesSource
 
 from .output import sources_from, stale_after_seconds
 
@@ -19,11 +19,12 @@ def run_tui(args: argparse.Namespace) -> int:
 
     from ..app import LedgerxApp  # Textual is imported only when the TUI really opens
 
-    profiles = load_profiles(args.profiles)
+    # Not read here: the app reads the file when it needs it, and a malformed one only
+    # refuses rollbacks (with its error), never stops browsing.
     app = LedgerxApp(
         sources_from(args),
-        profiles,
-        readonly=bool(args.readonly) or profiles.readonly,
+        ProfilesSource.lookup(args.profiles),
+        readonly=bool(args.readonly),
         stale_after=stale_after_seconds(args),
     )
     app.run()

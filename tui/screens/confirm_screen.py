@@ -2,7 +2,13 @@
 
 Confirm stays disabled until the user has typed the first characters of the run id; Cancel is
 focused when the dialog opens, so the ``enter`` that opened it (or any stray ``enter``) can only
-cancel. The dialog's result is ``True`` only when Confirm is pressed with the right characters.
+cancel. The dialog's result (a ``RollbackDecision``) says go only when Confirm is pressed with
+the right characters *and* the core's re-check still passes.
+
+No key or prompt here overrides a refusal: the dialog asks the core (``check``, e.g.
+``ledger_core.rollback.recheck`` on the profiles file as it is now) when it opens and again on
+Confirm, in a thread worker; a refusal that appeared meanwhile closes the dialog with it, and the
+preview shows the refusal dialog.
 
 Keys: ``escape`` cancels; type the id's first 6 characters, then ``enter`` (in the box) or
 Confirm; ``tab`` moves between the box and the buttons.
@@ -10,15 +16,20 @@ Confirm; ``tab`` moves between the box and the buttons.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Key
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from ledger_core.errors import RollbackRefused
 from ledger_core.plan import Plan
 
 from ..widgets.safe import plain
@@ -38,8 +49,20 @@ def origins(plan: Plan) -> list[str]:
     return list(dict.fromkeys(origin(action.target) for action in plan.deletes))
 
 
-class ConfirmRollbackScreen(ModalScreen[bool]):
-    """Asks for a deliberate act before a rollback; ``True`` means send the DELETEs."""
+@dataclass(frozen=True)
+class RollbackDecision:
+    """What the confirmation dialog decided: ``go`` sends; ``refusal`` came from the core."""
+
+    go: bool
+    refusal: RollbackRefused | None = None
+
+
+def _no_check() -> None:
+    return None
+
+
+class ConfirmRollbackScreen(ModalScreen[RollbackDecision]):
+    """Asks for a deliberate act before a rollback; ``go`` means send the DELETEs."""
 
     CSS_PATH = "confirm_screen.tcss"
     AUTO_FOCUS = "#cancel"
@@ -47,10 +70,19 @@ class ConfirmRollbackScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", tooltip="Close the dialog; nothing is sent"),
     ]
 
-    def __init__(self, plan: Plan) -> None:
+    @dataclass
+    class Checked(Message):
+        """The core's re-check finished (``refusal`` is None when the plan may still run)."""
+
+        refusal: RollbackRefused | None
+        confirming: bool
+
+    def __init__(self, plan: Plan, check: Callable[[], object] = _no_check) -> None:
         super().__init__()
         self.plan = plan
         self.code = confirm_code(plan.run_id)
+        self.check = check
+        self.checking = False
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -116,7 +148,39 @@ class ConfirmRollbackScreen(ModalScreen[bool]):
                 yield Button("Confirm rollback", id="confirm", variant="error", disabled=True)
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        self.dismiss(RollbackDecision(False))
+
+    def on_mount(self) -> None:
+        self._recheck(confirming=False)
+
+    @work(thread=True, group="confirm-recheck")
+    def _recheck(self, confirming: bool) -> None:
+        try:
+            self.check()
+        except RollbackRefused as refusal:
+            self.post_message(self.Checked(refusal, confirming))
+            return
+        self.post_message(self.Checked(None, confirming))
+
+    @on(Checked)
+    def checked(self, message: Checked) -> None:
+        self.checking = False
+        if not self.is_active:
+            return  # cancelled (or covered) meanwhile: nothing to decide here
+        if message.refusal is not None:
+            self.dismiss(RollbackDecision(False, message.refusal))
+        elif message.confirming:
+            self.dismiss(RollbackDecision(True))
+        else:
+            self.check_code()
+
+    def _go(self) -> None:
+        """Confirmed with the right characters: ask the core once more, then decide."""
+        if self.checking:
+            return
+        self.checking = True
+        self.query_one("#confirm", Button).disabled = True
+        self._recheck(confirming=True)
 
     def on_key(self, event: Key) -> None:
         # Typing while Cancel has focus goes to the box: the id can be typed straight away,
@@ -134,12 +198,12 @@ class ConfirmRollbackScreen(ModalScreen[bool]):
 
     @on(Input.Changed, "#code")
     def check_code(self) -> None:
-        self.query_one("#confirm", Button).disabled = not self.typed_ok
+        self.query_one("#confirm", Button).disabled = self.checking or not self.typed_ok
 
     @on(Input.Submitted, "#code")
     def submit_code(self) -> None:
         if self.typed_ok:
-            self.dismiss(True)
+            self._go()
         else:
             self.notify(
                 f"Type the first {TYPE_CHARS} characters of the run id first.",
@@ -150,8 +214,8 @@ class ConfirmRollbackScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#confirm")
     def confirm(self) -> None:
         if self.typed_ok:
-            self.dismiss(True)
+            self._go()
 
     @on(Button.Pressed, "#cancel")
     def cancel(self) -> None:
-        self.dismiss(False)
+        self.dismiss(RollbackDecision(False))

@@ -171,13 +171,15 @@ class ExecutionScreen(Screen[Any]):
         from ledger_core import rollback
 
         app: Any = self.app
-        readonly = bool(getattr(app, "readonly", False))
+        # --readonly only; the core reads the profiles file (and its [defaults]) itself, again
+        # right before the first DELETE.
+        readonly = bool(getattr(app, "readonly_flag", False))
         stale_after = float(getattr(app, "stale_after", DEFAULT_STALE_AFTER) or DEFAULT_STALE_AFTER)
         result, error = None, None
         try:
             result = await rollback.execute(
                 self.plan,
-                app.profiles,
+                app.profiles_source,
                 readonly=readonly,
                 on_progress=lambda report: self.post_message(self.Progress(report)),
                 stale_after=stale_after,

@@ -1,7 +1,10 @@
 """The refusal dialog: a rollback that will not happen, why, and what to do instead.
 
 Shown for every refusal, whether the preview already knew it (write-disabled or unknown profile,
-read-only session) or the core raised it at execution time (stale plan, rollback in progress).
+read-only session) or the core raised it later — when the confirmation dialog opened, on
+Confirm, or at execution time (profiles file changed, stale plan, rollback in progress). A
+refusal raised after the preview always comes with a preview planned again, so the advice can
+say so.
 It offers only a way back: there is no key or button here that sends anything.
 
 Keys: ``escape`` / ``enter`` (on Back) / ``b`` close the dialog.
@@ -24,11 +27,19 @@ from tui.widgets.safe import plain, safe_text
 ADVICE: dict[str, str] = {
     "writes_disabled": "Undo the steps by hand (back in the preview, m saves the checklist), "
     "or have the rollback run where a profile may write to this server.",
-    "readonly": "The session is read-only (--readonly, or readonly = true in [defaults]). "
-    "Restart ledgerx without it to roll back; meanwhile m in the preview saves the checklist.",
+    "readonly": "With --readonly, restart ledgerx without it; with readonly = true in "
+    "[defaults], remove it and press R in the preview to plan again. Meanwhile m in the "
+    "preview saves the checklist.",
     "unknown_profile": "Add a [profiles.NAME] table for this run's profile to the profiles "
-    "file and reopen the preview; m in the preview saves the checklist.",
-    "no_base_url": "Set base_url for this profile in the profiles file and reopen the preview.",
+    "file, then press R in the preview to plan again; m in the preview saves the checklist.",
+    "no_base_url": "Set base_url for this profile in the profiles file, then press R in the "
+    "preview to plan again.",
+    "profiles_changed": "The profiles file changed after the plan was shown. The preview has "
+    "been planned again from the file as it is now: read it, then confirm again.",
+    "profiles_error": "Fix the profiles file (the message above says where), then press R in "
+    "the preview to plan again. Browsing works meanwhile; m in the preview saves the checklist.",
+    "misspelled_key": "Spell the key as the message says in the profiles file, then press R "
+    "in the preview to plan again. Until then the profile counts as write-disabled.",
     "foreign_origin": "A rollback target points at a server other than the profile's "
     "base_url. Check the ledger by hand; m in the preview saves the checklist.",
     "run_alive": "The run still looks alive. Wait for it to finish or stop its writer, then "

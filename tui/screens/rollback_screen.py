@@ -3,20 +3,21 @@
 | Key | Action |
 | :- | :- |
 | enter | confirm the rollback (or see why it is refused) |
-| m | save the plan as a Markdown checklist |
-| R, ctrl+r | compute the plan again from the ledger |
+| m | save the plan as a Markdown checklist (asks where first) |
+| R, ctrl+r | compute the plan again from the ledger and the profiles file as they are now |
 | j / k, pageup / pagedown | scroll the plan |
 | escape | back |
 
-The run is read again and planned in a thread worker, so the plan always reflects the ledger
-as it is now; nothing here decides what can be undone — the core does. Groups are shown
-apart, newest step first: *in doubt* (check by hand, with correlation ids) on top, then *will
-undo*, *cannot undo* (why) and *nothing to undo*. A refused plan says why before anything else.
+The run and the profiles file are read again and planned in a thread worker, so the plan
+reflects both as they are now; nothing here decides what can be undone or refused — the core
+does, again when the confirmation dialog opens, on Confirm, and before the first DELETE.
+Groups are shown apart, newest step first: *in doubt* (check by hand, with correlation ids) on
+top, then *will undo*, *cannot undo* (why) and *nothing to undo*. A refused plan says why
+before anything else.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +43,14 @@ from ..widgets.footer import LedgerxFooter
 from ..widgets.lines_view import LinesView
 from ..widgets.safe import liveness_text, plain, state_text
 from ..widgets.urls import squeeze
-from .confirm_screen import ConfirmRollbackScreen, origins
+from .confirm_screen import ConfirmRollbackScreen, RollbackDecision, origins
 from .refusal_screen import RefusalScreen
+from .save_checklist_screen import (
+    ChecklistTarget,
+    SaveChecklistScreen,
+    checklist_path,
+    default_checklist_dir,
+)
 
 GROUP_HEADINGS = {
     UNDO: ("WILL UNDO", "bold green", "a DELETE is sent for each, newest first"),
@@ -121,17 +128,6 @@ def render_plan_line(item: tuple[Any, ...], width: int) -> Text:
     return Text("")
 
 
-def checklist_path(directory: Path, run_id: str) -> Path:
-    """``ledgerx-rollback-<id8>.md`` in ``directory``; a numbered name if that one exists."""
-    stem = re.sub(r"[^A-Za-z0-9_-]", "_", run_id)[:8] or "run"
-    path = directory / f"ledgerx-rollback-{stem}.md"
-    number = 2
-    while path.exists():
-        path = directory / f"ledgerx-rollback-{stem}-{number}.md"
-        number += 1
-    return path
-
-
 class RollbackScreen(Screen[None]):
     """Preview of a run's rollback; the way to its confirmation or its refusal."""
 
@@ -140,7 +136,12 @@ class RollbackScreen(Screen[None]):
         Binding("escape", "back", "Back", tooltip="Back to the run"),
         Binding("enter", "confirm", "Roll back…", tooltip="Confirm (or see why it is refused)"),
         Binding("m", "save_checklist", "Save checklist", tooltip="Save the plan as Markdown"),
-        Binding("R,ctrl+r", "reload", "Recompute", tooltip="Read the run again and re-plan"),
+        Binding(
+            "R,ctrl+r",
+            "reload",
+            "Recompute",
+            tooltip="Read the run and the profiles file again and re-plan",
+        ),
     ]
 
     @dataclass
@@ -183,13 +184,18 @@ class RollbackScreen(Screen[None]):
         if plan.refusal:
             self.app.push_screen(RefusalScreen(plan.refusal_code, plan.refusal))
             return
-        self.app.push_screen(ConfirmRollbackScreen(plan), self._confirmed)
+        self.app.push_screen(ConfirmRollbackScreen(plan, self._recheck(plan)), self._confirmed)
 
     def action_save_checklist(self) -> None:
-        if self.plan is None:
+        plan = self.plan
+        if plan is None:
             self.notify("The plan is still being computed.", markup=False)
             return
-        self._save_checklist(self.plan)
+        folder = self.checklist_dir or default_checklist_dir()
+        self.app.push_screen(
+            SaveChecklistScreen(checklist_path(folder, plan.run_id), default_dir=folder),
+            lambda target: self._save_checklist(plan, target) if target else None,
+        )
 
     def action_reload(self) -> None:
         self.query_one("#rollback-plan", LinesView).loading = True
@@ -218,8 +224,10 @@ class RollbackScreen(Screen[None]):
             detail = read_run(
                 Path(run.source), run.run_id, now=self._now(), stale_after=self._stale_after()
             )
+            app: Any = self.app
+            app.read_profiles()  # what the run header shows follows the file too
             plan = rollback.preview(
-                detail, self.app.profiles, readonly=self._readonly(), now=self._now()
+                detail, app.profiles_source, readonly=self._readonly(), now=self._now()
             )
         except LedgerxError as exc:
             if not worker.is_cancelled:
@@ -266,8 +274,18 @@ class RollbackScreen(Screen[None]):
 
     # -- confirmation and execution ----------------------------------------------------------
 
-    def _confirmed(self, confirmed: bool | None) -> None:
-        if not confirmed or self.plan is None:
+    def _recheck(self, plan: Plan):
+        """The core's check of ``plan`` against the profiles file as it is at call time."""
+        from ledger_core import rollback
+
+        app: Any = self.app
+        return lambda: rollback.recheck(plan, app.profiles_source, readonly=self._readonly())
+
+    def _confirmed(self, decision: RollbackDecision | None) -> None:
+        if decision is not None and decision.refusal is not None:
+            self._executed(decision.refusal)
+            return
+        if decision is None or not decision.go or self.plan is None:
             return
         from .execution_screen import ExecutionScreen
 
@@ -275,8 +293,8 @@ class RollbackScreen(Screen[None]):
 
     def _executed(self, outcome: object) -> None:
         if isinstance(outcome, RollbackRefused):
-            # The core refused at execution time (stale plan, lock...): say so, and show the
-            # plan as the ledger now stands.
+            # The core refused after the preview (profiles changed, stale plan, lock...): say
+            # so, and show the plan as the ledger and the profiles file now stand.
             self.action_reload()
             self.app.push_screen(RefusalScreen(outcome.code, outcome.reason))
             return
@@ -299,22 +317,29 @@ class RollbackScreen(Screen[None]):
     # -- checklist ----------------------------------------------------------------------------
 
     @work(thread=True, group="rollback-checklist")
-    def _save_checklist(self, plan: Plan) -> None:
-        directory = self.checklist_dir or Path.cwd()
+    def _save_checklist(self, plan: Plan, target: ChecklistTarget) -> None:
+        path = target.path
         try:
-            path = checklist_path(directory, plan.run_id)
-            with path.open("x", encoding="utf-8") as handle:
+            if target.create_folder:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            # "x" fails if a file appeared since the dialog looked: never a silent overwrite.
+            with path.open("w" if target.overwrite else "x", encoding="utf-8") as handle:
                 handle.write(plan.to_markdown())
-        except OSError as exc:
-            self.app.call_from_thread(
-                self.notify,
-                f"Could not save the checklist: {plain(exc, 300)}",
-                severity="error",
-                markup=False,
+        except FileExistsError:
+            message = (
+                f"Not saved: {plain(path, 300)} appeared meanwhile and was left as it is. "
+                "Press m to choose another name."
             )
+            self.app.call_from_thread(self.notify, message, severity="error", markup=False)
             return
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            message = f"Could not save the checklist to {plain(path, 300)}: {plain(reason, 200)}"
+            self.app.call_from_thread(self.notify, message, severity="error", markup=False)
+            return
+        verb = "replaced" if target.overwrite else "saved to"
         self.app.call_from_thread(
-            self.notify, f"Checklist saved to {plain(path, 300)}", markup=False, timeout=8
+            self.notify, f"Checklist {verb} {plain(path, 300)}", markup=False, timeout=8
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -327,7 +352,8 @@ class RollbackScreen(Screen[None]):
         return float(getattr(self.app, "stale_after", DEFAULT_STALE_AFTER) or DEFAULT_STALE_AFTER)
 
     def _readonly(self) -> bool:
-        return bool(getattr(self.app, "readonly", False))
+        """``--readonly`` only: the core reads ``[defaults] readonly`` from the file itself."""
+        return bool(getattr(self.app, "readonly_flag", False))
 
     def _show_run(self, detail: RunDetail) -> None:
         run = detail.summary
@@ -347,18 +373,20 @@ class RollbackScreen(Screen[None]):
         )
 
     def _show_profile(self, plan: Plan) -> None:
-        profiles = self.app.profiles
-        profile = profiles.get(plan.profile)
+        """The profile as the plan saw it (its snapshot of the profiles file)."""
+        snap = plan.profile_snapshot
         line = Text.assemble(("Profile ", "dim"), (plain(plan.profile, 40) or "—", "bold"), " ")
-        if profile is None:
+        if snap is None or snap.error:
+            line.append("profiles file cannot be used", style="bold red")
+        elif not snap.present:
             line.append("not in the profiles file", style="bold red")
-        elif profile.disable_writes:
+        elif snap.disable_writes:
             line.append("writes DISABLED", style="bold red")
         else:
             line.append("writes allowed", style="bold green")
-            if profile.base_url:
-                line.append("  " + plain(profile.base_url, 80), style="dim")
-        if self._readonly() or profiles.readonly:
+            if snap.base_url:
+                line.append("  " + plain(snap.base_url, 80), style="dim")
+        if self._readonly() or (snap is not None and snap.readonly):
             line.append("   ")
             line.append(" RO ", style="bold reverse")
             line.append(" read-only session", style="bold")
