@@ -21,7 +21,7 @@ from rollback_ledgers import (
 )
 
 from ledger_core.demo_api import DemoApi
-from ledger_core.profiles import load_profiles
+from ledger_core.profiles import ProfilesSource, load_profiles
 from ledger_core.reader import read_run
 from ledger_core.sources import Sources
 from tui.app import LedgerxApp
@@ -126,3 +126,65 @@ class TestExecution:
         run_before = preview(ledgers, "crashed-orders.db", CRASHED_ID, *keys)
         assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
         assert len(fixed_port_api.matching("DELETE")) == 4
+
+
+class TestProfilesChangedRefusal:
+    def test_writes_disabled_after_the_preview(self, snap_compare, ledgers, monkeypatch):
+        monkeypatch.chdir(ledgers.parent)  # the refusal names the file: keep it relative
+        profiles = profiles_toml(ledgers.parent, BASE).relative_to(ledgers.parent)
+        app = LedgerxApp(
+            Sources.from_args([ledgers], []),
+            ProfilesSource.lookup(profiles),
+            now=lambda: NOW,
+            poll_interval=0,
+        )
+
+        async def run_before(pilot) -> None:
+            await preview(ledgers, "crashed-orders.db", CRASHED_ID)(pilot)
+            text = profiles.read_text().replace("timeout = 5", "disable_writes = true")
+            profiles.write_text(text)
+            await pilot.press("enter")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def save_dialog(ledgers: Path, *, existing: bool):
+    """Open the checklist dialog on the production run's preview (paths relative to cwd)."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        folder = Path("checklists")
+        folder.mkdir()
+        if existing:
+            (folder / f"ledgerx-rollback-{PROD_ID[:8]}.md").write_text("notes\n")
+        detail = read_run(ledgers / "prod-invoices.db", PROD_ID, now=NOW)
+        app.push_screen(RollbackScreen(detail, checklist_dir=folder))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        if existing:
+            app.screen.query_one("#path").value = str(folder / f"ledgerx-rollback-{PROD_ID[:8]}.md")
+            await pilot.press("enter")
+            await pilot.pause()
+
+    return run_before
+
+
+class TestSaveChecklistDialog:
+    def test_default_path(self, snap_compare, ledgers, monkeypatch):
+        monkeypatch.chdir(ledgers.parent)
+        app = make_app(ledgers)
+        run_before = save_dialog(ledgers, existing=False)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+    def test_file_exists(self, snap_compare, ledgers, monkeypatch):
+        monkeypatch.chdir(ledgers.parent)
+        app = make_app(ledgers)
+        run_before = save_dialog(ledgers, existing=True)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -35,8 +35,14 @@ def test_readonly_flag_or_profiles_defaults_turn_on_the_badge(tui_dir, opened) -
     assert [app.readonly for app in opened] == [True, True]
 
 
-def test_a_bad_profiles_file_is_a_clear_error_not_a_traceback(tui_dir, opened, capsys) -> None:
+def test_a_bad_profiles_file_opens_the_tui_with_its_error(tui_dir, opened, capsys) -> None:
+    # Browsing never needs the profiles file: the app opens, says why the file cannot be used
+    # (on mount), and every rollback is refused with that error until it is fixed.
     (tui_dir / "bad.toml").write_text("[profiles.x\n")
-    assert main(["--ledger-dir", "ledgers", "--profiles", "bad.toml"]) == 2
-    assert "not valid TOML" in capsys.readouterr().err
-    assert opened == []
+    assert main(["--ledger-dir", "ledgers", "--profiles", "bad.toml"]) == 0
+    (app,) = opened
+    assert app.profiles_error is not None and "not valid TOML" in app.profiles_error
+    assert "bad.toml" in app.profiles_error
+    assert main(["--ledger-dir", "ledgers", "--profiles", "missing.toml"]) == 0
+    assert "profiles file not found" in (opened[1].profiles_error or "")
+    assert "Traceback" not in capsys.readouterr().err

@@ -339,7 +339,7 @@ class RollbackScreen(Screen[None]):
             return
         verb = "replaced" if target.overwrite else "saved to"
         self.app.call_from_thread(
-            self.notify, f"Checklist {verb} {plain(path, 300)}", markup=False, timeout=8
+            self.notify, f"Checklist {verb} {plain(path.absolute(), 300)}", markup=False, timeout=8
         )
 
     # -- helpers ------------------------------------------------------------------------------

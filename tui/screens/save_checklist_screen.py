@@ -115,9 +115,7 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
         if not typed:
             self._say("Type a file name to save to.")
             return
-        path = Path(typed).expanduser()
-        if not path.is_absolute():
-            path = Path.cwd() / path
+        path = Path(typed).expanduser()  # a relative path is relative to where ledgerx runs
         if path.is_dir():
             self._say(f"{plain(path, 200)} is a folder: add a file name to the path.")
             return
@@ -161,7 +159,9 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
         self._suggested = free_name(path)
         button.label = f"Overwrite {plain(path.name, 30)}"
         button.display = True
-        self.query_one("#path", Input).value = str(self._suggested)
+        box = self.query_one("#path", Input)
+        box.value = str(self._suggested)
+        box.cursor_position = len(box.value)
         self._say(
             f"{plain(path, 200)} already exists and was left as it is. The box now holds a "
             "free name: Save writes that, or Overwrite replaces the existing file."
