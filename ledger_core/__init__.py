@@ -25,7 +25,7 @@ from .models import (
     WriterInfo,
 )
 from .plan import Plan, PlanAction, make_plan
-from .profiles import Profile, Profiles, load_profiles
+from .profiles import Profile, Profiles, ProfileSnapshot, ProfilesSource, load_profiles
 from .reader import load_run, read_run, read_steps_page, read_summaries, resolve_run, scan
 from .sanitize import clean
 from .sources import Sources
@@ -35,6 +35,7 @@ from .writer import LedgerWriter, open_readwrite
 _LAZY = {
     "preview": "rollback",
     "check_refusal": "rollback",
+    "recheck": "rollback",
     "execute": "rollback",
     "RollbackProgress": "rollback",
     "RollbackResult": "rollback",
@@ -58,6 +59,7 @@ __all__ = [
     "RollbackResult",
     "build_demo",
     "check_refusal",
+    "recheck",
     "execute",
     "preview",
     "DEFAULT_STALE_AFTER",
@@ -70,6 +72,8 @@ __all__ = [
     "Problem",
     "Profile",
     "Profiles",
+    "ProfileSnapshot",
+    "ProfilesSource",
     "ProfilesError",
     "RollbackAttempt",
     "RollbackRefused",
