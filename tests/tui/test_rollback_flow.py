@@ -336,6 +336,13 @@ async def test_checklist_default_folder_and_clear_errors(ledgers, api, tmp_path,
         await pilot.press("enter")
         await pilot.pause()
         assert "is a folder" in str(app.screen.query_one("#problem").render())
+        hostile = tmp_path / "[b]x[@click=app.quit]y.md"  # a name is data, never markup
+        hostile.write_text("keep\n")
+        box.value = str(hostile)
+        await pilot.press("enter")
+        await pilot.pause()
+        label = str(app.screen.query_one("#overwrite", Button).label)
+        assert "[b]x[@click=app.quit]y.md" in label and hostile.read_text() == "keep\n"
         box.value = str(expected)
         await pilot.press("enter")
         await settle(app, pilot)

@@ -29,6 +29,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -157,7 +158,8 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
             return
         self.existing = path
         self._suggested = free_name(path)
-        button.label = f"Overwrite {plain(path.name, 30)}"
+        # A file name is data: Content, never markup (a "[b]" in a name is not a style).
+        button.label = Content(f"Overwrite {plain(path.name, 30)}")
         button.display = True
         box = self.query_one("#path", Input)
         box.value = str(self._suggested)
