@@ -6,6 +6,7 @@ Every test drives the real ``LedgerxApp`` with Pilot; rollbacks go to ``DemoApi`
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -473,3 +474,23 @@ def test_confirm_code_is_what_the_dialog_shows_for_hostile_ids():
     assert confirm_code("7c41e9a2-x") == "7c41e9"
     assert confirm_code("\x1b[2J-run") == "\\x1b[2"
     assert confirm_code("ab") == "ab"
+
+
+def test_checklist_writer_never_follows_links_blocks_or_overwrites_by_surprise(tmp_path):
+    from tui.screens.rollback_screen import _write_new_or_replace
+
+    existing = tmp_path / "a.md"
+    existing.write_text("mine\n")
+    with pytest.raises(FileExistsError):
+        _write_new_or_replace(existing, "plan\n", replace=False)
+    link = tmp_path / "link.md"
+    link.symlink_to(existing)
+    with pytest.raises(OSError):
+        _write_new_or_replace(link, "plan\n", replace=True)
+    fifo = tmp_path / "fifo.md"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError):  # no reader: an error at once, never a hang
+        _write_new_or_replace(fifo, "plan\n", replace=True)
+    assert existing.read_text() == "mine\n"
+    _write_new_or_replace(existing, "plan\n", replace=True)
+    assert existing.read_text() == "plan\n"

@@ -18,6 +18,9 @@ before anything else.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +129,26 @@ def render_plan_line(item: tuple[Any, ...], width: int) -> Text:
             return Text(INDENT + "no correlation id recorded: match by URL and time", style="dim")
         return Text.assemble((INDENT + "correlation id ", "dim"), (cid, "bold"))
     return Text("")
+
+
+def _write_new_or_replace(path: Path, text: str, *, replace: bool) -> None:
+    """Write ``text`` to a new file, or over an existing regular file only when ``replace``.
+
+    ``O_EXCL`` fails if a file appeared since the dialog looked (never a silent overwrite);
+    ``O_NOFOLLOW`` never writes through a symlink; ``O_NONBLOCK`` and the ``fstat`` check mean a
+    FIFO or device swapped in meanwhile is an error, not a hang.
+    """
+    flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    flags |= os.O_TRUNC if replace else os.O_CREAT | os.O_EXCL
+    fd = os.open(path, flags, 0o644)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "w", encoding="utf-8", closefd=False) as handle:
+            handle.write(text)
+    finally:
+        os.close(fd)
 
 
 class RollbackScreen(Screen[None]):
@@ -322,9 +345,7 @@ class RollbackScreen(Screen[None]):
         try:
             if target.create_folder:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            # "x" fails if a file appeared since the dialog looked: never a silent overwrite.
-            with path.open("w" if target.overwrite else "x", encoding="utf-8") as handle:
-                handle.write(plan.to_markdown())
+            _write_new_or_replace(path, plan.to_markdown(), replace=target.overwrite)
         except FileExistsError:
             message = (
                 f"Not saved: {plain(path, 300)} appeared meanwhile and was left as it is. "
