@@ -69,8 +69,8 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("j / k, pgdn / pgup", "scroll the plan"),
             ("enter", "roll back… (or see why it is refused)"),
-            ("m", "save the plan as a Markdown checklist"),
-            ("R, ctrl+r", "read the run again and re-plan"),
+            ("m", "save the plan as a Markdown checklist (asks where)"),
+            ("R, ctrl+r", "re-plan from the run and profiles file as they are now"),
             ("escape", "back to the run"),
         ),
     ),
