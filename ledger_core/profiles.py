@@ -222,6 +222,11 @@ def describe_change(name: str | None, old: ProfileSnapshot, new: ProfileSnapshot
         return f"the profiles file {where} can no longer be read: {clean(new.error, 500)}"
     if old.error and not new.error:
         return f"the profiles file {where} was fixed since the preview"
+    if old.error and new.error:
+        return (
+            f"the profiles file {where} changed since the preview and still cannot be read: "
+            f"{clean(new.error, 500)}"
+        )
     if old.path != new.path:
         return (
             f"the profiles file is now {clean(new.path or 'none', 300)} "

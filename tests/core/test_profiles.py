@@ -284,3 +284,19 @@ def test_describe_change_says_what_changed(tmp_path: Path, before, after, words)
     assert sentence is not None and words in sentence
     assert str(tmp_path / "profiles.toml") in sentence
     assert describe_change("sandbox", new, _snap(tmp_path, after)) is None
+
+
+def test_describe_change_of_a_file_that_stays_broken(tmp_path: Path):
+    source = ProfilesSource.lookup(tmp_path / "p.toml")
+    (tmp_path / "p.toml").write_text("[profiles.a\n")
+    with pytest.raises(ProfilesError) as first:
+        source.load()
+    old = source.failed_snapshot(first.value)
+    (tmp_path / "p.toml").write_text("[profiles.b\n")
+    with pytest.raises(ProfilesError) as second:
+        source.load()
+    new = source.failed_snapshot(second.value)
+    assert old.fingerprint != new.fingerprint and old.fingerprint.startswith("sha256:")
+    sentence = describe_change("a", old, new)
+    assert sentence is not None and "still cannot be read" in sentence
+    assert "itself is unchanged" not in sentence
