@@ -66,7 +66,8 @@ class RollbackRefused(LedgerxError):
 
     ``code`` is a stable identifier of the rule (``writes_disabled``, ``readonly``,
     ``unknown_profile``, ``no_base_url``, ``foreign_origin``, ``run_alive``, ``stale_plan``,
-    ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``, ``missing_token``).
+    ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``, ``missing_token``,
+    ``bad_step_ids``).
     """
 
     def __init__(self, code: str, reason: str) -> None:

@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from . import derive
@@ -24,6 +25,7 @@ from .models import (
     ScanResult,
     Step,
 )
+from .sanitize import clean
 from .scanner import raw_runs, read_raw, scan_files, summarize
 from .schema import SCHEMA_VERSION
 from .sources import Sources, ledger_files
@@ -188,7 +190,9 @@ def _step_from_row(row: tuple) -> Step:
     # a run's counts (SQL) and its step rows (Python) always agree.
     derived = "unknown" if isinstance(raw_status, bytes) else derive.step_status(status, outcome_ts)
     return Step(
-        step_id=int(step_id),
+        # Not int(): a step table made without INTEGER PRIMARY KEY holds NULL, text, REAL or
+        # BLOB ids. None says "no usable id"; step_id_problem names the stored value.
+        step_id=_int(step_id),
         seq=_int(seq),
         method=_text(method),
         url=_text(url),
@@ -202,6 +206,50 @@ def _step_from_row(row: tuple) -> Step:
         error_message=_text(error),
         rollback_url=_text(rb),
     )
+
+
+def _stored(value: object) -> str:
+    """A stored SQLite value described for a sentence: its type and (cut, escaped) text."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"a {len(value)}-byte BLOB"
+    if isinstance(value, float):
+        return f"the REAL {value!r}"
+    if isinstance(value, str):
+        return f"the text '{clean(value, 40)}'"
+    return str(value)
+
+
+def step_id_problem(ids: Iterable[tuple[object, object]], *, stored: bool = True) -> str | None:
+    """Why a run's steps cannot be told apart by ``step_id``, or ``None`` when they can.
+
+    ``ids`` holds (step_id, seq) per step: the stored values (``stored=True``), or those of
+    ``Step`` objects, where ``None`` stands for "not an integer". Rollback records attempts and
+    updates steps by ``step_id``: a NULL, non-integer or repeated id (a ``step`` table created
+    without INTEGER PRIMARY KEY) would attach an outcome to the wrong row.
+    """
+    seen: dict[int, object] = {}
+    for step_id, seq in ids:
+        where = f"the step with seq {clean(seq, 20) if seq is not None else 'NULL'}"
+        if not isinstance(step_id, int):
+            what = _stored(step_id) if stored else "a value that is not an integer"
+            return (
+                f"table step, column step_id: {where} holds {what}, not an integer id, so "
+                "its steps cannot be told apart (a step table without INTEGER PRIMARY KEY?); "
+                "ledgerx shows this run but will not roll it back."
+            )
+        if step_id in seen:
+            first = seen[step_id]
+            return (
+                f"table step, column step_id: the steps with seq "
+                f"{clean(first, 20) if first is not None else 'NULL'} and "
+                f"{clean(seq, 20) if seq is not None else 'NULL'} share step_id {step_id} (a "
+                "step table without INTEGER PRIMARY KEY?), so their rollback records cannot be "
+                "told apart; ledgerx shows this run but will not roll it back."
+            )
+        seen[step_id] = seq
+    return None
 
 
 _STEP_SELECT = (
@@ -218,10 +266,12 @@ def _attempts(conn: sqlite3.Connection, tables: set[str], run_id: str) -> list[R
         "error_message, pid, host FROM rollback_attempt WHERE run_id = ? ORDER BY attempt_id",
         (run_id,),
     )
+    # Ids stay None unless they are integers: attempts are shown and fingerprinted, never
+    # updated by a stored id (the executor updates the row it has just inserted).
     return [
         RollbackAttempt(
-            int(a),
-            s if isinstance(s, int) else -1,
+            _int(a),
+            _int(s),
             _text(m) or "",
             _text(u) or "",
             _text(i) or "",
@@ -257,11 +307,13 @@ def read_run(
         ]
         if not summaries:
             raise RunNotFound(f"no run {run_id!r} in {path}")
-        steps = tuple(
-            _step_from_row(row)
-            for row in conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,))
-        )
-        return RunDetail(summaries[0], steps, tuple(_attempts(conn, _tables(conn), run_id)))
+        rows = conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,)).fetchall()
+        steps = tuple(_step_from_row(row) for row in rows)
+        summary = summaries[0]
+        problem = step_id_problem((row[0], row[1]) for row in rows)
+        if problem is not None:
+            summary = replace(summary, diagnosis=(*summary.diagnosis, problem))
+        return RunDetail(summary, steps, tuple(_attempts(conn, _tables(conn), run_id)))
 
     return snapshot(path, read, timeout=timeout)
 
