@@ -286,6 +286,22 @@ def _attempts(conn: sqlite3.Connection, tables: set[str], run_id: str) -> list[R
     ]
 
 
+def _not_found(conn: sqlite3.Connection, path: Path, run_id: str) -> str:
+    """Why ``run_id`` was not found: absent, or listed from a run_id stored as a number."""
+    row = conn.execute(
+        "SELECT typeof(run_id) FROM run WHERE typeof(run_id) IN ('integer', 'real') "
+        "AND CAST(run_id AS TEXT) = ? LIMIT 1",
+        (run_id,),
+    ).fetchone()
+    if row is None:
+        return f"no run {run_id!r} in {path}"
+    return (
+        f"table run, column run_id: run {clean(run_id, 60)} in {path} is stored as "
+        f"{row[0].upper()}, not text; ledgerx reads a run's rows by its text id, so this one "
+        "is listed but cannot be opened or rolled back."
+    )
+
+
 def read_run(
     path: Path,
     run_id: str,
@@ -306,7 +322,7 @@ def read_run(
             for raw in raw_runs(conn, path, run_id)
         ]
         if not summaries:
-            raise RunNotFound(f"no run {run_id!r} in {path}")
+            raise RunNotFound(_not_found(conn, path, run_id))
         rows = conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,)).fetchall()
         steps = tuple(_step_from_row(row) for row in rows)
         summary = summaries[0]

@@ -29,7 +29,16 @@ from ledger_factory import (
     make_zero_byte,
 )
 
-from ledger_core import Plan, Profile, Profiles, Sources, read_run, read_steps_page, scan
+from ledger_core import (
+    Plan,
+    Profile,
+    Profiles,
+    RunNotFound,
+    Sources,
+    read_run,
+    read_steps_page,
+    scan,
+)
 from ledger_core.rollback import preview
 from ledger_core.sanitize import clean, has_unsafe
 
@@ -491,3 +500,20 @@ async def test_rollback_of_a_run_with_shared_step_ids_sends_nothing(tmp_path):
             assert info.value.code == "bad_step_ids"
         assert api.connections == 0 and api.requests == []
         assert dir_state(ledgers) == before
+
+
+@pytest.mark.parametrize("stored", [7, 7.5])
+def test_run_id_stored_as_a_number_is_listed_and_explained_when_opened(tmp_path, stored):
+    path = _loose_ledger(tmp_path / "num.db", [(1, 1, "committed")])
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE run SET run_id = ?", (stored,))
+    conn.commit()
+    conn.close()
+    (run,) = scan(Sources((), (path,)), now=NOW).runs
+    assert run.run_id == str(stored)
+    with pytest.raises(RunNotFound) as info:
+        read_run(path, run.run_id, now=NOW)
+    kind = "INTEGER" if isinstance(stored, int) else "REAL"
+    assert f"table run, column run_id: run {stored} in {path} is stored as {kind}" in str(
+        info.value
+    )
