@@ -8,9 +8,11 @@ for a rollback preview and is refused, in words, with only a way back.
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
+from fuzz_ledgers import build_fuzzed
 from test_run_screen import _detail_text, _header_text, _until, open_run
 from textual.widgets import Button
 
@@ -119,4 +121,47 @@ async def test_odd_ids_open_read_and_refuse_rollback_without_a_crash(tmp_path, m
         assert "step_id" in " ".join(str(dialog.query_one("#reason").render()).split())
         await pilot.press("enter")
         await _until(pilot, lambda: app.screen is preview, "the way back")
+    assert app.return_code in (None, 0)
+
+
+async def test_every_run_of_fuzzed_ledgers_opens_and_previews_without_a_crash(
+    tmp_path, monkeypatch
+):
+    """Files holding any SQLite value in any column: list them, open every run, read its
+    steps, ask for its rollback preview, go back; the app never stops."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LEDGERX_CACHE_DIR", "off")
+    ledgers = tmp_path / "fuzz"
+    ledgers.mkdir()
+    for seed in (17, 23):  # markup, control characters, numbers as ids, huge ints
+        build_fuzzed(ledgers / f"seed-{seed}.db", random.Random(seed))
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[profiles.sandbox]\nbase_url = "http://127.0.0.1:9"\n')
+    app = LedgerxApp(
+        Sources((Path("fuzz"),)), load_profiles(profiles), now=lambda: NOW, poll_interval=0
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.scan_done, "the first scan")
+        runs = app.screen.query_one(VirtualTable)
+        count = runs.row_count
+        assert count == 8, "the seeds were chosen to hold 8 runs"
+        for index in range(count):
+            assert runs.cursor_row == index
+            await pilot.press("enter")
+            await _until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+            run = app.screen
+            await _until(pilot, lambda: not run._loading, "the run to load or fail")  # noqa: B023
+            await pilot.press("G")  # the last step, through every row drawn
+            await pilot.press("r")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if isinstance(app.screen, RollbackScreen):
+                preview = app.screen
+                await _until(pilot, lambda: preview.plan is not None, "the plan")  # noqa: B023
+                await pilot.press("escape")
+            await pilot.press("escape")
+            await _until(pilot, lambda: app.screen.query(VirtualTable), "the runs list")
+            runs = app.screen.query_one(VirtualTable)
+            await pilot.press("j")
+            await pilot.pause()
     assert app.return_code in (None, 0)
