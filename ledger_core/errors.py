@@ -31,7 +31,7 @@ class SourceError(LedgerxError):
 
     ``kind`` is one of: ``missing``, ``not_a_file``, ``empty``, ``not_sqlite``, ``corrupt``,
     ``not_a_ledger``, ``newer_schema``, ``missing_schema``, ``needs_recovery``, ``locked``,
-    ``unreadable``.
+    ``unreadable``, ``bad_rows`` (one run's rows cannot be told apart: opening it is refused).
     """
 
     def __init__(self, path: str, kind: str, reason: str) -> None:

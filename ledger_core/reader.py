@@ -168,9 +168,13 @@ def resolve_run(runs: Iterable[RunSummary], ref: str) -> RunSummary:
     """The one run whose id equals ``ref`` or starts with it. Raises if none or several."""
     runs = list(runs)
     exact = [r for r in runs if r.run_id == ref]
-    if len(exact) == 1:
+    # A run table without a PRIMARY KEY may repeat a run row: one run id in one file is one
+    # run (its rows are read by that id), however many times it is listed.
+    if len({(r.run_id, r.source) for r in exact}) == 1:
         return exact[0]
     matches = exact or [r for r in runs if ref and r.run_id.startswith(ref)]
+    if len({(r.run_id, r.source) for r in matches}) == 1:
+        return matches[0]
     if not matches:
         raise RunNotFound(f"no run matches {ref!r}")
     if len(matches) > 1:
@@ -323,6 +327,16 @@ def read_run(
         ]
         if not summaries:
             raise RunNotFound(_not_found(conn, path, run_id))
+        if len(summaries) > 1:
+            # Which row holds the run's profile and stamp? Guessing could roll back under the
+            # wrong profile, so the run is listed but not opened.
+            raise SourceError(
+                str(path),
+                "bad_rows",
+                f"table run, column run_id: run {clean(run_id, 60)} has {len(summaries)} rows "
+                "(a run table without PRIMARY KEY, or ids stored as text and as BLOB); ledgerx "
+                "cannot tell which is the run, so it does not open or roll it back.",
+            )
         rows = conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,)).fetchall()
         steps = tuple(_step_from_row(row) for row in rows)
         summary = summaries[0]

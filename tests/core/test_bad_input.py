@@ -34,9 +34,11 @@ from ledger_core import (
     Profile,
     Profiles,
     RunNotFound,
+    SourceError,
     Sources,
     read_run,
     read_steps_page,
+    resolve_run,
     scan,
 )
 from ledger_core.rollback import preview
@@ -517,3 +519,20 @@ def test_run_id_stored_as_a_number_is_listed_and_explained_when_opened(tmp_path,
     assert f"table run, column run_id: run {stored} in {path} is stored as {kind}" in str(
         info.value
     )
+
+
+def test_a_run_id_in_two_run_rows_is_listed_but_not_opened(tmp_path):
+    """Two rows for one run with different profiles: guessing one could roll back under the
+    wrong profile (prod's disable_writes would be read from the other row)."""
+    path = _loose_ledger(tmp_path / "twice.db", [(1, 1, "committed")])
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO run (run_id, profile, state) VALUES ('r-odd', 'prod', 'running')")
+    conn.commit()
+    conn.close()
+    runs = scan(Sources((), (path,)), now=NOW).runs
+    assert [r.profile for r in runs] == ["sandbox", "prod"]
+    assert resolve_run(runs, "r-odd") is runs[0]  # one run id in one file: not "ambiguous"
+    with pytest.raises(SourceError) as info:
+        read_run(path, "r-odd", now=NOW)
+    assert info.value.kind == "bad_rows"
+    assert "table run, column run_id: run r-odd has 2 rows" in info.value.reason
