@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -536,3 +539,34 @@ def test_a_run_id_in_two_run_rows_is_listed_but_not_opened(tmp_path):
         read_run(path, "r-odd", now=NOW)
     assert info.value.kind == "bad_rows"
     assert "table run, column run_id: run r-odd has 2 rows" in info.value.reason
+
+
+def test_state_table_shows_odd_attempt_ids_as_question_marks(tmp_path):
+    """`ledgerx state` (a real process): no 'None', and no seq borrowed from an id-less step."""
+    path = _loose_ledger(tmp_path / "att.db", [(None, 4, "rollback_failed")])
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE rollback_attempt (attempt_id, run_id, step_id, method, url, "
+        "plan_fingerprint, pid, host, intent_ts, outcome_ts, http_status, result, error_message)"
+    )
+    conn.execute(
+        "INSERT INTO rollback_attempt VALUES ('x', 'r-odd', NULL, 'DELETE', 'http://h/x(1)', "
+        "NULL, NULL, NULL, '2026-05-17T09:00:02Z', '2026-05-17T09:00:03Z', 500, "
+        "'rollback_failed', 'HTTP 500')"
+    )
+    conn.commit()
+    conn.close()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.cli.main", "--ledger", str(path), "state", "r-odd"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "LEDGERX_CACHE_DIR": "off", "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    attempts = proc.stdout.split("Rollback attempts", 1)[1]
+    row = next(line for line in attempts.splitlines() if "http://h/x(1)" in line)
+    assert row.split()[:3] == ["?", "?", "DELETE"]
+    assert "None" not in proc.stdout
+    assert "table step, column step_id" in proc.stdout  # the diagnosis names the problem
