@@ -237,11 +237,11 @@ def step_id_problem(ids: Iterable[tuple[object, object]], *, stored: bool = True
     for step_id, seq in ids:
         where = f"the step with seq {clean(seq, 20) if seq is not None else 'NULL'}"
         if not isinstance(step_id, int):
-            what = _stored(step_id) if stored else "a value that is not an integer"
+            what = f"holds {_stored(step_id)}, not an integer id" if stored else "has no integer id"
             return (
-                f"table step, column step_id: {where} holds {what}, not an integer id, so "
-                "its steps cannot be told apart (a step table without INTEGER PRIMARY KEY?); "
-                "ledgerx shows this run but will not roll it back."
+                f"table step, column step_id: {where} {what}, so this run's steps cannot be "
+                "told apart (a step table without INTEGER PRIMARY KEY?); ledgerx shows this run "
+                "but will not roll it back."
             )
         if step_id in seen:
             first = seen[step_id]

@@ -58,17 +58,15 @@ def _odd_ledger(path: Path) -> None:
         (RUN_ID,),
     )
     for step_id, seq, status, error in STEPS:
+        # The time axis must cope with the extremes a datetime holds.
+        intent, outcome = {
+            2: ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"),
+            3: ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00+01:00"),
+        }.get(seq, ("2026-05-17T09:00:00Z", "2026-05-17T09:00:01Z"))
         conn.execute(
-            "INSERT INTO step VALUES (?, ?, ?, '2026-05-17T09:00:00Z', 'POST', "
+            "INSERT INTO step VALUES (?, ?, ?, ?, 'POST', "
             "'http://127.0.0.1:9/x', NULL, ?, ?, NULL, ?, 'http://127.0.0.1:9/x(1)')",
-            (
-                step_id,
-                RUN_ID,
-                seq,
-                None if status is None else "2026-05-17T09:00:01Z",
-                status,
-                error,
-            ),
+            (step_id, RUN_ID, seq, intent, None if status is None else outcome, status, error),
         )
     for attempt_id, step_id in ((None, 1), ("first", None), (3.5, "abc"), (b"\x01", 1)):
         conn.execute(
