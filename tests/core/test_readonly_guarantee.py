@@ -199,14 +199,44 @@ def _python_for_nobody() -> tuple[str | None, str]:
     return None, f"no python{want} that an unprivileged user may run"
 
 
+# What the child imports; the packages it pulls in from outside the standard library (none
+# today) are copied too, so a new dependency cannot make the test fail for the wrong reason.
+CHILD_IMPORTS = "import ledger_core.reader, ledger_core.sources"
+
+
 def _readable_copy_of_ledger_core(into: Path) -> Path:
-    """Copy ``ledger_core`` to ``into`` with world-readable modes; return the import root.
+    """Copy ``ledger_core`` (and what it imports from site-packages) to ``into`` with
+    world-readable modes; return the import root.
 
     The checkout itself may be unreadable to ``nobody`` (cloned under ``/root``).
     """
-    package = Path(__file__).resolve().parents[2] / "ledger_core"
+    repo = Path(__file__).resolve().parents[2]
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"{CHILD_IMPORTS}\nimport json, sys, sysconfig\n"
+            "site = sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib']\n"
+            "print(json.dumps(sorted({(s, m.__file__) for m in list(sys.modules.values())"
+            " for s in site if (getattr(m, '__file__', None) or '').startswith(s + '/')})))",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     root = into / "site"
-    shutil.copytree(package, root / "ledger_core", ignore=shutil.ignore_patterns("__pycache__"))
+    copies = {repo / "ledger_core": root / "ledger_core"}
+    for site, name in json.loads(probe.stdout):
+        # A package's top-level directory under site-packages, or a single module file.
+        top = Path(site) / Path(name).relative_to(site).parts[0]
+        copies[top] = root / top.name
+    for source, target in copies.items():
+        if source.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)
     for folder, _dirs, files in os.walk(root):
         os.chmod(folder, 0o755)
         for name in files:
@@ -255,7 +285,7 @@ def test_read_only_directory():
         code = (
             "import json, os, sys\n"
             "from pathlib import Path\n"
-            "import ledger_core\n"
+            f"import ledger_core\n{CHILD_IMPORTS}\n"
             "from ledger_core.reader import scan, read_run\n"
             "from ledger_core.sources import Sources\n"
             "r = scan(Sources((Path(sys.argv[1]),)))\n"
