@@ -92,7 +92,7 @@ def pid_alive(pid: int, proc_start: str | None) -> bool:
         return False
     except PermissionError:
         pass
-    except OSError:
+    except (OSError, OverflowError):  # OverflowError: a pid read from a file beyond pid_t
         return False
     if proc_start is not None:
         current = _proc_start(pid)

@@ -31,7 +31,7 @@ class SourceError(LedgerxError):
 
     ``kind`` is one of: ``missing``, ``not_a_file``, ``empty``, ``not_sqlite``, ``corrupt``,
     ``not_a_ledger``, ``newer_schema``, ``missing_schema``, ``needs_recovery``, ``locked``,
-    ``unreadable``.
+    ``unreadable``, ``bad_rows`` (one run's rows cannot be told apart: opening it is refused).
     """
 
     def __init__(self, path: str, kind: str, reason: str) -> None:
@@ -69,7 +69,7 @@ class RollbackRefused(LedgerxError):
     ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``, ``missing_token``,
     ``profiles_changed`` (the profiles file differs from the one the plan was made with),
     ``profiles_error`` (the profiles file cannot be read), ``misspelled_key`` (a key spelled
-    alike ``disable_writes`` or ``readonly``)).
+    alike ``disable_writes`` or ``readonly``), ``bad_step_ids``).
     """
 
     def __init__(self, code: str, reason: str) -> None:

@@ -121,9 +121,9 @@ class RunSummary:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step row plus its derived status and latency."""
+    """One step row plus its derived status and latency (``step_id`` None: not an integer)."""
 
-    step_id: int
+    step_id: int | None
     seq: int | None
     method: str | None
     url: str | None
@@ -157,10 +157,11 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class RollbackAttempt:
-    """One recorded rollback DELETE (ledgerx's ``rollback_attempt`` table)."""
+    """One recorded rollback DELETE (ledgerx's ``rollback_attempt`` table); ids are None when
+    the stored value is not an integer."""
 
-    attempt_id: int
-    step_id: int
+    attempt_id: int | None
+    step_id: int | None
     method: str
     url: str
     intent_ts: str

@@ -19,6 +19,7 @@ from typing import Any
 from .errors import PlanFileError
 from .models import RollbackAttempt, RunDetail, Step
 from .profiles import Profile, ProfileSnapshot
+from .reader import step_id_problem
 from .sanitize import clean
 from .timeutil import now_iso
 
@@ -208,7 +209,7 @@ def _md_text(value: object, limit: int) -> str:
 _MISSING = object()
 _ACTION_FIELDS: dict[str, tuple[type, bool]] = {
     # name: (type, may be null)
-    "step_id": (int, False),
+    "step_id": (int, True),  # null: the step's stored id is not an integer
     "seq": (int, True),
     "method": (str, True),
     "url": (str, True),
@@ -271,6 +272,16 @@ def fingerprint(
     for a in detail.attempts:
         digest.update(json.dumps([a.attempt_id, a.step_id, a.outcome_ts, a.result]).encode())
     return digest.hexdigest()
+
+
+def step_id_refusal(detail: RunDetail) -> tuple[str, str] | None:
+    """(code, reason) refusing a run whose steps cannot be told apart by ``step_id``.
+
+    The executor records attempts and updates steps by ``step_id``: with a NULL, non-integer
+    or repeated id it could mark the wrong row ``rolled_back`` (SPEC §6: nothing is lost).
+    """
+    problem = step_id_problem(((s.step_id, s.seq) for s in detail.steps), stored=False)
+    return ("bad_step_ids", problem) if problem else None
 
 
 def _attempt_state(attempts: list[RollbackAttempt]) -> str | None:
@@ -344,10 +355,19 @@ def make_plan(
     """Plan the rollback of ``detail``; newest step first. ``refusal`` is (code, reason);
     ``snapshot`` is the profiles file the plan is made with (``Profiles.snapshot``)."""
     run = detail.summary
+    # Ids may be None (a step table without INTEGER PRIMARY KEY): they must still sort, and
+    # match no attempt (step_id_refusal refuses such a run).
     steps = sorted(
-        detail.steps, key=lambda s: (s.seq if s.seq is not None else -1, s.step_id), reverse=True
+        detail.steps,
+        key=lambda s: (
+            s.seq if s.seq is not None else -1,
+            s.step_id if s.step_id is not None else -1,
+        ),
+        reverse=True,
     )
-    actions = tuple(plan_step(s, detail.attempts_for(s.step_id)) for s in steps)
+    actions = tuple(
+        plan_step(s, detail.attempts_for(s.step_id) if s.step_id is not None else []) for s in steps
+    )
     return Plan(
         run_id=run.run_id,
         source=run.source,

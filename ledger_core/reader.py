@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from . import derive
@@ -24,6 +25,7 @@ from .models import (
     ScanResult,
     Step,
 )
+from .sanitize import clean
 from .scanner import raw_runs, read_raw, scan_files, summarize
 from .schema import SCHEMA_VERSION
 from .sources import Sources, ledger_files
@@ -166,9 +168,13 @@ def resolve_run(runs: Iterable[RunSummary], ref: str) -> RunSummary:
     """The one run whose id equals ``ref`` or starts with it. Raises if none or several."""
     runs = list(runs)
     exact = [r for r in runs if r.run_id == ref]
-    if len(exact) == 1:
+    # A run table without a PRIMARY KEY may repeat a run row: one run id in one file is one
+    # run (its rows are read by that id), however many times it is listed.
+    if len({(r.run_id, r.source) for r in exact}) == 1:
         return exact[0]
     matches = exact or [r for r in runs if ref and r.run_id.startswith(ref)]
+    if len({(r.run_id, r.source) for r in matches}) == 1:
+        return matches[0]
     if not matches:
         raise RunNotFound(f"no run matches {ref!r}")
     if len(matches) > 1:
@@ -188,7 +194,9 @@ def _step_from_row(row: tuple) -> Step:
     # a run's counts (SQL) and its step rows (Python) always agree.
     derived = "unknown" if isinstance(raw_status, bytes) else derive.step_status(status, outcome_ts)
     return Step(
-        step_id=int(step_id),
+        # Not int(): a step table made without INTEGER PRIMARY KEY holds NULL, text, REAL or
+        # BLOB ids. None says "no usable id"; step_id_problem names the stored value.
+        step_id=_int(step_id),
         seq=_int(seq),
         method=_text(method),
         url=_text(url),
@@ -202,6 +210,50 @@ def _step_from_row(row: tuple) -> Step:
         error_message=_text(error),
         rollback_url=_text(rb),
     )
+
+
+def _stored(value: object) -> str:
+    """A stored SQLite value described for a sentence: its type and (cut, escaped) text."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"a {len(value)}-byte BLOB"
+    if isinstance(value, float):
+        return f"the REAL {value!r}"
+    if isinstance(value, str):
+        return f"the text '{clean(value, 40)}'"
+    return str(value)
+
+
+def step_id_problem(ids: Iterable[tuple[object, object]], *, stored: bool = True) -> str | None:
+    """Why a run's steps cannot be told apart by ``step_id``, or ``None`` when they can.
+
+    ``ids`` holds (step_id, seq) per step: the stored values (``stored=True``), or those of
+    ``Step`` objects, where ``None`` stands for "not an integer". Rollback records attempts and
+    updates steps by ``step_id``: a NULL, non-integer or repeated id (a ``step`` table created
+    without INTEGER PRIMARY KEY) would attach an outcome to the wrong row.
+    """
+    seen: dict[int, object] = {}
+    for step_id, seq in ids:
+        where = f"the step with seq {clean(seq, 20) if seq is not None else 'NULL'}"
+        if not isinstance(step_id, int):
+            what = f"holds {_stored(step_id)}, not an integer id" if stored else "has no integer id"
+            return (
+                f"table step, column step_id: {where} {what}, so this run's steps cannot be "
+                "told apart (a step table without INTEGER PRIMARY KEY?); ledgerx shows this run "
+                "but will not roll it back."
+            )
+        if step_id in seen:
+            first = seen[step_id]
+            return (
+                f"table step, column step_id: the steps with seq "
+                f"{clean(first, 20) if first is not None else 'NULL'} and "
+                f"{clean(seq, 20) if seq is not None else 'NULL'} share step_id {step_id} (a "
+                "step table without INTEGER PRIMARY KEY?), so their rollback records cannot be "
+                "told apart; ledgerx shows this run but will not roll it back."
+            )
+        seen[step_id] = seq
+    return None
 
 
 _STEP_SELECT = (
@@ -218,10 +270,12 @@ def _attempts(conn: sqlite3.Connection, tables: set[str], run_id: str) -> list[R
         "error_message, pid, host FROM rollback_attempt WHERE run_id = ? ORDER BY attempt_id",
         (run_id,),
     )
+    # Ids stay None unless they are integers: attempts are shown and fingerprinted, never
+    # updated by a stored id (the executor updates the row it has just inserted).
     return [
         RollbackAttempt(
-            int(a),
-            s if isinstance(s, int) else -1,
+            _int(a),
+            _int(s),
             _text(m) or "",
             _text(u) or "",
             _text(i) or "",
@@ -234,6 +288,22 @@ def _attempts(conn: sqlite3.Connection, tables: set[str], run_id: str) -> list[R
         )
         for a, s, m, u, i, o, h, r, e, p, ho in rows
     ]
+
+
+def _not_found(conn: sqlite3.Connection, path: Path, run_id: str) -> str:
+    """Why ``run_id`` was not found: absent, or listed from a run_id stored as a number."""
+    row = conn.execute(
+        "SELECT typeof(run_id) FROM run WHERE typeof(run_id) IN ('integer', 'real') "
+        "AND CAST(run_id AS TEXT) = ? LIMIT 1",
+        (run_id,),
+    ).fetchone()
+    if row is None:
+        return f"no run {run_id!r} in {path}"
+    return (
+        f"table run, column run_id: run {clean(run_id, 60)} in {path} is stored as "
+        f"{row[0].upper()}, not text; ledgerx reads a run's rows by its text id, so this one "
+        "is listed but cannot be opened or rolled back."
+    )
 
 
 def read_run(
@@ -256,12 +326,24 @@ def read_run(
             for raw in raw_runs(conn, path, run_id)
         ]
         if not summaries:
-            raise RunNotFound(f"no run {run_id!r} in {path}")
-        steps = tuple(
-            _step_from_row(row)
-            for row in conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,))
-        )
-        return RunDetail(summaries[0], steps, tuple(_attempts(conn, _tables(conn), run_id)))
+            raise RunNotFound(_not_found(conn, path, run_id))
+        if len(summaries) > 1:
+            # Which row holds the run's profile and stamp? Guessing could roll back under the
+            # wrong profile, so the run is listed but not opened.
+            raise SourceError(
+                str(path),
+                "bad_rows",
+                f"table run, column run_id: run {clean(run_id, 60)} has {len(summaries)} rows "
+                "(a run table without PRIMARY KEY, or ids stored as text and as BLOB); ledgerx "
+                "cannot tell which is the run, so it does not open or roll it back.",
+            )
+        rows = conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,)).fetchall()
+        steps = tuple(_step_from_row(row) for row in rows)
+        summary = summaries[0]
+        problem = step_id_problem((row[0], row[1]) for row in rows)
+        if problem is not None:
+            summary = replace(summary, diagnosis=(*summary.diagnosis, problem))
+        return RunDetail(summary, steps, tuple(_attempts(conn, _tables(conn), run_id)))
 
     return snapshot(path, read, timeout=timeout)
 

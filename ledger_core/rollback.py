@@ -50,7 +50,7 @@ from .access import snapshot
 from .derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
 from .errors import ProfilesError, RollbackRefused, SourceError
 from .models import RunDetail
-from .plan import Plan, PlanAction, make_plan
+from .plan import Plan, PlanAction, make_plan, step_id_refusal
 from .profiles import (
     DISABLE_WRITES,
     READONLY,
@@ -259,6 +259,7 @@ def _refusal_for(detail: RunDetail, plan: Plan, profiles: Profiles, readonly: bo
     return (
         _profile_refusal(plan.run_id, detail.summary.profile, profiles, plan.deletes, readonly)
         or _liveness_refusal(detail)
+        or step_id_refusal(detail)
         or _nothing_refusal(plan, detail.summary.stamped_state)
     )
 

@@ -229,7 +229,9 @@ def _assemble(
         )
         doubtful: list[tuple] = []
         failure = None
-        for step in sorted(notable.get(run_id, ()), key=lambda s: (_sql_order(s[2]), s[3])):
+        for step in sorted(
+            notable.get(run_id, ()), key=lambda s: (_sql_order(s[2]), _sql_order(s[3]))
+        ):
             ds = _ds(step[6], step[7])
             brief = (_int(step[2]), _text(step[4]), _text(step[5]), ds, _text(step[8]))
             brief += (_text(step[9]),)

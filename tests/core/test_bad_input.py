@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import sqlite3
+import subprocess
+import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ledger_factory import (
+    WRITER_DDL,
     ExclusiveLock,
     RunSpec,
     StepSpec,
@@ -25,7 +32,19 @@ from ledger_factory import (
     make_zero_byte,
 )
 
-from ledger_core import Sources, read_run, scan
+from ledger_core import (
+    Plan,
+    Profile,
+    Profiles,
+    RunNotFound,
+    SourceError,
+    Sources,
+    read_run,
+    read_steps_page,
+    resolve_run,
+    scan,
+)
+from ledger_core.rollback import preview
 from ledger_core.sanitize import clean, has_unsafe
 
 NOW = 1_779_012_000.0
@@ -325,3 +344,229 @@ def test_clean_leaves_nothing_that_acts_on_a_terminal(text, limit):
     assert len(shown) <= limit + len(f"… [{len(text):,} more chars]")
     if len(text) <= limit and not has_unsafe(text):
         assert shown == text  # ordinary text is shown exactly
+
+
+# -- odd ids and numbers (issue 8): a reason for that run, never a crash -----------------------
+
+_LOOSE_DDL = """
+CREATE TABLE run (run_id, manifest_path, manifest_hash, profile, environment, company, state,
+                  started_at, finished_at);
+CREATE TABLE step (step_id, run_id, seq, intent_ts, method, url, body_hash, outcome_ts, status,
+                   bc_correlation_id, error_message, rollback_url);
+CREATE TABLE schema_version (version);
+INSERT INTO schema_version VALUES (1);
+INSERT INTO run (run_id, profile, state, started_at) VALUES
+  ('r-odd', 'sandbox', 'running', '2026-05-17T09:00:00Z');
+"""
+
+
+def _loose_ledger(path: Path, steps: list[tuple], extra_sql: str = "") -> Path:
+    """A ledger whose tables have no types or keys (as a hand-made or foreign file may):
+    ``steps`` are (step_id, seq, status) committed POSTs with a rollback target."""
+    conn = sqlite3.connect(path)
+    conn.executescript(_LOOSE_DDL + extra_sql)
+    for step_id, seq, status in steps:
+        conn.execute(
+            "INSERT INTO step VALUES (?, 'r-odd', ?, '2026-05-17T09:00:00Z', 'POST', "
+            "'http://127.0.0.1:9/x', NULL, '2026-05-17T09:00:01Z', ?, NULL, NULL, "
+            "'http://127.0.0.1:9/x(1)')",
+            (step_id, seq, status),
+        )
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _sandbox() -> Profiles:
+    return Profiles(None, {"sandbox": Profile("sandbox", base_url="http://127.0.0.1:9")})
+
+
+@pytest.mark.parametrize(
+    ("stored", "words"),
+    [
+        (None, "holds NULL"),
+        ("abc", "holds the text 'abc'"),
+        ("7", "holds the text '7'"),
+        (2.5, "holds the REAL 2.5"),
+        (b"\x00\xff", "holds a 2-byte BLOB"),
+        (1, "the steps with seq 1 and 2 share step_id 1"),
+    ],
+)
+def test_odd_step_ids_are_shown_named_and_refuse_rollback(tmp_path, stored, words):
+    path = _loose_ledger(tmp_path / "odd.db", [(1, 1, "committed"), (stored, 2, "committed")])
+    before = dir_state(tmp_path)
+    result = scan(Sources((), (path,)), now=NOW)
+    assert not result.problems and [r.run_id for r in result.runs] == ["r-odd"]
+    detail = read_run(path, "r-odd", now=NOW)
+    assert [s.seq for s in detail.steps] == [1, 2]
+    assert detail.steps[1].step_id == (1 if stored == 1 else None)
+    problem = detail.summary.diagnosis[-1]
+    assert problem.startswith("table step, column step_id: ") and words in problem
+    assert "will not roll it back" in problem
+    assert [s.seq for s in read_steps_page(path, "r-odd", 0, 10)] == [1, 2]
+    plan = preview(detail, _sandbox())
+    assert plan.refusal_code == "bad_step_ids" and "step_id" in (plan.refusal or "")
+    assert Plan.from_dict(json.loads(plan.to_json())) == plan
+    assert "step_id" in plan.to_markdown()
+    json.dumps(detail.to_dict(), allow_nan=False)  # what `state --format json` prints
+    assert dir_state(tmp_path) == before
+
+
+def test_unique_integer_step_ids_in_a_loose_table_are_fine(tmp_path):
+    path = _loose_ledger(tmp_path / "ok.db", [(5, 1, "committed"), (9, 2, "committed")])
+    detail = read_run(path, "r-odd", now=NOW)
+    assert [s.step_id for s in detail.steps] == [5, 9]
+    assert not any("step_id" in d for d in detail.summary.diagnosis)
+    assert preview(detail, _sandbox()).refusal_code != "bad_step_ids"
+
+
+def test_notable_steps_with_equal_seq_and_mixed_id_types_still_summarise(tmp_path):
+    """The scanner orders failed/in-doubt steps by (seq, step_id): 'a' vs 1 must not raise."""
+    path = _loose_ledger(tmp_path / "mixed.db", [(1, 3, "failed"), ("a", 3, "failed")])
+    result = scan(Sources((), (path,)), now=NOW)
+    assert not result.problems
+    assert result.runs[0].counts.failed == 2
+
+
+@pytest.mark.parametrize("attempt_id", [None, "first", 1.5, b"\x01"])
+def test_odd_rollback_attempt_ids_are_shown_as_unknown(tmp_path, attempt_id):
+    path = _loose_ledger(tmp_path / "att.db", [(1, 1, "rollback_failed")])
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE rollback_attempt (attempt_id, run_id, step_id, method, url, "
+        "plan_fingerprint, pid, host, intent_ts, outcome_ts, http_status, result, error_message)"
+    )
+    conn.execute(
+        "INSERT INTO rollback_attempt VALUES (?, 'r-odd', ?, 'DELETE', 'http://127.0.0.1:9/x(1)',"
+        " NULL, 'pid?', 7, '2026-05-17T09:00:02Z', 3.5, 'five hundred', 'rollback_failed', NULL)",
+        (attempt_id, attempt_id),
+    )
+    conn.commit()
+    conn.close()
+    detail = read_run(path, "r-odd", now=NOW)
+    (attempt,) = detail.attempts
+    assert attempt.attempt_id is None and attempt.step_id is None
+    assert attempt.pid is None and attempt.http_status is None and attempt.host == "7"
+    assert attempt.outcome_ts == "3.5"  # odd text-column values are shown as stored
+    assert detail.attempts_for(1) == []  # an attempt without a usable step id is no step's
+    json.dumps(detail.to_dict(), allow_nan=False)
+    plan = preview(detail, _sandbox())
+    assert Plan.from_dict(json.loads(plan.to_json())) == plan
+
+
+def test_writer_pid_beyond_pid_t_is_not_alive(tmp_path):
+    path = make_ledger(tmp_path / "w.db", [RunSpec("r-w", steps=[StepSpec.in_doubt(1)])])
+    conn = sqlite3.connect(path)
+    conn.executescript(WRITER_DDL)
+    conn.execute(
+        "INSERT INTO writer VALUES ('r-w', ?, ?, NULL, '2026-05-17T09:00:00Z', "
+        "'2026-05-17T09:00:00Z', NULL)",
+        (2**40, socket.gethostname()),
+    )
+    conn.commit()
+    conn.close()
+    (run,) = scan(Sources((), (path,)), now=NOW).runs
+    assert run.liveness != "alive"
+
+
+async def test_rollback_of_a_run_with_shared_step_ids_sends_nothing(tmp_path):
+    """Two steps share a step_id: the executor would update both rows by that id. Even a plan
+    without the refusal (made before the ids changed, or edited) is refused by execute, before
+    any socket, with the ledger unchanged."""
+    from rollback_servers import RUN_ID, rollback_ledger, write_profiles
+
+    from ledger_core import rollback
+    from ledger_core.demo_api import DemoApi
+    from ledger_core.errors import RollbackRefused
+
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = ledgers / "dup.db"
+    with DemoApi() as api:
+        rollback_ledger(path, api, 3)
+        profiles = write_profiles(tmp_path / "p.toml", api.base_url)
+        plan = preview(read_run(path, RUN_ID), profiles)
+        assert plan.refusal is None and len(plan.deletes) == 3
+        conn = sqlite3.connect(path)
+        # The same rows in a step table without INTEGER PRIMARY KEY, two of them sharing id 2.
+        conn.executescript(
+            "CREATE TABLE loose AS SELECT * FROM step; DROP TABLE step; "
+            "ALTER TABLE loose RENAME TO step; UPDATE step SET step_id = 2 WHERE seq = 3;"
+        )
+        conn.commit()
+        conn.close()
+        before = dir_state(ledgers)
+        fresh = preview(read_run(path, RUN_ID), profiles)
+        assert fresh.refusal_code == "bad_step_ids"
+        assert "seq 2 and 3 share step_id 2" in (fresh.refusal or "")
+        for attempt in (plan, replace(fresh, refusal=None, refusal_code=None)):
+            with pytest.raises(RollbackRefused) as info:
+                await rollback.execute(attempt, profiles)
+            assert info.value.code == "bad_step_ids"
+        assert api.connections == 0 and api.requests == []
+        assert dir_state(ledgers) == before
+
+
+@pytest.mark.parametrize("stored", [7, 7.5])
+def test_run_id_stored_as_a_number_is_listed_and_explained_when_opened(tmp_path, stored):
+    path = _loose_ledger(tmp_path / "num.db", [(1, 1, "committed")])
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE run SET run_id = ?", (stored,))
+    conn.commit()
+    conn.close()
+    (run,) = scan(Sources((), (path,)), now=NOW).runs
+    assert run.run_id == str(stored)
+    with pytest.raises(RunNotFound) as info:
+        read_run(path, run.run_id, now=NOW)
+    kind = "INTEGER" if isinstance(stored, int) else "REAL"
+    assert f"table run, column run_id: run {stored} in {path} is stored as {kind}" in str(
+        info.value
+    )
+
+
+def test_a_run_id_in_two_run_rows_is_listed_but_not_opened(tmp_path):
+    """Two rows for one run with different profiles: guessing one could roll back under the
+    wrong profile (prod's disable_writes would be read from the other row)."""
+    path = _loose_ledger(tmp_path / "twice.db", [(1, 1, "committed")])
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO run (run_id, profile, state) VALUES ('r-odd', 'prod', 'running')")
+    conn.commit()
+    conn.close()
+    runs = scan(Sources((), (path,)), now=NOW).runs
+    assert [r.profile for r in runs] == ["sandbox", "prod"]
+    assert resolve_run(runs, "r-odd") is runs[0]  # one run id in one file: not "ambiguous"
+    with pytest.raises(SourceError) as info:
+        read_run(path, "r-odd", now=NOW)
+    assert info.value.kind == "bad_rows"
+    assert "table run, column run_id: run r-odd has 2 rows" in info.value.reason
+
+
+def test_state_table_shows_odd_attempt_ids_as_question_marks(tmp_path):
+    """`ledgerx state` (a real process): no 'None', and no seq borrowed from an id-less step."""
+    path = _loose_ledger(tmp_path / "att.db", [(None, 4, "rollback_failed")])
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE rollback_attempt (attempt_id, run_id, step_id, method, url, "
+        "plan_fingerprint, pid, host, intent_ts, outcome_ts, http_status, result, error_message)"
+    )
+    conn.execute(
+        "INSERT INTO rollback_attempt VALUES ('x', 'r-odd', NULL, 'DELETE', 'http://h/x(1)', "
+        "NULL, NULL, NULL, '2026-05-17T09:00:02Z', '2026-05-17T09:00:03Z', 500, "
+        "'rollback_failed', 'HTTP 500')"
+    )
+    conn.commit()
+    conn.close()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.cli.main", "--ledger", str(path), "state", "r-odd"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "LEDGERX_CACHE_DIR": "off", "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    attempts = proc.stdout.split("Rollback attempts", 1)[1]
+    row = next(line for line in attempts.splitlines() if "http://h/x(1)" in line)
+    assert row.split()[:3] == ["?", "?", "DELETE"]
+    assert "None" not in proc.stdout
+    assert "table step, column step_id" in proc.stdout  # the diagnosis names the problem

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -145,30 +146,131 @@ def test_every_sqlite_open_is_read_only(tmp_path, monkeypatch):
         assert "#" not in uri and uri.count("?") == 1, "special characters must be encoded"
 
 
-def _nobody_can_run_python() -> str | None:
+NOBODY = 65534  # uid and gid of ``nobody``
+
+
+def _drop_privileges() -> None:
+    if os.getuid() == 0:
+        os.setgid(NOBODY)
+        os.setgroups([])
+        os.setuid(NOBODY)
+
+
+def _unprivileged(args: list[str], **kw: object) -> subprocess.CompletedProcess:
+    """Run ``args`` as ``nobody`` when this process is root (else as this user)."""
+    return subprocess.run(
+        args,
+        cwd="/",
+        preexec_fn=_drop_privileges,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _python_for_nobody() -> tuple[str | None, str]:
+    """An interpreter of this Python version that the unprivileged user can run, and why not.
+
+    The venv's own interpreter may live where ``nobody`` cannot go (a checkout or a pyenv under
+    ``/root``, mode 0700); the same version installed system-wide serves as well, since the
+    child imports only ``ledger_core`` (standard library only) from a copy it can read.
+    """
+    want = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    candidates = dict.fromkeys(
+        [
+            sys.executable,
+            os.path.realpath(sys.executable),
+            getattr(sys, "_base_executable", sys.executable),
+            f"/usr/bin/python{want}",
+            f"/usr/local/bin/python{want}",
+            "/usr/bin/python3",
+        ]
+    )
+    for candidate in candidates:
+        try:
+            probe = _unprivileged(
+                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+            )
+        except OSError:
+            continue  # not there, or not executable by that user
+        if probe.returncode == 0 and probe.stdout.strip() == want:
+            return candidate, ""
+    return None, f"no python{want} that an unprivileged user may run"
+
+
+# What the child imports; the packages it pulls in from outside the standard library (none
+# today) are copied too, so a new dependency cannot make the test fail for the wrong reason.
+CHILD_IMPORTS = "import ledger_core.reader, ledger_core.sources"
+
+
+def _readable_copy_of_ledger_core(into: Path) -> Path:
+    """Copy ``ledger_core`` (and what it imports from site-packages) to ``into`` with
+    world-readable modes; return the import root.
+
+    The checkout itself may be unreadable to ``nobody`` (cloned under ``/root``).
+    """
+    repo = Path(__file__).resolve().parents[2]
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"{CHILD_IMPORTS}\nimport json, sys, sysconfig\n"
+            "site = sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib']\n"
+            "print(json.dumps(sorted({(s, m.__file__) for m in list(sys.modules.values())"
+            " for s in site if (getattr(m, '__file__', None) or '').startswith(s + '/')})))",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    root = into / "site"
+    copies = {repo / "ledger_core": root / "ledger_core"}
+    for site, name in json.loads(probe.stdout):
+        # A package's top-level directory under site-packages, or a single module file.
+        top = Path(site) / Path(name).relative_to(site).parts[0]
+        copies[top] = root / top.name
+    for source, target in copies.items():
+        if source.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)
+    for folder, _dirs, files in os.walk(root):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(Path(folder) / name, 0o644)
+    return root
+
+
+def _can_drop_privileges() -> str | None:
     """Why the unprivileged subprocess test cannot run here, or None when it can."""
     if os.getuid() != 0:
         return None  # not root: the permission bits already apply to this process
     try:
         import pwd
 
-        pwd.getpwnam("nobody")
+        pwd.getpwuid(NOBODY)
     except KeyError:
         return "no 'nobody' user to drop privileges to"
-    if not os.access("/usr/bin/python3", os.X_OK):
-        return "no system python that 'nobody' may execute"
     return None
 
 
-@pytest.mark.skipif(_nobody_can_run_python() is not None, reason=str(_nobody_can_run_python()))
-def test_read_only_directory(tmp_path):
+@pytest.mark.skipif(_can_drop_privileges() is not None, reason=str(_can_drop_privileges()))
+def test_read_only_directory():
     """chmod 0555 directory, 0444 files: reading works and nothing changes.
 
-    Tests run as root, which ignores permission bits; the reader then runs as ``nobody``.
+    Tests run as root, which ignores permission bits; the reader then runs as ``nobody``, from
+    a copy of ``ledger_core`` it can read, wherever this checkout is.
     """
+    python, why_not = _python_for_nobody()
+    if python is None:
+        pytest.skip(why_not)
     base = Path(tempfile.mkdtemp(prefix="ledgerx-ro-"))
     try:
         os.chmod(base, 0o755)
+        site = _readable_copy_of_ledger_core(base)
         directory = base / "ledgers"
         directory.mkdir()
         make_ledger(directory / "wal.db", [RUN])
@@ -181,37 +283,23 @@ def test_read_only_directory(tmp_path):
         os.chmod(directory, 0o555)
         before = dir_state(directory)
         code = (
-            "import json, sys\n"
+            "import json, os, sys\n"
             "from pathlib import Path\n"
+            f"import ledger_core\n{CHILD_IMPORTS}\n"
             "from ledger_core.reader import scan, read_run\n"
             "from ledger_core.sources import Sources\n"
             "r = scan(Sources((Path(sys.argv[1]),)))\n"
             "steps = {x.run_id: len(read_run(Path(x.source), x.run_id).steps) for x in r.runs}\n"
             "print(json.dumps({'steps': steps, 'problems': [p.to_dict() for p in r.problems],"
-            " 'uid': __import__('os').getuid()}))\n"
+            " 'uid': os.getuid(), 'package': ledger_core.__file__}))\n"
         )
-        repo = Path(__file__).resolve().parents[2]
-        site = next((repo / ".venv" / "lib").glob("python3*/site-packages"), None)
-        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(repo), str(site or "")]))}
-
-        def drop_privileges() -> None:
-            if os.getuid() == 0:
-                os.setgid(65534)
-                os.setuid(65534)
-
-        executable = "/usr/bin/python3" if os.getuid() == 0 else sys.executable
-        proc = subprocess.run(
-            [executable, "-c", code, str(directory)],
-            env=env,
-            cwd="/",
-            preexec_fn=drop_privileges,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        # No summary cache: it would be written under nobody's (unwritable) home.
+        env = {"PYTHONPATH": str(site), "LEDGERX_CACHE_DIR": "off", "HOME": "/nonexistent"}
+        proc = _unprivileged([python, "-B", "-s", "-c", code, str(directory)], env=env)
         assert proc.returncode == 0, proc.stderr
         report = json.loads(proc.stdout)
-        assert report["uid"] != 0
+        assert report["uid"] != 0 or os.getuid() != 0
+        assert report["package"].startswith(str(site)), "the child must import the copy"
         assert report["problems"] == []
         assert report["steps"] == {"r-ro": 3, "r-j": 0, "r-c": 1, "r-copy": 0}
         assert set(dir_state(directory)) == set(before)

@@ -1,4 +1,4 @@
-"""``ledgerx demo DIR``: write demo ledgers and a demo profiles file into DIR.
+"""``ledgerx demo DIR``: write demo ledgers and a demo profiles file into a new or empty DIR.
 
 The batches really run against the bundled demo API, started on 127.0.0.1 for the build only.
 Its port is fixed where possible (8765, else a free one) because ``DIR/profiles.toml`` points
@@ -15,6 +15,7 @@ still-running demo run exists under ``ledgerx --demo``, which keeps its writer a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ from .output import fail
 DEFAULT_PORT = 8765
 STATE_NAME = "demo-api.json"
 EXIT_OK, EXIT_USAGE = 0, 2
+_SHOWN = 3  # entries named when DIR is not empty
 
 
 def start_api(directory: Path, port: int = DEFAULT_PORT) -> DemoApi:
@@ -39,11 +41,41 @@ def start_api(directory: Path, port: int = DEFAULT_PORT) -> DemoApi:
         return DemoApi(0, state_path=state).start()
 
 
+def _listed(names: list[str]) -> str:
+    shown = [clean(name, 60) for name in sorted(names)[:_SHOWN]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def refusal_for(directory: Path) -> str | None:
+    """Why ``directory`` must not receive the demo, or ``None`` when it is new or empty.
+
+    The demo writes ``profiles.toml``, and ``~/.config/ledgerx`` is where a person's real
+    profiles live: any existing entry (a dotfile too) refuses, and nothing is touched.
+    """
+    try:
+        if not directory.is_dir():
+            if directory.exists() or directory.is_symlink():
+                return f"{directory} exists and is not a directory; choose a new or empty one"
+            return None
+        with os.scandir(directory) as entries:
+            names = [e.name + ("/" if e.is_dir(follow_symlinks=False) else "") for e in entries]
+    except OSError as exc:
+        return f"{directory} cannot be read ({exc.strerror or exc}); choose a new or empty one"
+    if not names:
+        return None
+    return (
+        f"{directory} is not empty (it holds {_listed(names)}); ledgerx demo writes only into "
+        "a new or empty directory, so that none of your files (profiles.toml above all) is "
+        "replaced. Choose a new or empty directory."
+    )
+
+
 def run_demo(args: argparse.Namespace) -> int:
     directory = Path(args.dir).expanduser()
-    ledgers = directory / LEDGERS_NAME
-    if ledgers.is_dir() and any(ledgers.iterdir()):
-        fail(f"{directory} already holds demo ledgers; choose a new or empty directory")
+    refusal = refusal_for(directory)
+    if refusal is not None:
+        fail(refusal)
         return EXIT_USAGE
     try:
         directory.mkdir(parents=True, exist_ok=True)

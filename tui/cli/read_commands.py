@@ -342,9 +342,11 @@ def _attempts_table(detail: RunDetail) -> Table:
     seq_of = {s.step_id: s.seq for s in detail.steps}
     for a in detail.attempts:
         result = _state_cell(a.result) if a.result is not None else Text("in doubt")
+        # Ids that were not integers in the file are None: "?", and no step's seq.
+        step = "?" if a.step_id is None else seq_of.get(a.step_id, f"id {a.step_id}")
         table.add_row(
-            Text(str(a.attempt_id)),
-            _cell(seq_of.get(a.step_id, f"id {a.step_id}")),
+            Text("?" if a.attempt_id is None else str(a.attempt_id)),
+            _cell(step),
             _cell(a.method, 12),
             _cell(a.url, 120),
             _when(a.intent_ts),

@@ -411,7 +411,8 @@ class RunScreen(Screen[None]):
     def _set_attempts(self, attempts) -> None:
         self._attempts = {}
         for attempt in attempts:
-            self._attempts.setdefault(attempt.step_id, []).append(attempt)
+            if attempt.step_id is not None:  # no usable step id: no step's attempt
+                self._attempts.setdefault(attempt.step_id, []).append(attempt)
 
     def _open_rollback(self, detail: RunDetail) -> None:
         try:

@@ -58,6 +58,10 @@ def _fields(rows: Sequence[tuple[str, Text | str | None]], mono: bool = False) -
     return grid
 
 
+def _number(value: int | None) -> str:
+    return "?" if value is None else str(value)  # a stored id that is not an integer
+
+
 def _attempt(attempt: RollbackAttempt, mono: bool) -> Text:
     """One rollback attempt: the request, then what came back (or that nothing did)."""
     line = safe_text(attempt.method, 10)
@@ -129,7 +133,7 @@ def render_step(
         )
     )
     if attempts:
-        rows = [(f"rollback #{a.attempt_id}", _attempt(a, mono)) for a in attempts]
+        rows = [(f"rollback #{_number(a.attempt_id)}", _attempt(a, mono)) for a in attempts]
         parts.append(_fields(rows, mono))
     else:
         parts.append(_fields([("rollback", Text("no attempts recorded", style="dim"))], mono))
