@@ -19,7 +19,7 @@ from typing import Any
 from .errors import PlanFileError
 from .models import RollbackAttempt, RunDetail, Step
 from .profiles import Profile
-from .sanitize import clean
+from .sanitize import clean, redact_urls
 from .timeutil import now_iso
 
 PLAN_FORMAT = 1
@@ -114,8 +114,9 @@ class Plan:
 
     def to_json(self) -> str:
         # ASCII only: C1 controls, DEL and bidi overrides stay \u escapes, so `cat plan.json`
-        # cannot act on the terminal (JSON itself escapes only C0).
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=True)
+        # cannot act on the terminal (JSON itself escapes only C0). A password in a URL is
+        # masked: a saved plan is carried around (a target with one is refused anyway).
+        return redact_urls(json.dumps(self.to_dict(), indent=2, ensure_ascii=True))
 
     @classmethod
     def from_dict(cls, data: object) -> Plan:

@@ -120,8 +120,13 @@ def test_yes_executes_with_progress(world, api):
     assert "run stamped rolled_back" in proc.stderr
     assert api.records == {}
     assert run_row(path)[0] == "rolled_back"
+    # Nothing left to undo is what was asked for, not a refusal: exit 0 with a sentence.
     again = ledgerx(ledgers, profiles, RUN_ID, "--yes")
-    assert again.returncode == 3 and "nothing left to undo" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert "ledgerx: nothing left to undo" in again.stderr and len(api.matching("DELETE")) == 3
+    dry = ledgerx(ledgers, profiles, RUN_ID, "--dry-run")
+    assert dry.returncode == 0 and "Nothing left to undo" in dry.stdout
+    assert "refused" not in dry.stdout.lower()
 
 
 def test_yes_json_result_is_the_only_stdout(world, api):
@@ -150,9 +155,9 @@ def test_plan_file_round_trip(world, api, tmp_path):
     proc = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
     assert proc.returncode == 0, proc.stderr
     assert len(api.matching("DELETE")) == 3
-    # Executing the same plan again: the ledger moved on, the plan is stale.
-    stale = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
-    assert stale.returncode == 3
+    # Executing the same plan again: nothing is left to undo, and nothing is sent again.
+    again = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
+    assert again.returncode == 0 and "nothing left to undo" in again.stderr, again.stderr
     assert len(api.matching("DELETE")) == 3
 
 
@@ -190,7 +195,7 @@ def test_plan_file_of_wrong_shape_fifo_or_unwritable_is_usage_error(world, api, 
     proc = ledgerx(ledgers, profiles, "--plan", str(fifo), "--yes")
     assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
     proc = ledgerx(ledgers, profiles, RUN_ID, "--save-plan", str(tmp_path / "no" / "p.json"))
-    assert proc.returncode == 2 and "cannot be saved" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "the plan was not saved" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and api.connections == 0
 
 
