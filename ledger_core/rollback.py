@@ -504,6 +504,7 @@ def _classify(
 _MAY_HAVE_LANDED = "the DELETE may or may not have landed; it will be sent again on resume"
 # How long a write to the ledger waits for another process's lock before the rollback stops.
 _BUSY_TIMEOUT = 5.0
+_RELEASE_TIMEOUT = 15.0
 
 
 def _write(conn: sqlite3.Connection, work: Callable[[], object]) -> object:
@@ -598,6 +599,9 @@ async def execute(
             return await _run_deletes(conn, fresh, profile, token, scrub, me, on_progress)
         finally:
             with contextlib.suppress(sqlite3.Error):
+                # Waits longer than a DELETE's recording would: a lock left behind by this
+                # (living) process would refuse every later rollback of the run it makes.
+                conn.execute(f"PRAGMA busy_timeout = {int(_RELEASE_TIMEOUT * 1000)}")
                 _release_lock(conn, run_id, me)
     finally:
         conn.close()
