@@ -5,6 +5,7 @@
 * ``write_profiles(path, base_url, **sandbox_options)`` — a profiles file, loaded.
 * ``step_rows(path)`` / ``attempt_rows(path)`` — what the ledger says now (plain sqlite3).
 * ``run_row(path)`` — the run row.
+* ``append_step_from_another_process(path, run_id)`` — a real second process commits a step.
 * ``RawServer`` — a raw-socket HTTP server on 127.0.0.1 that misbehaves per path: answers that
   drip one byte at a time (status line and headers, or the body), headers and then silence, a
   redirect whose body drips, or a hook run when the request arrives (a second process writing
@@ -14,6 +15,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,6 +129,24 @@ def attempt_rows(path: Path) -> list[tuple]:
 def run_row(path: Path) -> tuple:
     """(state, finished_at) of the only run."""
     return _rows(path, "SELECT state, finished_at FROM run")[0]
+
+
+_APPEND_STEP = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+conn.execute(
+    "INSERT INTO step (run_id, seq, intent_ts, method, url, outcome_ts, status) "
+    "VALUES (?, 99, '2026-05-17T09:30:00Z', 'POST', 'http://x/late', '2026-05-17T09:30:01Z', "
+    "'committed')",
+    (sys.argv[2],),
+)
+conn.close()
+"""
+
+
+def append_step_from_another_process(path: Path, run_id: str = RUN_ID) -> None:
+    """A runner still at work: another process commits step seq 99 of ``run_id``."""
+    subprocess.run([sys.executable, "-c", _APPEND_STEP, str(path), run_id], check=True, timeout=30)
 
 
 @dataclass

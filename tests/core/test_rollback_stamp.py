@@ -9,8 +9,6 @@ commit a step while the rollback runs; stamping over it would bury a committed P
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from rollback_servers import (
     RUN_ID,
     Behaviour,
     RawServer,
+    append_step_from_another_process,
     attempt_rows,
     rollback_ledger,
     run_row,
@@ -28,19 +27,6 @@ from rollback_servers import (
 
 from ledger_core import rollback
 from ledger_core.reader import read_run
-
-APPEND_STEP = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-conn.execute("PRAGMA journal_mode=WAL")
-conn.execute(
-    "INSERT INTO step (run_id, seq, intent_ts, method, url, outcome_ts, status, rollback_url) "
-    "VALUES (?, 99, '2026-05-17T09:30:00Z', 'POST', 'http://x/late', '2026-05-17T09:30:01Z', "
-    "'committed', NULL)",
-    (sys.argv[2],),
-)
-conn.close()
-"""
 
 
 @pytest.fixture
@@ -54,10 +40,6 @@ def _ledger(tmp_path: Path, server: RawServer, n: int = 3) -> Path:
     path.parent.mkdir()
     rollback_ledger(path, server, n, record_ids=[f"r-{i}" for i in range(1, n + 1)])  # type: ignore[arg-type]
     return path
-
-
-def append_step_from_another_process(path: Path) -> None:
-    subprocess.run([sys.executable, "-c", APPEND_STEP, str(path), RUN_ID], check=True, timeout=30)
 
 
 async def test_a_step_added_during_the_rollback_prevents_the_stamp(tmp_path, server):
