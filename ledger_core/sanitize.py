@@ -74,7 +74,7 @@ def clean(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
     if limit is None:
         return _UNSAFE.sub(_escape, redact_urls(text))
     window = limit + _REDACT_MARGIN
-    text = redact_urls(text[:window]) + text[window:]
+    text = redact_urls(text) if len(text) <= window else redact_urls(text[:window]) + text[window:]
     # Only the first ``limit`` characters can be shown (an escape never shrinks): a 1 MB field
     # costs no more than a short one.
     head = text[:limit]
