@@ -25,7 +25,7 @@ DEFAULT_LIMIT = 2000
 # before the host's end ("/", "?", "#", whitespace, a quote): a password may itself hold "@"
 # (and, JSON-escaped, a backslash).
 # Anchored on "://" so a long text with no URL costs one fast substring scan.
-_USERINFO = re.compile(r"(?<=://)([^\s/?#\"'<>]*)@")
+_USERINFO = re.compile(r"://([^\s/?#\"'<>]*)@")
 # How far past a display limit a URL's userinfo is still looked for, so a cut never shows the
 # beginning of a password.
 _REDACT_MARGIN = 8192
@@ -35,10 +35,10 @@ MASK = "***"
 def _mask(match: re.Match[str]) -> str:
     userinfo = match.group(1)
     if not userinfo:
-        return "@"
+        return "://@"
     user, colon, _ = userinfo.partition(":")
     # "https://TOKEN@host" is how many tools carry a token: a lone user part is masked too.
-    return f"{user}:{MASK}@" if colon else f"{MASK}@"
+    return f"://{user}:{MASK}@" if colon else f"://{MASK}@"
 
 
 def redact_urls(text: str) -> str:

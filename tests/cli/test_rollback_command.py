@@ -399,6 +399,9 @@ def test_save_plan_never_replaces_an_existing_file_without_force(world, api):
     assert "already exists" in proc.stderr and "--force" in proc.stderr
     assert "plan was not saved" in proc.stderr
     assert dir_state(ledgers) == before  # the ledger named by mistake is intact
+    forced = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(path), "--force")
+    assert forced.returncode == 2 and "SQLite database" in forced.stderr, forced.stderr
+    assert dir_state(ledgers) == before  # not even --force replaces a ledger with JSON
 
 
 def test_save_plan_with_force_replaces_a_regular_file(world, api, tmp_path):

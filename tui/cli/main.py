@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force",
         action="store_true",
-        help="let --save-plan replace an existing regular file",
+        help="let --save-plan replace an existing regular file (never an SQLite database)",
     )
 
     p = command("doctor", "check every file in the sources")

@@ -161,8 +161,9 @@ def _save_plan(path: str, text: str, force: bool) -> str | None:
     """Write ``text`` to a new file ``path``; ``None`` on success, else why not (nothing written).
 
     Without ``force`` the file must not exist (``O_EXCL``: a file created meanwhile is not
-    clobbered either). With ``force`` only a regular file is replaced, atomically, through a
-    temporary file beside it: a ledger, a FIFO or a device named by mistake stays as it was.
+    clobbered either). With ``force`` only a regular file that is not an SQLite database is
+    replaced, atomically, through a temporary file beside it: a ledger, a FIFO, a directory, a
+    symbolic link or a device named by mistake stays as it was.
     """
     target = Path(path)
     try:
@@ -177,6 +178,8 @@ def _save_plan(path: str, text: str, force: bool) -> str | None:
             return f"it exists and is {kind}; choose another file name"
         if not force:
             return "it already exists; pass --force to replace it, or choose another file name"
+        if _is_sqlite(target):
+            return "it is an SQLite database (a ledger?), which --force never replaces"
         return _replace(target, text)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -193,6 +196,14 @@ def _save_plan(path: str, text: str, force: bool) -> str | None:
             target.unlink()
         return f"it cannot be written ({exc.strerror})"
     return None
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _replace(target: Path, text: str) -> str | None:
