@@ -162,8 +162,10 @@ class Plan:
             f"- Plan fingerprint: {md(self.fingerprint[:16])}, made {md(self.created_at)}",
             f"- Summary: {self.summary()}",
         ]
-        if self.refusal:
-            lines.append(f"- **Refused:** {_md_text(self.refusal, 500)}")
+        if self.refusal_code == "nothing_to_do":
+            lines.append(f"- **Nothing to do:** {_md_text(self.refusal, 500)}")
+        elif self.refusal:
+            lines.append(f"- **Would be refused:** {_md_text(self.refusal, 500)}")
         for group in (UNDO, CANNOT, DOUBT, NOTHING):
             actions = self.group(group)
             if not actions:

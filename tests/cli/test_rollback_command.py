@@ -139,6 +139,9 @@ def test_yes_executes_with_progress(world, api):
     dry = ledgerx(ledgers, profiles, RUN_ID, "--dry-run")
     assert dry.returncode == 0 and "Nothing left to undo" in dry.stdout
     assert "refused" not in dry.stdout.lower()
+    md = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--format", "markdown")
+    assert "**Nothing to do:** nothing left to undo" in md.stdout
+    assert "refused" not in md.stdout.lower()
 
 
 def test_yes_json_result_is_the_only_stdout(world, api):
@@ -299,6 +302,8 @@ def test_dry_run_says_would_be_refused_for_a_missing_token(world, api, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Would be refused:" in proc.stdout and "not set" in proc.stdout
     assert "Would not be refused" not in proc.stdout
+    md = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--format", "markdown")
+    assert "**Would be refused:**" in md.stdout and "not set" in md.stdout
     yes = ledgerx(ledgers, profiles, RUN_ID, "--yes")
     assert yes.returncode == 3 and "not set" in yes.stderr and api.connections == 0
 
