@@ -4,7 +4,8 @@ Three entry points, used alike by the CLI and the TUI:
 
 * ``preview(detail, profiles)`` — the plan (``plan.make_plan``) plus the refusal that would stop
   it, so a person sees *why* before anything is attempted.
-* ``check_refusal(plan, profiles)`` — raises ``RollbackRefused`` for a plan that must not run.
+* ``check_refusal(plan, profiles)`` — raises ``RollbackRefused`` for a plan that must not run;
+  ``recheck(plan, profiles)`` shows a saved plan with the refusal ``execute`` would meet now.
 * ``execute(plan, profiles)`` — re-reads the run, re-checks every rule (the fingerprint must
   still match, no other rollback of the run may be in progress), and only then opens an HTTP
   client and sends the DELETEs newest first.
@@ -73,6 +74,7 @@ __all__ = [
     "execute",
     "origin_of",
     "preview",
+    "recheck",
 ]
 
 ERROR_BODY_LIMIT = 500  # characters of an error response kept in the ledger
@@ -358,6 +360,32 @@ def check_refusal(plan: Plan, profiles: Profiles, *, readonly: bool = False) -> 
     refusal = refusal or _nothing_refusal(plan)
     if refusal:
         raise RollbackRefused(*refusal)
+
+
+def recheck(
+    plan: Plan,
+    profiles: Profiles,
+    *,
+    readonly: bool = False,
+    stale_after: float = DEFAULT_STALE_AFTER,
+) -> Plan:
+    """``plan`` with ``refusal``/``refusal_code`` set to what ``execute`` would refuse now.
+
+    For a saved plan shown again (``--plan FILE --dry-run``): the session and profile rules,
+    the token, then a fresh read of the ledger (liveness, another rollback's lock, the
+    fingerprint). Reads only; raises what reading raises (``SourceError``, ``RunNotFound``).
+    """
+    try:
+        check_refusal(plan, profiles, readonly=readonly)
+        detail, fresh = _fresh_plan(plan, profiles, stale_after)
+        refusal = _refusal_for(detail, fresh, profiles, readonly)
+        if refusal:
+            raise RollbackRefused(*refusal)
+        if _stale(plan, fresh):
+            raise RollbackRefused(*_STALE)
+    except RollbackRefused as refused:
+        return replace(plan, refusal_code=refused.code, refusal=refused.reason)
+    return plan
 
 
 # ---------------------------------------------------------------------------------------------

@@ -183,6 +183,9 @@ def test_plan_file_refused_when_ledger_changed(world, api, tmp_path):
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("UPDATE step SET status = 'failed' WHERE seq = 1")
     conn.close()
+    dry = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--dry-run")
+    assert dry.returncode == 0 and "Would be refused:" in dry.stdout, dry.stdout
+    assert "fingerprint" in dry.stdout
     proc = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
     assert proc.returncode == 3 and "fingerprint" in proc.stderr
     assert api.connections == 0

@@ -5,7 +5,7 @@
 * ``--save-plan FILE`` writes the plan as JSON (with or without ``--dry-run``) to a new file:
   an existing one is replaced only with ``--force``, and never if it is not a regular file.
 * ``--plan FILE`` executes exactly that saved plan: ``ledger_core`` refuses it if the ledger
-  or the profile moved since it was made.
+  or the profile moved since it was made (``--plan FILE --dry-run`` says so beforehand).
 * Without ``--yes``, on a terminal, the user types the run id's first 6 characters; without a
   terminal, it is refused (exit 3). Progress goes to stderr as each DELETE lands; with
   ``--format json`` the result is one JSON document on stdout.
@@ -351,6 +351,10 @@ def run_rollback(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         print(f"ledgerx: plan saved to {clean(args.save_plan, 500)}", file=sys.stderr)
     if args.dry_run:
+        if args.plan:  # a saved plan: say what --yes would meet now, not what it met then
+            plan = rollback.recheck(
+                plan, profiles, readonly=args.readonly, stale_after=stale_after_seconds(args)
+            )
         _emit(plan, args.format)
         return EXIT_OK
     if args.save_plan and not args.yes:
