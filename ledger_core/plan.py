@@ -165,7 +165,7 @@ class Plan:
         if self.refusal_code == "nothing_to_do":
             lines.append(f"- **Nothing to do:** {_md_text(self.refusal, 500)}")
         elif self.refusal:
-            lines.append(f"- **Would be refused:** {_md_text(self.refusal, 500)}")
+            lines.append(f"- **Refused:** {_md_text(self.refusal, 500)}")
         for group in (UNDO, CANNOT, DOUBT, NOTHING):
             actions = self.group(group)
             if not actions:

@@ -306,7 +306,7 @@ def test_dry_run_says_would_be_refused_for_a_missing_token(world, api, tmp_path)
     assert "Would be refused:" in proc.stdout and "not set" in proc.stdout
     assert "Would not be refused" not in proc.stdout
     md = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--format", "markdown")
-    assert "**Would be refused:**" in md.stdout and "not set" in md.stdout
+    assert "**Refused:**" in md.stdout and "not set" in md.stdout
     yes = ledgerx(ledgers, profiles, RUN_ID, "--yes")
     assert yes.returncode == 3 and "not set" in yes.stderr and api.connections == 0
 
