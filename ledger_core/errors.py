@@ -65,8 +65,9 @@ class RollbackRefused(LedgerxError):
     """A rollback is refused; raised before any socket is opened.
 
     ``code`` is a stable identifier of the rule (``writes_disabled``, ``readonly``,
-    ``unknown_profile``, ``no_base_url``, ``foreign_origin``, ``run_alive``, ``stale_plan``,
-    ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``, ``missing_token``,
+    ``unknown_profile``, ``no_base_url``, ``credentials_in_url``, ``foreign_origin``,
+    ``insecure_token``, ``missing_token``, ``bad_token``, ``run_alive``, ``stale_plan``,
+    ``rollback_in_progress``, ``ledger_busy``, ``nothing_to_do``, ``not_confirmed``,
     ``profiles_changed`` (the profiles file differs from the one the plan was made with),
     ``profiles_error`` (the profiles file cannot be read), ``misspelled_key`` (a key spelled
     alike ``disable_writes`` or ``readonly``), ``bad_step_ids``).

@@ -20,7 +20,7 @@ from .errors import PlanFileError
 from .models import RollbackAttempt, RunDetail, Step
 from .profiles import Profile, ProfileSnapshot
 from .reader import step_id_problem
-from .sanitize import clean
+from .sanitize import clean, redact_urls
 from .timeutil import now_iso
 
 PLAN_FORMAT = 1
@@ -120,8 +120,9 @@ class Plan:
 
     def to_json(self) -> str:
         # ASCII only: C1 controls, DEL and bidi overrides stay \u escapes, so `cat plan.json`
-        # cannot act on the terminal (JSON itself escapes only C0).
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=True)
+        # cannot act on the terminal (JSON itself escapes only C0). A password in a URL is
+        # masked: a saved plan is carried around (a target with one is refused anyway).
+        return redact_urls(json.dumps(self.to_dict(), indent=2, ensure_ascii=True))
 
     @classmethod
     def from_dict(cls, data: object) -> Plan:
@@ -171,7 +172,9 @@ class Plan:
             f"- Plan fingerprint: {md(self.fingerprint[:16])}, made {md(self.created_at)}",
             f"- Summary: {self.summary()}",
         ]
-        if self.refusal:
+        if self.refusal_code == "nothing_to_do":
+            lines.append(f"- **Nothing to do:** {_md_text(self.refusal, 500)}")
+        elif self.refusal:
             lines.append(f"- **Refused:** {_md_text(self.refusal, 500)}")
         for group in (UNDO, CANNOT, DOUBT, NOTHING):
             actions = self.group(group)

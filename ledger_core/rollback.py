@@ -4,8 +4,10 @@ Entry points, used alike by the CLI and the TUI:
 
 * ``preview(detail, profiles)`` — the plan (``plan.make_plan``) plus the refusal that would stop
   it, so a person sees *why* before anything is attempted.
-* ``check_refusal(plan, profiles)`` (alias ``recheck``) — raises ``RollbackRefused`` for a plan
-  that must not run; called when a confirmation dialog opens and when it is confirmed.
+* ``check_refusal(plan, profiles)`` — raises ``RollbackRefused`` for a plan that must not run
+  (session, profiles file, token); ``recheck(plan, profiles)`` adds a fresh read of the ledger
+  and raises what ``execute`` would refuse now (a confirmation dialog calls it when it opens and
+  when it is confirmed); ``as_it_stands(plan, profiles)`` is a saved plan with that refusal set.
 * ``execute(plan, profiles)`` — re-reads the run, re-checks every rule (the fingerprint must
   still match, no other rollback of the run may be in progress), and only then opens an HTTP
   client and sends the DELETEs newest first.
@@ -31,13 +33,28 @@ ledger saying ``committed`` so nobody mistakes a surviving change for an undone 
 state). Nothing is written for a step that nothing was sent for.
 
 The bearer token (from the variable the profile's ``token_env`` names) goes into one request
-header and nowhere else: it is scrubbed from every message, stored error and progress line.
+header and nowhere else: it is scrubbed from every message, stored error and progress line. It
+is never sent in clear: a profile whose ``base_url`` is ``http://`` on a host other than the
+loopback is refused, as is a token no HTTP header can carry (checked before any row is written).
+Credentials written into a URL (``http://user:pass@host``) are never sent and never shown: such
+a target is refused, and every text is masked by ``sanitize``.
+
+Time is bounded: each DELETE has one deadline, the profile's ``timeout``, for connecting, the
+answer's headers and its body together, so a server that drips its answer cannot hold a
+rollback. Before the run is stamped ``rolled_back`` its steps are counted again under the write
+lock: a step added since the plan (a runner still writing) means no stamp, and the result says
+why (``RollbackResult.not_stamped``). A ledger that stays locked while a DELETE is recorded
+stops the rollback cleanly (``RollbackResult.stopped``); a cancelled task (Ctrl-C) reports the
+DELETE in flight as in doubt and leaves its intent row in the ledger.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import ipaddress
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -48,7 +65,7 @@ import httpx
 
 from .access import snapshot
 from .derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
-from .errors import ProfilesError, RollbackRefused, SourceError
+from .errors import LedgerxError, ProfilesError, RollbackRefused, SourceError
 from .models import RunDetail
 from .plan import Plan, PlanAction, make_plan, step_id_refusal
 from .profiles import (
@@ -61,7 +78,7 @@ from .profiles import (
     describe_change,
 )
 from .reader import read_run
-from .sanitize import clean
+from .sanitize import clean, has_credentials, redact_url
 from .schema import ROLLBACK_DDL
 from .timeutil import now_iso
 from .writer import open_readwrite
@@ -80,6 +97,9 @@ ERROR_BODY_LIMIT = 500  # characters of an error response kept in the ledger
 _READ_LIMIT = 8192  # bytes of an error response read at all
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LIVE = ("alive", "unknown")
+# What httpx (ASCII encoding) and h11 (field-value) accept in a header value, minus the control
+# characters h11 would let through: printable ASCII words separated by spaces or tabs.
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*")
 
 ROLLED_BACK = "rolled_back"
 FAILED = "rollback_failed"
@@ -107,11 +127,19 @@ class RollbackProgress:
 
 @dataclass(frozen=True)
 class RollbackResult:
-    """What an execution did: one ``done`` progress item per DELETE, and the run's new stamp."""
+    """What an execution did: one ``done`` progress item per DELETE, and the run's new stamp.
+
+    ``stopped`` says why the rollback ended before the plan's last DELETE (the ledger stayed
+    locked while a DELETE was being recorded); ``not_stamped`` says why every DELETE went through
+    but the run was not stamped ``rolled_back`` (steps were added to the run meanwhile). Both are
+    sanitised sentences, ``None`` when it did not happen.
+    """
 
     run_id: str
     outcomes: tuple[RollbackProgress, ...]
     run_stamped: str | None
+    stopped: str | None = None
+    not_stamped: str | None = None
 
     @property
     def rolled_back(self) -> list[RollbackProgress]:
@@ -127,7 +155,13 @@ class RollbackResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.in_doubt
+        """Every DELETE of the plan confirmed, and nothing stopped or kept the stamp away."""
+        return (
+            not self.failed
+            and not self.in_doubt
+            and self.stopped is None
+            and self.not_stamped is None
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,6 +246,12 @@ def _profile_refusal(
             f"profile '{name}' has disable_writes = true: rollbacks are refused on it, and no "
             "flag, key or prompt overrides that."
         )
+    if has_credentials(profile.base_url):
+        return "credentials_in_url", (
+            f"profile '{name}' has a base_url with a user name or password in it "
+            f"({clean(profile.base_url, 200)}); ledgerx never sends credentials written into a "
+            "URL. Remove them from base_url and use token_env for a bearer token."
+        )
     base = origin_of(profile.base_url)
     if base is None:
         what = "no base_url" if not profile.base_url else "a base_url that is not an http(s) URL"
@@ -219,12 +259,64 @@ def _profile_refusal(
             f"profile '{name}' has {what}: there is no server to send the DELETEs to."
         )
     for action in deletes:
+        if has_credentials(action.target):
+            return "credentials_in_url", (
+                f"step {action.seq}'s rollback target {clean(action.target, 200)} carries a user "
+                "name or password; ledgerx never sends credentials written into a ledger's URL."
+            )
         target = origin_of(action.target)
         if target != base:
             return "foreign_origin", (
                 f"step {action.seq}'s rollback target {clean(action.target, 200)} is not on the "
                 f"profile's server {_show_origin(base)}; ledgerx never contacts another origin."
             )
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _token_refusal(profile: Profile | None) -> tuple[str, str] | None:
+    """A bearer token that would travel in clear, or that is missing or cannot be sent.
+
+    Checked when the plan is previewed as when it is executed, before any row is written.
+    """
+    if profile is None or not profile.token_env:
+        return None
+    name = clean(profile.name, 100)
+    var = clean(profile.token_env, 100)
+    base = origin_of(profile.base_url)
+    if base is not None and base[0] == "http" and not _is_loopback(base[1]):
+        return "insecure_token", (
+            f"profile '{name}' would send its bearer token (${var}) in clear over http:// to "
+            f"{clean(base[1], 100)}; use an https:// base_url (only a loopback address may be "
+            "reached over plain http with a token)."
+        )
+    token = os.environ.get(profile.token_env)
+    if token is None or token == "":
+        return "missing_token", (
+            f"profile '{name}' takes its token from ${var}, which is "
+            f"{'not set' if token is None else 'empty'}; set it and try again."
+        )
+    if not _HEADER_VALUE.fullmatch(token):
+        if not token.strip():
+            why = "only whitespace"
+        elif token != token.strip():
+            why = "whitespace at its start or end (a trailing newline?)"
+        elif not token.isascii():
+            why = "characters outside ASCII"
+        else:
+            why = "control characters"
+        return "bad_token", (
+            f"${var} (the token of profile '{name}') holds {why}, which an HTTP header cannot "
+            "carry; fix the variable and try again. Nothing was sent."
+        )
     return None
 
 
@@ -255,11 +347,24 @@ def _nothing_refusal(plan: Plan, stamped: str | None = None) -> tuple[str, str] 
     )
 
 
+def _lock_refusal(path: Path, run_id: str) -> tuple[str, str] | None:
+    """Another process's rollback of this run holds the lock (read only, nothing written)."""
+    try:
+        holder = snapshot(path, lambda c: _lock_holder(c, run_id))
+    except (SourceError, sqlite3.Error):
+        return None  # unreadable now: execute re-reads and reports it
+    if holder is not None and _holder_alive(holder, process_identity()):
+        return _in_progress(run_id, holder)
+    return None
+
+
 def _refusal_for(detail: RunDetail, plan: Plan, profiles: Profiles, readonly: bool):
     return (
         _profile_refusal(plan.run_id, detail.summary.profile, profiles, plan.deletes, readonly)
+        or _token_refusal(profiles.get(detail.summary.profile))
         or _liveness_refusal(detail)
         or step_id_refusal(detail)
+        or _lock_refusal(Path(detail.summary.source), plan.run_id)
         or _nothing_refusal(plan, detail.summary.stamped_state)
     )
 
@@ -354,7 +459,9 @@ def check_refusal(
     if loaded is None:
         assert error is not None
         raise RollbackRefused(*_profiles_error(error))
-    refusal = _profile_refusal(plan.run_id, plan.profile, loaded, plan.deletes, readonly)
+    refusal = _profile_refusal(
+        plan.run_id, plan.profile, loaded, plan.deletes, readonly
+    ) or _token_refusal(loaded.get(plan.profile))
     if refusal is None and plan.refusal_code:
         refusal = (plan.refusal_code, plan.refusal or "the plan was refused when it was made")
     refusal = refusal or _nothing_refusal(plan)
@@ -363,8 +470,49 @@ def check_refusal(
     return loaded
 
 
-recheck = check_refusal
-"""The check a confirmation dialog runs when it opens and when it is confirmed."""
+def recheck(
+    plan: Plan,
+    profiles: Profiles | ProfilesSource,
+    *,
+    readonly: bool = False,
+    stale_after: float = DEFAULT_STALE_AFTER,
+) -> None:
+    """Raise ``RollbackRefused`` with what ``execute`` would refuse now, reading only.
+
+    The session and profile rules and the token (``check_refusal``), then a fresh read of the
+    ledger: liveness, another rollback's lock, the fingerprint. A ledger that cannot be read
+    any more refuses too (``ledger_unreadable``): a confirmation must never go ahead on a
+    ledger that is not what the preview showed.
+    """
+    loaded = check_refusal(plan, profiles, readonly=readonly)
+    try:
+        detail, fresh = _fresh_plan(plan, loaded, stale_after)
+    except LedgerxError as exc:
+        raise RollbackRefused(
+            "ledger_unreadable",
+            f"the ledger cannot be read again ({clean(exc, 400)}); nothing was sent.",
+        ) from None
+    refusal = _refusal_for(detail, fresh, loaded, readonly)
+    if refusal:
+        raise RollbackRefused(*refusal)
+    if _stale(plan, fresh):
+        raise RollbackRefused(*_STALE)
+
+
+def as_it_stands(
+    plan: Plan,
+    profiles: Profiles | ProfilesSource,
+    *,
+    readonly: bool = False,
+    stale_after: float = DEFAULT_STALE_AFTER,
+) -> Plan:
+    """``plan`` with ``refusal``/``refusal_code`` set to what ``execute`` would refuse now (for
+    a saved plan shown again: ``--plan FILE --dry-run``)."""
+    try:
+        recheck(plan, profiles, readonly=readonly, stale_after=stale_after)
+    except RollbackRefused as refused:
+        return replace(plan, refusal_code=refused.code, refusal=refused.reason)
+    return plan
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,21 +590,11 @@ class _Scrubber:
 
 
 def _token(profile: Profile) -> str | None:
-    if not profile.token_env:
-        return None
-    token = os.environ.get(profile.token_env)
-    if not token:
-        raise RollbackRefused(
-            "missing_token",
-            f"profile '{clean(profile.name, 100)}' takes its token from "
-            f"${clean(profile.token_env, 100)}, which is not set; set it and try again.",
-        )
-    if any(c in token for c in "\r\n\x00"):
-        raise RollbackRefused(
-            "missing_token",
-            f"${clean(profile.token_env, 100)} holds characters a header cannot carry.",
-        )
-    return token
+    """The profile's bearer token, or ``None``; ``RollbackRefused`` if it must not be sent."""
+    refusal = _token_refusal(profile)
+    if refusal:
+        raise RollbackRefused(*refusal)
+    return os.environ.get(profile.token_env) if profile.token_env else None
 
 
 def _deletes_key(plan: Plan) -> list[tuple[int, str | None]]:
@@ -481,17 +619,26 @@ _STALE = (
 
 
 async def _send(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str]
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], sent: list[bool]
 ) -> tuple[int, bytes, str | None]:
-    """Send one DELETE; return (status, the start of the body, Location header)."""
-    async with client.stream("DELETE", url, headers=headers) as response:
+    """Send one DELETE; return (status, the start of the body, Location header).
+
+    ``sent`` becomes ``[True]`` once the request's first byte is about to leave: until then a
+    failure provably sent nothing.
+    """
+
+    async def trace(event: str, info: object) -> None:
+        if event.endswith("send_request_headers.started"):
+            sent[0] = True
+
+    async with client.stream("DELETE", url, headers=headers, extensions={"trace": trace}) as answer:
         body = b""
-        if not 200 <= response.status_code < 300:
-            async for chunk in response.aiter_bytes():
+        if not 200 <= answer.status_code < 300:
+            async for chunk in answer.aiter_bytes():
                 body += chunk
                 if len(body) >= _READ_LIMIT:
                     break
-        return response.status_code, body[:_READ_LIMIT], response.headers.get("location")
+        return answer.status_code, body[:_READ_LIMIT], answer.headers.get("location")
 
 
 def _classify(
@@ -510,6 +657,46 @@ def _classify(
     return FAILED, error, error
 
 
+_MAY_HAVE_LANDED = "the DELETE may or may not have landed; it will be sent again on resume"
+# How long a write to the ledger waits for another process's lock before the rollback stops.
+_BUSY_TIMEOUT = 5.0
+_RELEASE_TIMEOUT = 15.0
+
+
+def _write(conn: sqlite3.Connection, work: Callable[[], object]) -> object:
+    """Run ``work`` in one write transaction; on any error roll back and re-raise."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        value = work()
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return value
+
+
+def _steps_changed(conn: sqlite3.Connection, plan: Plan) -> str | None:
+    """Why the run must not be stamped: its steps are not the ones the plan was made from."""
+    count, newest = conn.execute(
+        "SELECT COUNT(*), MAX(step_id) FROM step WHERE run_id = ?", (plan.run_id,)
+    ).fetchone()
+    planned = len(plan.actions)
+    planned_newest = max((a.step_id for a in plan.actions), default=None)
+    if (count, newest) == (planned, planned_newest):
+        return None
+    run = clean(plan.run_id, 60)
+    if count > planned:
+        what = f"{count - planned} step(s) were added to run {run} while it was being rolled back"
+    else:
+        what = f"the steps of run {run} changed while it was being rolled back"
+    return (
+        f"{what} (the plan had {planned} step(s), the ledger now has {count}): something is "
+        "still writing this run, so it was not stamped rolled_back. Look at the new steps, then "
+        "preview the rollback again."
+    )
+
+
 async def execute(
     plan: Plan,
     profiles: Profiles | ProfilesSource,
@@ -521,8 +708,10 @@ async def execute(
     """Execute ``plan`` exactly; raise ``RollbackRefused`` before any socket if it must not run.
 
     Every refusal is checked first without writing anything; then the run's lock is taken and
-    the ledger re-read under it, and the profiles file (given as a ``ProfilesSource``) is read
-    and compared once more right before the first DELETE; only then is an HTTP client created.
+    the ledger re-read under it (fingerprint and liveness), and the profiles file (given as a
+    ``ProfilesSource``) read and compared once more, immediately before the first DELETE; only
+    then is an HTTP client created. Cancelling the task (Ctrl-C) reports the DELETE in flight as
+    in doubt through ``on_progress`` and re-raises ``CancelledError``.
     """
     source = profiles
     profiles = check_refusal(plan, source, readonly=readonly)
@@ -537,32 +726,43 @@ async def execute(
     profile = profiles.get(detail.summary.profile)
     assert profile is not None and profile.base_url  # guaranteed by the checks above
     me = process_identity()
-    holder = snapshot(path, lambda c: _lock_holder(c, run_id))
-    if holder is not None and _holder_alive(holder, me):
-        raise RollbackRefused(*_in_progress(run_id, holder))
     token = _token(profile)
     scrub = _Scrubber(token)
 
-    conn = open_readwrite(path)
+    conn = open_readwrite(path, timeout=_BUSY_TIMEOUT)
     try:
-        _acquire_lock(conn, run_id, me)
         try:
-            # The last moment before the first DELETE: the profiles file is read again.
+            _acquire_lock(conn, run_id, me)
+        except sqlite3.Error as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise RollbackRefused(
+                    "ledger_busy",
+                    f"another process kept {clean(path, 300)} locked for {_BUSY_TIMEOUT:g}s; "
+                    "nothing was sent. Try again when it is released.",
+                ) from None
+            raise SourceError(
+                str(path),
+                "unreadable",
+                f"the rollback cannot be recorded ({exc}): nothing was sent",
+            ) from None
+        try:
+            # Immediately before the first DELETE, under the lock: the profiles file and the
+            # ledger read afresh must still be the plan's, and no other process may be writing
+            # the run.
             profiles = check_refusal(plan, source, readonly=readonly)
             detail, fresh = _fresh_plan(plan, profiles, stale_after)
             if _stale(plan, fresh):
                 raise RollbackRefused(*_STALE)
+            refusal = _liveness_refusal(detail)
+            if refusal:
+                raise RollbackRefused(*refusal)
             return await _run_deletes(conn, fresh, profile, token, scrub, me, on_progress)
         finally:
             with contextlib.suppress(sqlite3.Error):
+                # Waits longer than a DELETE's recording would: a lock left behind by this
+                # (living) process would refuse every later rollback of the run it makes.
+                conn.execute(f"PRAGMA busy_timeout = {int(_RELEASE_TIMEOUT * 1000)}")
                 _release_lock(conn, run_id, me)
-    except sqlite3.Error as exc:
-        raise SourceError(
-            str(path),
-            "locked" if "locked" in str(exc) or "busy" in str(exc) else "unreadable",
-            f"the rollback could not be recorded ({exc}); every DELETE sent so far is recorded "
-            "or left in doubt — run the rollback again to resume",
-        ) from None
     finally:
         conn.close()
 
@@ -583,6 +783,9 @@ async def _run_deletes(
         headers["Authorization"] = f"Bearer {token}"
     outcomes: list[RollbackProgress] = []
     stamped: str | None = None
+    stopped: str | None = None
+    not_stamped: str | None = None
+    seconds = f"{profile.timeout:g}s"
 
     def report(item: RollbackProgress) -> None:
         if on_progress is not None:
@@ -592,27 +795,39 @@ async def _run_deletes(
         follow_redirects=False, trust_env=False, timeout=httpx.Timeout(profile.timeout)
     ) as client:
         for index, action in enumerate(deletes, start=1):
+            # A Ctrl-C that came while the last outcome was written is delivered here, before
+            # the next intent row: nothing is recorded for a DELETE that is never sent.
+            await asyncio.sleep(0)
             target = action.target or ""
             shown = scrub(target, 300)
-            conn.execute("BEGIN IMMEDIATE")
-            cursor = conn.execute(
-                "INSERT INTO rollback_attempt (run_id, step_id, method, url, plan_fingerprint, "
-                "pid, host, intent_ts) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    plan.run_id,
-                    action.step_id,
-                    "DELETE",
-                    target,
-                    plan.fingerprint,
-                    me[0],
-                    me[1],
-                    now_iso(),
-                ),
-            )
-            # Committed before the request leaves (SPEC §6): survives a crash of this process
-            # (not a power loss, SPEC §7), so the attempt is recorded or the DELETE not sent.
-            conn.execute("COMMIT")
-            attempt_id = cursor.lastrowid
+
+            def intent(action: PlanAction = action, target: str = target) -> int | None:
+                return conn.execute(
+                    "INSERT INTO rollback_attempt (run_id, step_id, method, url, "
+                    "plan_fingerprint, pid, host, intent_ts) VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        plan.run_id,
+                        action.step_id,
+                        "DELETE",
+                        redact_url(target),
+                        plan.fingerprint,
+                        me[0],
+                        me[1],
+                        now_iso(),
+                    ),
+                ).lastrowid
+
+            try:
+                # Committed before the request leaves (SPEC §6): survives a crash of this
+                # process (not a power loss, SPEC §7), so the attempt is recorded or not sent.
+                attempt_id = _write(conn, intent)
+            except sqlite3.Error as exc:
+                stopped = (
+                    f"the ledger could not be written ({scrub(exc, 200)}) before step "
+                    f"{action.seq}'s DELETE was recorded: that DELETE was not sent and the "
+                    "rollback stopped there; run it again to resume."
+                )
+                break
             report(
                 RollbackProgress(
                     action.step_id,
@@ -627,8 +842,27 @@ async def _run_deletes(
                 )
             )
             status: int | None = None
+            sent = [False]
             try:
-                status, body, location = await _send(client, target, headers)
+                # One deadline for connecting, the headers and the whole body: httpx's own
+                # timeouts restart with every byte, so a dripping server would hold us for ever.
+                async with asyncio.timeout(profile.timeout):
+                    status, body, location = await _send(client, target, headers, sent)
+            except asyncio.CancelledError:
+                interrupted = RollbackProgress(
+                    action.step_id,
+                    action.seq,
+                    shown,
+                    "done",
+                    IN_DOUBT,
+                    None,
+                    f"interrupted before its answer came: {_MAY_HAVE_LANDED}",
+                    index,
+                    total,
+                )
+                outcomes.append(interrupted)
+                report(interrupted)
+                raise
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Never reached the server: nothing was sent, so this is a plain failure.
                 result = FAILED
@@ -636,45 +870,84 @@ async def _run_deletes(
                 message = error
             except httpx.TimeoutException as exc:
                 result, error = IN_DOUBT, None
-                message = (
-                    f"no answer within {profile.timeout:g}s ({type(exc).__name__}): the DELETE "
-                    "may or may not have landed; it will be sent again on resume"
-                )
+                message = f"no answer within {seconds} ({type(exc).__name__}): {_MAY_HAVE_LANDED}"
             except httpx.TransportError as exc:
+                what = scrub(exc, 200) or type(exc).__name__
                 result, error = IN_DOUBT, None
-                message = (
-                    f"connection lost ({scrub(exc, 200) or type(exc).__name__}): the DELETE may "
-                    "or may not have landed; it will be sent again on resume"
-                )
+                message = f"connection lost ({what}): {_MAY_HAVE_LANDED}"
+            except TimeoutError:
+                if sent[0]:
+                    result, error = IN_DOUBT, None
+                    message = (
+                        f"no complete answer within {seconds} (the profile's timeout bounds "
+                        f"connecting, the headers and the body together): {_MAY_HAVE_LANDED}"
+                    )
+                else:
+                    result = FAILED
+                    error = f"not sent: could not connect within {seconds}"
+                    message = error
             else:
                 result, message, error = _classify(status, body, location, scrub)
 
             if result != IN_DOUBT:
                 last = index == total and result == ROLLED_BACK
                 all_done = last and all(o.result == ROLLED_BACK for o in outcomes)
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(
-                    "UPDATE rollback_attempt SET outcome_ts = ?, http_status = ?, result = ?, "
-                    "error_message = ? WHERE attempt_id = ?",
-                    (now_iso(), status, result, error, attempt_id),
-                )
-                conn.execute(
-                    "UPDATE step SET status = ? WHERE step_id = ? AND run_id = ?",
-                    (result, action.step_id, plan.run_id),
-                )
-                if all_done:
-                    # Same transaction as the last outcome: a crash cannot leave the run
-                    # fully undone but unstamped.
+
+                def outcome(
+                    action: PlanAction = action,
+                    attempt_id: object = attempt_id,
+                    result: str = result,
+                    status: int | None = status,
+                    error: str | None = error,
+                    all_done: bool = all_done,
+                ) -> str | None:
                     conn.execute(
-                        "UPDATE run SET state = 'rolled_back', "
-                        "finished_at = COALESCE(finished_at, ?) WHERE run_id = ?",
-                        (now_iso(), plan.run_id),
+                        "UPDATE rollback_attempt SET outcome_ts = ?, http_status = ?, "
+                        "result = ?, error_message = ? WHERE attempt_id = ?",
+                        (now_iso(), status, result, error, attempt_id),
                     )
-                    stamped = "rolled_back"
-                conn.execute("COMMIT")
+                    conn.execute(
+                        "UPDATE step SET status = ? WHERE step_id = ? AND run_id = ?",
+                        (result, action.step_id, plan.run_id),
+                    )
+                    if not all_done:
+                        return None
+                    # Checked under the write lock, in the stamp's own transaction: a step
+                    # committed by a runner still at work must not be buried under the stamp.
+                    changed = _steps_changed(conn, plan)
+                    if changed is None:
+                        # Same transaction as the last outcome: a crash cannot leave the run
+                        # fully undone but unstamped.
+                        conn.execute(
+                            "UPDATE run SET state = 'rolled_back', "
+                            "finished_at = COALESCE(finished_at, ?) WHERE run_id = ?",
+                            (now_iso(), plan.run_id),
+                        )
+                    return changed
+
+                try:
+                    not_stamped = _write(conn, outcome)  # type: ignore[assignment]
+                    if all_done and not_stamped is None:
+                        stamped = "rolled_back"
+                except sqlite3.Error as exc:
+                    # The answer came but the ledger cannot say so: the attempt keeps its
+                    # intent without outcome, which is in doubt, and resume sends it again.
+                    message = (
+                        f"{message}; but this answer could not be recorded (the ledger: "
+                        f"{scrub(exc, 200)}), so the ledger keeps this DELETE in doubt and "
+                        "resume sends it again (404 counts as done)"
+                    )
+                    result = IN_DOUBT
+                    stopped = (
+                        f"the ledger could not be written ({scrub(exc, 200)}) after step "
+                        f"{action.seq}'s DELETE was answered; the rollback stopped there. Run it "
+                        "again to resume."
+                    )
             done = RollbackProgress(
                 action.step_id, action.seq, shown, "done", result, status, message, index, total
             )
             outcomes.append(done)
             report(done)
-    return RollbackResult(plan.run_id, tuple(outcomes), stamped)
+            if stopped:
+                break
+    return RollbackResult(plan.run_id, tuple(outcomes), stamped, stopped, not_stamped)

@@ -5,14 +5,26 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from ledger_factory import dir_state
-from rollback_servers import RUN_ID, rollback_ledger, run_row, step_rows, write_profiles
+from ledger_factory import StepSpec, dir_state
+from rollback_servers import (
+    RUN_ID,
+    Behaviour,
+    RawServer,
+    append_step_from_another_process,
+    attempt_rows,
+    entity_url,
+    rollback_ledger,
+    run_row,
+    step_rows,
+    write_profiles,
+)
 
 from ledger_core.demo_api import DemoApi
 
@@ -120,8 +132,16 @@ def test_yes_executes_with_progress(world, api):
     assert "run stamped rolled_back" in proc.stderr
     assert api.records == {}
     assert run_row(path)[0] == "rolled_back"
+    # Nothing left to undo is what was asked for, not a refusal: exit 0 with a sentence.
     again = ledgerx(ledgers, profiles, RUN_ID, "--yes")
-    assert again.returncode == 3 and "nothing left to undo" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert "ledgerx: nothing left to undo" in again.stderr and len(api.matching("DELETE")) == 3
+    dry = ledgerx(ledgers, profiles, RUN_ID, "--dry-run")
+    assert dry.returncode == 0 and "Nothing left to undo" in dry.stdout
+    assert "refused" not in dry.stdout.lower()
+    md = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--format", "markdown")
+    assert "**Nothing to do:** nothing left to undo" in md.stdout
+    assert "refused" not in md.stdout.lower()
 
 
 def test_yes_json_result_is_the_only_stdout(world, api):
@@ -150,9 +170,9 @@ def test_plan_file_round_trip(world, api, tmp_path):
     proc = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
     assert proc.returncode == 0, proc.stderr
     assert len(api.matching("DELETE")) == 3
-    # Executing the same plan again: the ledger moved on, the plan is stale.
-    stale = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
-    assert stale.returncode == 3
+    # Executing the same plan again: nothing is left to undo, and nothing is sent again.
+    again = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
+    assert again.returncode == 0 and "nothing left to undo" in again.stderr, again.stderr
     assert len(api.matching("DELETE")) == 3
 
 
@@ -163,6 +183,9 @@ def test_plan_file_refused_when_ledger_changed(world, api, tmp_path):
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("UPDATE step SET status = 'failed' WHERE seq = 1")
     conn.close()
+    dry = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--dry-run")
+    assert dry.returncode == 0 and "Would be refused:" in dry.stdout, dry.stdout
+    assert "fingerprint" in dry.stdout
     proc = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
     assert proc.returncode == 3 and "fingerprint" in proc.stderr
     assert api.connections == 0
@@ -190,7 +213,7 @@ def test_plan_file_of_wrong_shape_fifo_or_unwritable_is_usage_error(world, api, 
     proc = ledgerx(ledgers, profiles, "--plan", str(fifo), "--yes")
     assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
     proc = ledgerx(ledgers, profiles, RUN_ID, "--save-plan", str(tmp_path / "no" / "p.json"))
-    assert proc.returncode == 2 and "cannot be saved" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "the plan was not saved" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and api.connections == 0
 
 
@@ -246,5 +269,279 @@ def test_terminal_confirmation(world, api, typed, code):
         os.close(slave)
         os.close(master)
     assert proc.returncode == code, said
-    assert "first 6 characters" in said
+    assert "first 6 characters of the run id shown above" in said
+    # The prompt does not print the characters to type: reading them is the deliberate act.
+    assert f"({RUN_ID[:6]})" not in said
     assert len(api.matching("DELETE")) == (3 if code == 0 else 0)
+
+
+# --- the dry run tells the truth -------------------------------------------------------------
+
+
+def test_dry_run_table_names_its_columns_and_sets_in_doubt_apart(tmp_path, api):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    url = entity_url(api.base_url, "items", "i1")
+    extra = [StepSpec.committed(10, method="PATCH", url=url), StepSpec.in_doubt(11, url=url)]
+    rollback_ledger(ledgers / f"{RUN_ID}.db", api, 1, extra=extra)
+    profiles = tmp_path / "p.toml"
+    write_profiles(profiles, api.base_url)
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if "seq" in line and "url" in line)
+    assert header.split()[:3] == ["seq", "method", "action"]
+    rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line[:3].strip()}
+    assert "in doubt — check by hand" in rows["11"]
+    assert "cannot undo" in rows["10"] and "skip" not in rows["10"]
+    assert "DELETE" in rows["1"]
+    assert "Would not be refused: --yes would send the 1 DELETE(s) above" in proc.stdout
+
+
+def test_dry_run_says_would_be_refused_for_a_missing_token(world, api, tmp_path):
+    ledgers, _, _, _ = world
+    profiles = tmp_path / "token.toml"
+    write_profiles(profiles, api.base_url, token_env="LEDGERX_TEST_NO_SUCH_TOKEN")
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "Would be refused:" in proc.stdout and "not set" in proc.stdout
+    assert "Would not be refused" not in proc.stdout
+    md = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--format", "markdown")
+    assert "**Refused:**" in md.stdout and "not set" in md.stdout
+    yes = ledgerx(ledgers, profiles, RUN_ID, "--yes")
+    assert yes.returncode == 3 and "not set" in yes.stderr and api.connections == 0
+
+
+def test_dry_run_says_would_be_refused_for_another_hosts_rollback_lock(world, api):
+    ledgers, path, profiles, _ = world
+    from ledger_core.schema import ROLLBACK_DDL
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(ROLLBACK_DDL)
+    conn.execute(
+        "INSERT INTO rollback_lock VALUES (?, 4242, 'another-host', NULL, '2026-05-17T09:00Z')",
+        (RUN_ID,),
+    )
+    conn.close()
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)
+    assert plan["refusal_code"] == "rollback_in_progress" and "another-host" in plan["refusal"]
+    table = ledgerx(ledgers, profiles, RUN_ID, "--dry-run")
+    assert "Would be refused: another rollback" in table.stdout
+    yes = ledgerx(ledgers, profiles, RUN_ID, "--yes")
+    assert yes.returncode == 3 and api.connections == 0
+
+
+@pytest.mark.parametrize("token", ["tøken", "   ", "tok\x01en"])
+def test_a_token_no_header_can_carry_exits_3_before_any_row(world, api, tmp_path, token):
+    ledgers, path, _, _ = world
+    profiles = tmp_path / "token.toml"
+    write_profiles(profiles, api.base_url, token_env="LEDGERX_TEST_TOKEN")
+    before = dir_state(ledgers)
+    env = _env() | {"LEDGERX_TEST_TOKEN": token}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.cli.main", "--ledger-dir", str(ledgers)]
+        + ["--profiles", str(profiles), "rollback", RUN_ID, "--yes"],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "an HTTP header cannot carry" in proc.stderr and "Traceback" not in proc.stderr
+    assert api.connections == 0 and dir_state(ledgers) == before  # no false in-doubt attempt
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+SECRET = "hunter2-S3cret"
+
+
+def test_a_password_in_base_url_or_a_step_url_is_never_shown_or_saved(tmp_path, api):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    leaky = api.base_url.replace("http://", f"http://svc:{SECRET}@") + "/api/x"
+    rollback_ledger(ledgers / f"{RUN_ID}.db", api, 1, extra=[StepSpec.committed(5, url=leaky)])
+    profiles = tmp_path / "p.toml"
+    write_profiles(profiles, api.base_url.replace("http://", f"http://user:{SECRET}@"))
+    plan_file = tmp_path / "plan.json"
+    outputs = []
+    for args in (
+        ["--dry-run"],
+        ["--dry-run", "--format", "json"],
+        ["--dry-run", "--format", "markdown", "--save-plan", str(plan_file)],
+        ["--yes"],
+        ["--yes", "--format", "json"],
+    ):
+        proc = ledgerx(ledgers, profiles, RUN_ID, *args)
+        outputs.append(proc.stdout + proc.stderr)
+    for args in (["state", RUN_ID], ["state", RUN_ID, "--format", "json"], ["list"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui.cli.main", "--ledger-dir", str(ledgers), *args],
+            cwd=REPO,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(proc.stdout + proc.stderr)
+    outputs.append(plan_file.read_text())
+    for text in outputs:
+        assert SECRET not in text
+    assert "user:***@127.0.0.1" in outputs[0]  # the refusal names the URL, masked
+    assert "svc:***@" in outputs[-2] or "svc:***@" in outputs[-3]
+    assert api.connections == 0
+
+
+# --- nothing of the user's is overwritten -------------------------------------------------------
+
+
+def test_save_plan_never_replaces_an_existing_file_without_force(world, api):
+    ledgers, path, profiles, _ = world
+    before = dir_state(ledgers)
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(path))
+    assert proc.returncode == 2, proc.stderr
+    assert "already exists" in proc.stderr and "--force" in proc.stderr
+    assert "plan was not saved" in proc.stderr
+    assert dir_state(ledgers) == before  # the ledger named by mistake is intact
+    forced = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(path), "--force")
+    assert forced.returncode == 2 and "SQLite database" in forced.stderr, forced.stderr
+    assert dir_state(ledgers) == before  # not even --force replaces a ledger with JSON
+
+
+def test_save_plan_with_force_replaces_a_regular_file(world, api, tmp_path):
+    ledgers, _, profiles, _ = world
+    old = tmp_path / "old-plan.json"
+    old.write_text("an older plan")
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(old), "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(old.read_text())["run_id"] == RUN_ID
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".old")) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "symlink"])
+@pytest.mark.parametrize("force", [False, True])
+def test_save_plan_to_anything_but_a_regular_file_is_a_usage_error(
+    world, api, tmp_path, kind, force
+):
+    ledgers, path, profiles, _ = world
+    target = tmp_path / f"target-{kind}"
+    if kind == "fifo":
+        os.mkfifo(target)  # writing used to block until a reader came
+    elif kind == "directory":
+        target.mkdir()
+    else:
+        target.symlink_to(path)
+    before = dir_state(ledgers)
+    extra = ["--force"] if force else []
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(target), *extra)
+    assert proc.returncode == 2, proc.stderr
+    assert "plan was not saved" in proc.stderr and "Traceback" not in proc.stderr
+    assert dir_state(ledgers) == before
+    assert (kind == "symlink") == target.is_symlink()
+
+
+# --- exit codes of an interrupted or stopped rollback -------------------------------------------
+
+
+def _popen(ledgers: Path, profiles: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui.cli.main", "--ledger-dir", str(ledgers)]
+        + ["--profiles", str(profiles), "rollback", *args],
+        cwd=REPO,
+        env=_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_sigint_during_a_delete_records_it_in_doubt_and_exits_4(world, api):
+    ledgers, path, profiles, ids = world
+    api.fault(ids[2], "hang", seconds=None)  # the first DELETE (step 3) gets no answer
+    proc = _popen(ledgers, profiles, RUN_ID, "--yes")
+    try:
+        api.wait_for("DELETE", timeout=30)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        api.release()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 4, err
+    assert "interrupted" in err and "0 rolled back, 0 failed, 1 in doubt" in err
+    assert "[1/3] step 3 DELETE" in err and "in_doubt" in err and "Traceback" not in err
+    # What was sent is recorded: one intent without outcome; nothing after it was sent.
+    assert [(a[2], a[4]) for a in attempt_rows(path)] == [(None, None)]
+    assert step_rows(path) == {1: "committed", 2: "committed", 3: "committed"}
+    assert len(api.matching("DELETE")) == 1
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert conn.execute("SELECT COUNT(*) FROM rollback_lock").fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_ledger_locked_mid_rollback_exits_4(tmp_path):
+    """SQLite busy while an answer is recorded: requests in doubt (4), not a usage error (2)."""
+    import threading
+
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = ledgers / f"{RUN_ID}.db"
+    let_go = threading.Event()
+    holding = threading.Event()
+
+    def hold_write_lock() -> None:
+        def hold() -> None:
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute("BEGIN IMMEDIATE")
+            holding.set()
+            let_go.wait(60)
+            conn.execute("ROLLBACK")
+            conn.close()
+
+        threading.Thread(target=hold, daemon=True).start()
+        holding.wait(30)
+
+    with RawServer() as server:
+        rollback_ledger(path, server, 2, record_ids=["r-1", "r-2"])  # type: ignore[arg-type]
+        server.on("r-2", Behaviour("answer", hook=hold_write_lock))
+        profiles = tmp_path / "p.toml"
+        write_profiles(profiles, server.base_url)
+        proc = _popen(ledgers, profiles, RUN_ID, "--yes")
+        lines = []
+        try:
+            for line in proc.stderr:  # the rollback waits for the lock, then reports
+                lines.append(line)
+                if "in_doubt" in line:
+                    let_go.set()
+            proc.wait(timeout=60)
+        finally:
+            let_go.set()
+            if proc.poll() is None:
+                proc.kill()
+        err = "".join(lines)
+        assert proc.returncode == 4, err
+        assert "could not be recorded" in err and "ledgerx: stopped:" in err
+        assert len(server.deletes()) == 1
+    assert [(a[2], a[4]) for a in attempt_rows(path)] == [(None, None)]
+
+
+def test_steps_added_during_the_rollback_exit_4_without_stamp(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = ledgers / f"{RUN_ID}.db"
+    with RawServer() as server:
+        rollback_ledger(path, server, 2, record_ids=["r-1", "r-2"])  # type: ignore[arg-type]
+        server.on("r-2", Behaviour("answer", hook=lambda: append_step_from_another_process(path)))
+        profiles = tmp_path / "p.toml"
+        write_profiles(profiles, server.base_url)
+        proc = ledgerx(ledgers, profiles, RUN_ID, "--yes")
+    assert proc.returncode == 4, proc.stderr
+    assert "2 rolled back, 0 failed, 0 in doubt" in proc.stderr
+    assert "ledgerx: not stamped: 1 step(s) were added" in proc.stderr
+    assert "run stamped" not in proc.stderr and run_row(path)[0] == "completed"

@@ -1,7 +1,8 @@
 """Entry point of the ``ledgerx`` console script: argument parsing and exit codes (SPEC §4).
 
 Exit codes: 0 ok; 1 unexpected error; 2 usage or not found; 3 refused; 4 rollback finished with
-failures. Errors are one clear line on stderr, never a traceback (``LEDGERX_DEBUG=1`` shows one).
+failures or requests in doubt, or stopped early; 130 interrupted with nothing in doubt.
+Errors are one clear line on stderr, never a traceback (``LEDGERX_DEBUG=1`` shows one).
 Subcommands live in their own modules and are imported only when used.
 """
 
@@ -26,6 +27,22 @@ from ledger_core.errors import (
 from .output import fail
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_FAILURES = 0, 1, 2, 3, 4
+
+
+ROLLBACK_EXIT_CODES = """\
+exit codes:
+  0  done, or nothing left to undo; a --dry-run exits 0 whether or not --yes
+     would be refused (it says so, and why)
+  1  unexpected error
+  2  usage error, run or plan file not found, --save-plan FILE exists or is not
+     a regular file
+  3  refused: nothing was sent (disable_writes, unknown profile, a token that
+     would go in clear or cannot be sent, the run alive, the plan stale, ...)
+  4  finished with failed or in-doubt DELETEs, stopped early (the ledger stayed
+     locked, or Ctrl-C with a DELETE in doubt), or not stamped rolled_back
+     because steps were added to the run meanwhile
+  130 interrupted (Ctrl-C) with nothing in doubt
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
 
     p = command("rollback", "preview or execute the rollback of a run")
+    p.epilog = ROLLBACK_EXIT_CODES
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("run", metavar="RUN", nargs="?", help="run id or unique prefix")
     p.add_argument("--dry-run", action="store_true", help="show the plan, send nothing")
     p.add_argument("--yes", action="store_true", help="execute without asking")
@@ -108,7 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plan", metavar="FILE", help="execute exactly this saved plan (see --save-plan)"
     )
-    p.add_argument("--save-plan", metavar="FILE", help="write the plan as JSON to FILE")
+    p.add_argument(
+        "--save-plan",
+        metavar="FILE",
+        help="write the plan as JSON to FILE, a new file (an existing one only with --force)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="let --save-plan replace an existing regular file (never an SQLite database)",
+    )
 
     p = command("doctor", "check every file in the sources")
     p.add_argument("--format", choices=("table", "json"), default="table")

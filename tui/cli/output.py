@@ -13,7 +13,7 @@ from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import RunNotFound
 from ledger_core.models import RunDetail
 from ledger_core.reader import read_run, resolve_run, scan
-from ledger_core.sanitize import clean
+from ledger_core.sanitize import clean, redact_urls
 from ledger_core.sources import Sources
 
 
@@ -43,8 +43,9 @@ def _dumps(data: Any, depth: int = 0) -> str:
 
 
 def emit_json(data: Any) -> None:
-    """JSON on stdout, the only thing there. ``ensure_ascii`` keeps control bytes escaped."""
-    sys.stdout.write(_dumps(data) + "\n")
+    """JSON on stdout, the only thing there. ``ensure_ascii`` keeps control bytes escaped, and
+    a password in any URL is masked (``http://user:***@host``)."""
+    sys.stdout.write(redact_urls(_dumps(data)) + "\n")
 
 
 def piped_width(default: int) -> int:

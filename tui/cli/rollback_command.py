@@ -1,24 +1,31 @@
 """``ledgerx rollback RUN``: preview a run's rollback plan, save it, or execute it (SPEC §3, §4).
 
-* ``--dry-run [--format table|json|markdown]`` prints the plan and whether it would be refused;
-  nothing is sent and the exit code is 0 (the refusal is part of what is shown).
-* ``--save-plan FILE`` writes the plan as JSON (with or without ``--dry-run``).
+* ``--dry-run [--format table|json|markdown]`` prints the plan and whether ``--yes`` would be
+  refused, and why; nothing is sent and the exit code is 0 (the refusal is part of what is shown).
+* ``--save-plan FILE`` writes the plan as JSON (with or without ``--dry-run``) to a new file:
+  an existing one is replaced only with ``--force``, and never if it is not a regular file.
 * ``--plan FILE`` executes exactly that saved plan: ``ledger_core`` refuses it if the ledger
-  or the profile moved since it was made.
+  or the profile moved since it was made (``--plan FILE --dry-run`` says so beforehand).
 * Without ``--yes``, on a terminal, the user types the run id's first 6 characters; without a
   terminal, it is refused (exit 3). Progress goes to stderr as each DELETE lands; with
   ``--format json`` the result is one JSON document on stdout.
 
-Exit codes: 0 done; 2 run or plan file not found; 3 refused (nothing sent); 4 finished with
-failed or in-doubt DELETEs.
+Exit codes (also in ``--help``): 0 done, or nothing left to undo; 2 usage error, run or plan
+file not found, a plan file that exists or is not a regular file; 3 refused (nothing sent);
+4 finished with failed or in-doubt DELETEs, stopped early (a locked ledger, Ctrl-C) or not
+stamped because steps were added meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from rich import box
@@ -35,9 +42,18 @@ from ledger_core.sanitize import clean
 
 from .output import emit_json, fail, load_detail, piped_width, stale_after_seconds
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILURES = 0, 2, 4
+EXIT_OK, EXIT_USAGE, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 2, 4, 130
 CONFIRM_CHARS = 6
 _GROUP_STYLE = {"undo": "green", "cannot": "yellow", "in_doubt": "bold magenta", "nothing": "dim"}
+# What the action column says per plan group: "skip" alone would hide an in-doubt step (which a
+# person must check) among steps that simply cannot be undone.
+_GROUP_ACTION = {
+    "undo": "DELETE",
+    "cannot": "cannot undo",
+    "in_doubt": "in doubt — check by hand",
+    "nothing": "nothing to undo",
+}
+NOTHING_TO_DO = "nothing_to_do"
 
 
 def _console(stderr: bool = False) -> Console:
@@ -55,23 +71,28 @@ def _cell(value: object, limit: int = 200, style: str = "") -> Text:
 
 
 def _plan_table(plan: Plan) -> Table:
-    """One row per step, newest first; a DELETE row shows the URL it will delete."""
+    """One row per step, newest first; a DELETE row shows the URL it will delete.
+
+    ``method`` is the step's own request; ``action`` what the rollback does about it.
+    """
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for name in ("seq", "step", "action", "url", "reason"):
+    for name in ("seq", "method", "action", "url", "reason"):
         table.add_column(name, overflow="fold")
     for a in plan.actions:
         deleting = a.action == "delete"
+        action = "DELETE" if deleting else _GROUP_ACTION.get(a.group, "skip")
         table.add_row(
             _cell(a.seq),
             _cell(a.method, 10),
-            Text("DELETE" if deleting else "skip", style=_GROUP_STYLE.get(a.group, "")),
+            Text(action, style=_GROUP_STYLE.get(a.group, "")),
             _cell(a.target if deleting else a.url, 200),
             _cell(a.reason, 200),
         )
     return table
 
 
-def _print_plan(plan: Plan, console: Console) -> None:
+def _print_plan(plan: Plan, console: Console, *, dry_run: bool = True) -> None:
+    """The plan, then (for a dry run) what ``--yes`` would do with it."""
     head = Text()
     head.append("Rollback plan for run ")
     head.append(clean(plan.run_id, 80), style="bold")
@@ -85,12 +106,27 @@ def _print_plan(plan: Plan, console: Console) -> None:
     console.print(head)
     if plan.actions:
         console.print(_plan_table(plan))
-    if plan.refusal:
-        line = Text("Refused: ", style="bold red")
+    if not dry_run:
+        return  # executing: a refusal is the error line that follows, progress the rest
+    if plan.refusal_code == NOTHING_TO_DO:
+        console.print(Text(_sentence(plan.refusal)))
+    elif plan.refusal:
+        line = Text("Would be refused: ", style="bold red")
         line.append(clean(plan.refusal, 1000))
         console.print(line)
     else:
-        console.print(Text("Not refused: `--yes` would send the DELETEs above, newest first."))
+        count = len(plan.deletes)
+        console.print(
+            Text(
+                f"Would not be refused: --yes would send the {count} DELETE(s) above, newest "
+                "first (every rule is checked again before the first one is sent)."
+            )
+        )
+
+
+def _sentence(text: str | None) -> str:
+    value = clean(text, 1000)
+    return value[:1].upper() + value[1:]
 
 
 def _emit(plan: Plan, fmt: str) -> None:
@@ -121,6 +157,72 @@ def _load_plan(path: str) -> Plan:
         raise PlanFileError(f"{path}: {exc}") from None
 
 
+def _save_plan(path: str, text: str, force: bool) -> str | None:
+    """Write ``text`` to a new file ``path``; ``None`` on success, else why not (nothing written).
+
+    Without ``force`` the file must not exist (``O_EXCL``: a file created meanwhile is not
+    clobbered either). With ``force`` only a regular file that is not an SQLite database is
+    replaced, atomically, through a temporary file beside it: a ledger, a FIFO, a directory, a
+    symbolic link or a device named by mistake stays as it was.
+    """
+    target = Path(path)
+    try:
+        st = target.lstat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        return f"it cannot be checked ({exc.strerror})"
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
+            kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+            return f"it exists and is {kind}; choose another file name"
+        if not force:
+            return "it already exists; pass --force to replace it, or choose another file name"
+        if _is_sqlite(target):
+            return "it is an SQLite database (a ledger?), which --force never replaces"
+        return _replace(target, text)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(target, flags, 0o644)
+    except FileExistsError:
+        return "it was created by something else just now; choose another file name"
+    except OSError as exc:
+        return f"it cannot be created ({exc.strerror})"
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        return f"it cannot be written ({exc.strerror})"
+    return None
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _replace(target: Path, text: str) -> str | None:
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    except OSError as exc:
+        return f"it cannot be replaced ({exc.strerror})"
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        return f"it cannot be replaced ({exc.strerror})"
+    return None
+
+
 def _preview(args: argparse.Namespace, profiles) -> Plan:
     return rollback.preview(load_detail(args), profiles, readonly=args.readonly)
 
@@ -135,10 +237,12 @@ def _confirm(plan: Plan) -> None:
         )
     expected = plan.run_id[:CONFIRM_CHARS]
     count = len(plan.deletes)
+    # The characters to type are not repeated here: copying them from the prompt would make the
+    # confirmation a reflex; reading them from the run id above is the deliberate act.
     prompt = (
         f"About to send {count} DELETE(s) for run {clean(plan.run_id, 80)} on profile "
-        f"'{clean(plan.profile, 80)}'.\nType the run id's first {CONFIRM_CHARS} characters "
-        f"({clean(expected, 20)}) to go ahead, anything else cancels: "
+        f"'{clean(plan.profile, 80)}'.\nType the first {CONFIRM_CHARS} characters of the run "
+        "id shown above to go ahead; anything else cancels: "
     )
     sys.stderr.write(prompt)
     sys.stderr.flush()
@@ -147,15 +251,83 @@ def _confirm(plan: Plan) -> None:
         raise RollbackRefused("not_confirmed", "not confirmed: nothing was sent.")
 
 
-def _progress(item: rollback.RollbackProgress) -> None:
-    if item.phase != "done":
-        return
+def _progress_line(item: rollback.RollbackProgress) -> str:
     status = f" ({item.http_status})" if item.http_status is not None else ""
-    line = (
+    return (
         f"[{item.index}/{item.total}] step {item.seq} DELETE {clean(item.target, 200)}: "
         f"{item.result}{status} — {clean(item.message, 300)}"
     )
-    print(line, file=sys.stderr, flush=True)
+
+
+def _execute(plan: Plan, profiles, args: argparse.Namespace) -> int:
+    """Run the rollback, printing each DELETE as it lands; Ctrl-C stops it with a summary."""
+    done: list[rollback.RollbackProgress] = []
+
+    def progress(item: rollback.RollbackProgress) -> None:
+        if item.phase == "done":
+            done.append(item)
+            print(_progress_line(item), file=sys.stderr, flush=True)
+
+    try:
+        result = asyncio.run(
+            rollback.execute(
+                plan,
+                profiles,
+                readonly=args.readonly,
+                on_progress=progress,
+                stale_after=stale_after_seconds(args),
+            )
+        )
+    except KeyboardInterrupt:
+        # asyncio cancelled the rollback: the DELETE in flight was reported in doubt (its
+        # intent row is in the ledger); nothing after it was sent.
+        partial = rollback.RollbackResult(
+            plan.run_id, tuple(done), None, stopped="interrupted (Ctrl-C): nothing more was sent"
+        )
+        _report(partial, args)
+        return EXIT_FAILURES if partial.in_doubt else EXIT_INTERRUPTED
+    _report(result, args)
+    return EXIT_OK if result.ok else EXIT_FAILURES
+
+
+def _report(result: rollback.RollbackResult, args: argparse.Namespace) -> None:
+    summary = (
+        f"{len(result.rolled_back)} rolled back, {len(result.failed)} failed, "
+        f"{len(result.in_doubt)} in doubt"
+        + (f"; run stamped {result.run_stamped}" if result.run_stamped else "")
+    )
+    print(f"ledgerx: {summary}", file=sys.stderr)
+    if result.stopped:
+        print(f"ledgerx: stopped: {clean(result.stopped, 1000)}", file=sys.stderr)
+    if result.not_stamped:
+        print(f"ledgerx: not stamped: {clean(result.not_stamped, 1000)}", file=sys.stderr)
+    if result.in_doubt:
+        print(
+            "ledgerx: in-doubt DELETEs may or may not have landed; run the rollback again to "
+            "resend them (404 counts as done).",
+            file=sys.stderr,
+        )
+    if args.format == "json":
+        emit_json(
+            {
+                "run_id": result.run_id,
+                "ok": result.ok,
+                "run_stamped": result.run_stamped,
+                "stopped": result.stopped,
+                "not_stamped": result.not_stamped,
+                "outcomes": [
+                    {
+                        "step_id": o.step_id,
+                        "seq": o.seq,
+                        "target": o.target,
+                        "result": o.result,
+                        "http_status": o.http_status,
+                        "message": o.message,
+                    }
+                    for o in result.outcomes
+                ],
+            }
+        )
 
 
 def run_rollback(args: argparse.Namespace) -> int:
@@ -175,61 +347,33 @@ def run_rollback(args: argparse.Namespace) -> int:
         plan = _preview(args, profiles)
 
     if args.save_plan:
-        try:
-            Path(args.save_plan).write_text(plan.to_json() + "\n", encoding="utf-8")
-        except OSError as exc:
-            fail(f"{args.save_plan}: the plan cannot be saved ({exc.strerror})")
+        why = _save_plan(args.save_plan, plan.to_json() + "\n", args.force)
+        if why:
+            fail(f"{args.save_plan}: the plan was not saved: {why}")
             return EXIT_USAGE
         print(f"ledgerx: plan saved to {clean(args.save_plan, 500)}", file=sys.stderr)
     if args.dry_run:
+        if args.plan:  # a saved plan: say what --yes would meet now, not what it met then
+            plan = rollback.as_it_stands(
+                plan, profiles, readonly=args.readonly, stale_after=stale_after_seconds(args)
+            )
         _emit(plan, args.format)
         return EXIT_OK
     if args.save_plan and not args.yes:
         return EXIT_OK  # saving is its own act; executing needs --plan FILE later
 
     if args.format == "table":
-        _print_plan(plan, _console(stderr=True))
-    rollback.check_refusal(plan, profiles, readonly=args.readonly)
-    if not args.yes:
-        _confirm(plan)
-    result = asyncio.run(
-        rollback.execute(
-            plan,
-            profiles,
-            readonly=args.readonly,
-            on_progress=_progress,
-            stale_after=stale_after_seconds(args),
-        )
-    )
-    summary = (
-        f"{len(result.rolled_back)} rolled back, {len(result.failed)} failed, "
-        f"{len(result.in_doubt)} in doubt"
-        + (f"; run stamped {result.run_stamped}" if result.run_stamped else "")
-    )
-    print(f"ledgerx: {summary}", file=sys.stderr)
-    if result.in_doubt:
-        print(
-            "ledgerx: in-doubt DELETEs may or may not have landed; run the rollback again to "
-            "resend them (404 counts as done).",
-            file=sys.stderr,
-        )
-    if args.format == "json":
-        emit_json(
-            {
-                "run_id": result.run_id,
-                "ok": result.ok,
-                "run_stamped": result.run_stamped,
-                "outcomes": [
-                    {
-                        "step_id": o.step_id,
-                        "seq": o.seq,
-                        "target": o.target,
-                        "result": o.result,
-                        "http_status": o.http_status,
-                        "message": o.message,
-                    }
-                    for o in result.outcomes
-                ],
-            }
-        )
-    return EXIT_OK if result.ok else EXIT_FAILURES
+        _print_plan(plan, _console(stderr=True), dry_run=False)
+    try:
+        rollback.check_refusal(plan, profiles, readonly=args.readonly)
+        if not args.yes:
+            _confirm(plan)
+        return _execute(plan, profiles, args)
+    except RollbackRefused as refused:
+        if refused.code != NOTHING_TO_DO:
+            raise
+        # Not a refusal: there is simply nothing to send, which is what was asked for.
+        print(f"ledgerx: {clean(refused.reason, 1000)}", file=sys.stderr)
+        if args.format == "json":
+            _report(rollback.RollbackResult(plan.run_id, (), None), args)
+        return EXIT_OK

@@ -255,8 +255,14 @@ class ExecutionScreen(Screen[Any]):
             summary.append(".")
             if result.run_stamped:
                 summary.append(f" Run stamped {plain(result.run_stamped, 40)}.", style="bold")
+            elif result.not_stamped:
+                summary.append(" Run not stamped: ", style="bold")
+                summary.append(plain(result.not_stamped, 400))
             elif not result.ok:
                 summary.append(" Run not stamped: check the failed / in-doubt steps.")
+            if result.stopped:
+                summary.append("\nStopped: ", style="bold red")
+                summary.append(plain(result.stopped, 400))
             left = len(self.plan.cannot_undo) + len(self.plan.in_doubt)
             if left:
                 summary.append(

@@ -50,6 +50,14 @@ ADVICE: dict[str, str] = {
     "finish, then reopen the run.",
     "nothing_to_do": "Nothing in this run can be undone automatically. The checklist (m in "
     "the preview) lists what to check by hand.",
+    "credentials_in_url": "Remove the user name and password from the URL (use token_env for "
+    "a bearer token), or undo the steps by hand; m in the preview saves the checklist.",
+    "insecure_token": "Change the profile's base_url to https:// in the profiles file, then "
+    "reopen the preview with r.",
+    "missing_token": "Set the token's environment variable and restart ledgerx with it.",
+    "bad_token": "Fix the token's environment variable (one line, ASCII, no spaces around it) "
+    "and restart ledgerx with it.",
+    "ledger_busy": "Another process is writing the ledger. Wait for it, then confirm again.",
 }
 DEFAULT_ADVICE = "Handle the run by hand; m in the preview saves the checklist."
 
