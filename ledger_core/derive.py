@@ -153,7 +153,9 @@ def judge_liveness(
     if writer is not None and writer.host == host:
         if not pid_alive(writer.pid, writer.proc_start):
             return "dead", f"the writer recorded on this host (pid {writer.pid}) is gone"
-        return "alive", f"the writer recorded on this host (pid {writer.pid}) is running"
+        # No pid here: it is in the writer record itself (and a sentence that changes with
+        # every process would make every screenshot of a live run differ).
+        return "alive", "the writer ledgerx recorded on this host is still running"
     if hold is not None and hold.state == "free":
         return "dead", "no process holds the ledger open; the writer's -wal/-shm were left behind"
     if writer is not None and writer.host != host:

@@ -7,7 +7,6 @@ directory; the app runs with the fixtures' fixed clock.
 from __future__ import annotations
 
 import io
-import os
 import sqlite3
 import time
 from pathlib import Path
@@ -296,7 +295,7 @@ async def test_live_run_is_not_called_a_stale_stamp(make_app) -> None:
         assert "liveness alive" in header and "(still being written)" in header
         assert "(mismatch)" not in header
         # The liveness names its source (here the writer record: this very process).
-        assert f"(pid {os.getpid()}) is running; wait before acting on it" in header
+        assert "recorded on this host is still running; wait before acting on it" in header
         assert header.startswith("running  Run 0958-live-import")  # the verdict first
 
 

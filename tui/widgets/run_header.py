@@ -97,10 +97,7 @@ def render_header(
         title.append("  (stamp agrees)", style="dim")
     title.append("  liveness ", style="dim")
     title.append_text(for_mode(liveness_text(summary.liveness), mono, summary.liveness))
-    if summary.liveness_reason and summary.liveness != "finished":
-        title.append(" (", style="dim")
-        title.append_text(safe_text(summary.liveness_reason, 200, style="dim"))
-        title.append(")", style="dim")
+    # Why the liveness is what it is: the first diagnosis line says it (pid, reason).
 
     where = sep.join(
         [
