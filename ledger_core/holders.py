@@ -20,8 +20,10 @@ in-process ``LedgerWriter``) and did ``os.open(…-shm); fcntl; os.close`` would
 SQLite's locks: another process could then believe it is the last connection, checkpoint and
 delete the ``-wal`` under a live reader. So probe descriptors are opened once per file (keyed by
 device and inode, re-checked with ``fstat``) and kept open for the life of the process; they are
-never closed. The cache is bounded (``MAX_PROBES``); past the bound a file is reported as
-"cannot know" rather than risk a close. ``tests/core/test_holders.py`` proves the hazard is
+never closed. Only ledgers with a ``-shm`` (unfinished, written in WAL mode, not closed
+cleanly) are probed, one or two descriptors each. The cache is bounded (``MAX_PROBES``, and
+half the process's open-file limit); past the bound a file is reported as "cannot know" rather
+than risk a close. ``tests/core/test_holders.py`` proves the hazard is
 avoided with a real in-process connection and a child process's ``F_GETLK``.
 
 What cannot be known is said so, with the reason: no ``-shm`` (the ledger is not open in WAL
@@ -46,7 +48,7 @@ SHM_DMS_BYTE = (22 + 8) * 4 + 8  # UNIX_SHM_DMS: UNIX_SHM_BASE (120) + SQLITE_SH
 PENDING_BYTE = 0x40000000
 LOCK_WINDOW = 512  # pending, reserved and the 510 shared bytes
 
-MAX_PROBES = 256  # descriptors kept open at most (never closed: see the module docstring)
+MAX_PROBES = 1024  # descriptors kept open at most (never closed: see the module docstring)
 
 NETWORK_FILESYSTEMS = frozenset(
     {
@@ -147,7 +149,7 @@ def _limit() -> int:
         return MAX_PROBES
     if soft == resource.RLIM_INFINITY:
         return MAX_PROBES
-    return max(0, min(MAX_PROBES, soft // 4))
+    return max(0, min(MAX_PROBES, soft // 2))  # half the process's allowance, at most
 
 
 def _probe_fd(path: str) -> int | None:
@@ -265,48 +267,45 @@ def _unknown(reason: str) -> HoldCheck:
     return HoldCheck(UNKNOWN, None, f"cannot tell whether a process holds it: {reason}")
 
 
+def _held(pid: int) -> HoldCheck:
+    return HoldCheck(HELD, Holder(pid, command_of(pid)))
+
+
 def check(path: str | os.PathLike[str]) -> HoldCheck:
     """Whether another process holds the ledger at ``path`` open. Never raises, never writes,
-    never creates a file; keeps (at most ``MAX_PROBES``) read-only descriptors open."""
+    never creates a file; keeps read-only descriptors open (see the module docstring).
+
+    Only a ledger with a ``-shm`` is probed (one descriptor; a second, on the database file,
+    when the ``-shm`` says nobody holds it, before calling the writer gone). Without a
+    ``-shm`` nothing is opened and the answer is "cannot know".
+    """
     if not sys.platform.startswith("linux"):
         return _unknown("lock probing is implemented for Linux only")
     name = os.fspath(path)
     fstype = filesystem_type(name)
     if is_network_filesystem(fstype):
         return _unknown(f"network filesystem ({fstype})")
-    shm = name + "-shm"
-    pid: int | None = None
+    try:
+        shm_fd = _probe_fd(name + "-shm")
+    except FileNotFoundError:
+        return _unknown("no -shm (not open in WAL mode, or closed cleanly)")
+    except OSError as exc:
+        return _unknown(f"the -shm cannot be opened ({exc.strerror or 'not a regular file'})")
+    if shm_fd is None:
+        return _unknown(f"this process already keeps {_limit()} lock probes open")
+    try:
+        pid = _getlk(shm_fd, SHM_DMS_BYTE, 1)
+    except OSError as exc:
+        return _unknown(f"the lock probe failed ({exc.strerror})")
+    if pid is not None:
+        return _held(pid)
+    # Second signal before calling the writer gone: a connection keeps a SHARED lock on the
+    # database file (a rollback-journal writer mid-transaction holds bytes of the same window).
     try:
         db_fd = _probe_fd(name)
-        if db_fd is not None:
-            pid = _getlk(db_fd, PENDING_BYTE, LOCK_WINDOW)
+        db_pid = _getlk(db_fd, PENDING_BYTE, LOCK_WINDOW) if db_fd is not None else None
     except OSError:
-        db_fd = None
-    shm_probed = False
-    shm_reason = ""
-    try:
-        shm_fd = _probe_fd(shm)
-    except FileNotFoundError:
-        shm_fd, shm_reason = None, "no -shm (not open in WAL mode, or closed cleanly)"
-    except OSError as exc:
-        shm_fd = None
-        shm_reason = f"the -shm cannot be opened ({exc.strerror or 'not a regular file'})"
-    else:
-        if shm_fd is None:
-            shm_reason = f"more than {_limit()} ledgers probed by this process"
-    if shm_fd is not None:
-        try:
-            shm_pid = _getlk(shm_fd, SHM_DMS_BYTE, 1)
-        except OSError as exc:
-            shm_reason = f"the lock probe failed ({exc.strerror})"
-        else:
-            shm_probed = True
-            if shm_pid is not None:
-                pid = shm_pid  # the -shm's answer first: it is WAL's own liveness byte
-    if pid is not None:
-        return HoldCheck(HELD, Holder(pid, command_of(pid)))
-    if shm_probed:
-        return HoldCheck(FREE)
-    if db_fd is None and not shm_reason:
-        shm_reason = "the ledger cannot be opened for reading"
-    return _unknown(shm_reason)
+        db_pid = None
+    if db_pid is not None:
+        return _held(db_pid)
+    return HoldCheck(FREE)

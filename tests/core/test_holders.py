@@ -218,3 +218,39 @@ def test_read_only_directory(tmp_path):
             for name in dirs:
                 os.chmod(Path(root) / name, 0o755)
         subprocess.run(["rm", "-rf", str(base)], check=False)
+
+
+# Takes a read lock on the database file's SHARED window only, as a connection in the middle of
+# a read transaction does, without touching the -shm.
+SHARED_ONLY = """
+import fcntl, os, struct, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, fcntl.F_SETLK, struct.pack("@hhqqi4x", fcntl.F_RDLCK, 0, 0x40000002, 510, 0))
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_database_files_shared_lock_is_a_second_signal(tmp_path):
+    crashed = make_crashed_wal(tmp_path / "c.db", [RunSpec("r-c")])
+    assert holders.check(crashed).state == holders.FREE
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SHARED_ONLY, str(crashed)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        found = holders.check(crashed)
+        assert found.state == holders.HELD and found.holder is not None
+        assert found.holder.pid == proc.pid
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_past_the_bound_nothing_is_opened_and_the_answer_says_why(tmp_path, monkeypatch):
+    crashed = make_crashed_wal(tmp_path / "late.db", [RunSpec("r-late")])
+    monkeypatch.setattr(holders, "_limit", lambda: holders.kept_descriptors())
+    kept = holders.kept_descriptors()
+    found = holders.check(crashed)
+    assert found.state == holders.UNKNOWN and "lock probes open" in found.reason
+    assert holders.kept_descriptors() == kept
