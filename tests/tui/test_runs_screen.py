@@ -155,7 +155,7 @@ async def test_filter_presets_cycle(make_app) -> None:
         await pilot.press("f")  # verdict running: the live writer's run only
         assert shown_ids(app) == [IDS["live"]]
         status = str(app.screen.query_one("#runs-status").render())
-        assert "filter: running" in status and "1 of 8 runs" in status
+        assert "filter: running (list --verdict running)" in status and "1 of 8 runs" in status
         await pilot.press("f")  # crashed: none here (the dead writer's run is in doubt)
         assert shown_ids(app) == []
         await pilot.press("f")  # in doubt

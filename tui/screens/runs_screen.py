@@ -65,6 +65,7 @@ FILTERS: tuple[tuple[str, str, Callable[[RunSummary], bool]], ...] = tuple(
     (preset.key, preset.label, preset.test()) for preset in vocabulary.FILTERS
 )
 _FILTER_BY_KEY = {key: (label, test) for key, label, test in FILTERS}
+_FLAGS = {preset.key: preset.flag for preset in vocabulary.FILTERS}
 
 # (column key or None for the scan's newest-first order, reverse, label); ``s`` cycles.
 SORTS: tuple[tuple[str | None, bool, str], ...] = (
@@ -581,6 +582,9 @@ class RunsScreen(Screen[None]):
         if self.filter_key != "all":
             line.append("  filter: ", style="dim")
             line.append(label, style="bold")
+            flag = _FLAGS.get(self.filter_key)
+            if flag and self.size.width >= WIDE:
+                line.append(f" (list {flag})", style="dim")  # the same runs from the CLI
         if self.search_text:
             line.append("  search: ", style="dim")
             line.append_text(safe_text(self.search_text, 40, style="bold"))
