@@ -1,8 +1,11 @@
 """Derived state: what a ledger really says, whatever its stale stamps claim (SPEC §2).
 
 The run-state rules below are the seed runner's, in its order; ``tests/core`` checks them
-against an independent transcription on random step histories. Liveness and diagnosis are
-ledgerx's own additions: they answer "is anybody still writing this?" and "what should I do?".
+against an independent transcription on random step histories. Liveness, verdict, diagnosis
+and advice are ledgerx's own additions: they answer "is anybody still writing this?" (from
+the lock probe of ``holders``, the writer record and, only when neither can tell, activity
+age), "what should I conclude?" (``verdict``, a pure function other formats reuse) and "what
+should I do?" (``diagnose`` for facts, ``advise`` for actions worded per surface).
 """
 
 from __future__ import annotations

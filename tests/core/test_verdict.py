@@ -6,7 +6,7 @@ import sqlite3
 
 from hypothesis import given
 from hypothesis import strategies as st
-from ledger_factory import RunSpec, StepSpec, make_ledger
+from ledger_factory import RunSpec, StepSpec, make_crashed_wal, make_ledger
 
 from ledger_core import derive
 from ledger_core.models import STEP_STATUSES, StepCounts
@@ -149,3 +149,26 @@ def test_an_odd_rollback_attempt_table_does_not_hide_the_ledger(tmp_path):
     conn.close()
     (run,) = read_summaries(path)
     assert run.run_id == "r1" and run.rollback_in_doubt == 0
+
+
+def test_a_crashed_run_after_a_partial_rollback_reads_crashed_not_running(tmp_path):
+    """Issue 8: it listed as ``running 0/0/0``. A real crash leaves -wal/-shm, no holder."""
+    steps = [
+        StepSpec(1, status="rolled_back"),
+        StepSpec(2, status="rolled_back"),
+        StepSpec(3, method="GET", status="skipped"),
+    ]
+    path = make_crashed_wal(tmp_path / "c.db", [RunSpec("r-c", steps=steps)])
+    (run,) = read_summaries(path)
+    assert (run.state, run.liveness) == ("running", "dead")
+    assert run.verdict == "crashed"
+
+
+def test_stamped_rolled_back_with_a_step_in_doubt_is_not_rolled_back(tmp_path):
+    steps = [StepSpec(1, status="rolled_back"), StepSpec.in_doubt(2)]
+    path = make_ledger(
+        tmp_path / "r.db",
+        [RunSpec("r-rb", state="rolled_back", finished_at="2026-05-17T09:11:00Z", steps=steps)],
+    )
+    (run,) = read_summaries(path)
+    assert run.state == "rolled_back" and run.verdict == "in_doubt"
