@@ -172,3 +172,12 @@ def test_stamped_rolled_back_with_a_step_in_doubt_is_not_rolled_back(tmp_path):
     )
     (run,) = read_summaries(path)
     assert run.state == "rolled_back" and run.verdict == "in_doubt"
+
+
+def test_an_odd_writer_table_keeps_the_rollback_facts(tmp_path):
+    path = _ledger_with_attempts(tmp_path / "w.db")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE writer (run_id TEXT)")  # lacks pid, host, …
+    conn.close()
+    runs = {r.run_id: r for r in read_summaries(path)}
+    assert runs["r-rb"].rollback_in_doubt == 1 and runs["r-rb"].verdict == "rollback_incomplete"
