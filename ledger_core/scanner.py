@@ -355,12 +355,12 @@ def summarize(
     now: float,
     stale_after: float,
     host: str,
-    probe: Callable[[str], HoldCheck] | None = holders.check,
+    probe: Callable[[str], HoldCheck] | None = None,
 ) -> RunSummary:
     """Derive a run's state, liveness, verdict and diagnosis from its raw summary at ``now``.
 
-    ``probe`` asks who holds the ledger open (``holders.check``); it runs only for unfinished
-    runs and is never cached (a holder comes and goes without a byte written).
+    ``probe`` asks who holds the ledger open (default ``holders.check``); it runs only for
+    unfinished runs and is never cached (a holder comes and goes without a byte written).
     """
     run, counts_t, last_intent, last_outcome, last_seq, writer_t, doubtful_t, failure_t = raw[:8]
     rb_doubt = raw[8] if len(raw) > 8 and isinstance(raw[8], int) else 0
@@ -371,7 +371,7 @@ def summarize(
     )
     finished = run[8] is not None and run[6] is not None
     state = derive.run_state(run[6], run[8], counts)
-    hold = probe(source) if probe is not None and not finished else None
+    hold = None if finished else (probe or holders.check)(source)
     live, reason = derive.judge_liveness(
         finished=finished,
         writer=writer,

@@ -110,14 +110,14 @@ def test_finished_runs_are_not_probed(tmp_path, monkeypatch):
         tmp_path / "done.db",
         [RunSpec("r-done", state="completed", finished_at=OLD, steps=[StepSpec.committed(1)])],
     )
+    unfinished = _stuck_ledger(tmp_path / "open.db")
     calls: list[str] = []
     real = holders.check
-    monkeypatch.setattr(holders, "check", lambda p: calls.append(p) or real(p))
-    from ledger_core import scanner
-
-    monkeypatch.setattr(scanner.holders, "check", holders.check)
+    monkeypatch.setattr(holders, "check", lambda p: calls.append(str(p)) or real(p))
     (run,) = read_summaries(path)
     assert run.liveness == "finished" and calls == []
+    read_summaries(unfinished)
+    assert calls == [str(unfinished)]  # the spy does see probes
 
 
 def test_a_live_in_process_reader_does_not_make_a_run_alive(tmp_path):
