@@ -142,8 +142,27 @@ def test_network_filesystems_are_recognised():
         assert not holders.is_network_filesystem(fstype), fstype
 
 
-def test_filesystem_type_of_a_local_path(tmp_path):
-    assert holders.filesystem_type(str(tmp_path)) not in (None, "nfs", "nfs4")
+def test_filesystem_type_agrees_with_findmnt(tmp_path):
+    import shutil
+
+    if shutil.which("findmnt") is None:
+        pytest.skip("no findmnt to compare with")
+    for target in (tmp_path, Path("/proc/self"), REPO):
+        out = subprocess.run(
+            ["findmnt", "-n", "-o", "FSTYPE", "--target", str(target)],
+            capture_output=True,
+            text=True,
+        )
+        assert holders.filesystem_type(str(target)) == out.stdout.strip(), target
+
+
+def test_a_ledger_on_a_network_filesystem_cannot_be_known(tmp_path, monkeypatch):
+    crashed = make_crashed_wal(tmp_path / "nfs.db", [RunSpec("r-n")])
+    monkeypatch.setattr(holders, "filesystem_type", lambda path: "nfs4")
+    kept = holders.kept_descriptors()
+    found = holders.check(crashed)
+    assert found.state == holders.UNKNOWN and "network filesystem (nfs4)" in found.reason
+    assert holders.kept_descriptors() == kept  # nothing opened on a network filesystem
 
 
 def test_command_is_cleaned_and_short():
