@@ -68,6 +68,11 @@ def test_a_live_process_holding_the_ledger_is_seen_then_dead_after_sigkill(tmp_p
         assert "batch-runner-marker" in found.holder.command
         assert found.holder.command.startswith("python")
         assert "runner.py run.db" in found.holder.command  # paths by their last part
+        # The second signal is real too: the WAL connection keeps the database file's SHARED
+        # window locked while it is open.
+        db_fd = holders._probe_fd(str(path))
+        assert db_fd is not None
+        assert holders._getlk(db_fd, holders.PENDING_BYTE, holders.LOCK_WINDOW) == proc.pid
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)

@@ -463,3 +463,27 @@ async def test_summary_pane_advice_names_the_key_not_the_command(make_app) -> No
         pane = str(app.screen.query_one("#runs-diagnosis").render())
         assert "press r to preview the rollback" in pane
         assert "ledgerx rollback" not in pane and "RUN" not in pane.split()
+
+
+async def test_a_failed_rollback_shows_on_the_runs_list(make_app, tmp_path) -> None:
+    directory = tmp_path / "rb"
+    directory.mkdir()
+    steps = [StepSpec.committed(1), StepSpec(2, status="rollback_failed")]
+    make_ledger(
+        directory / "r.db",
+        [
+            RunSpec(
+                "r-rollback-failed",
+                state="completed",
+                finished_at="2026-05-17T09:30:00.000000Z",
+                steps=steps,
+            )
+        ],
+    )
+    app = make_app(sources=Sources((directory,)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        assert table(app).rows[0].verdict == "rollback_incomplete"
+        assert table(app).render_line(1).text.startswith("RB INCOMPLETE")
+        pane = str(app.screen.query_one("#runs-diagnosis").render())
+        assert "rollback DELETE(s) failed; press r to preview and retry" in pane
