@@ -4,7 +4,17 @@ A plain library (sqlite3, httpx, tomllib): it knows nothing of Textual or Rich. 
 the TUI in ``tui`` are thin layers over what is exported here.
 """
 
-from .derive import DEFAULT_STALE_AFTER, liveness, run_state, step_status
+from .advice import Advice
+from .derive import (
+    DEFAULT_STALE_AFTER,
+    VERDICTS,
+    judge_liveness,
+    liveness,
+    needs_attention,
+    run_state,
+    step_status,
+    verdict,
+)
 from .errors import (
     AmbiguousRunId,
     LedgerxError,
@@ -14,6 +24,7 @@ from .errors import (
     RunNotFound,
     SourceError,
 )
+from .holders import HoldCheck, Holder
 from .models import (
     Problem,
     RollbackAttempt,
@@ -63,6 +74,13 @@ __all__ = [
     "execute",
     "preview",
     "DEFAULT_STALE_AFTER",
+    "VERDICTS",
+    "Advice",
+    "HoldCheck",
+    "Holder",
+    "judge_liveness",
+    "needs_attention",
+    "verdict",
     "AmbiguousRunId",
     "LedgerWriter",
     "LedgerxError",

@@ -1,8 +1,11 @@
 """Derived state: what a ledger really says, whatever its stale stamps claim (SPEC §2).
 
 The run-state rules below are the seed runner's, in its order; ``tests/core`` checks them
-against an independent transcription on random step histories. Liveness and diagnosis are
-ledgerx's own additions: they answer "is anybody still writing this?" and "what should I do?".
+against an independent transcription on random step histories. Liveness, verdict, diagnosis
+and advice are ledgerx's own additions: they answer "is anybody still writing this?" (from
+the lock probe of ``holders``, the writer record and, only when neither can tell, activity
+age), "what should I conclude?" (``verdict``, a pure function other formats reuse) and "what
+should I do?" (``diagnose`` for facts, ``advise`` for actions worded per surface).
 """
 
 from __future__ import annotations
@@ -11,9 +14,16 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from .advice import PREVIEW_ROLLBACK, RESUME_ROLLBACK, RETRY_ROLLBACK, Advice
 from .models import StepCounts, WriterInfo
+from .sanitize import clean
 from .timeutil import format_duration, to_epoch
+
+if TYPE_CHECKING:
+    from .holders import HoldCheck
+    from .models import RunSummary
 
 DEFAULT_STALE_AFTER = 15 * 60.0
 
@@ -111,6 +121,57 @@ def _is_zombie(pid: int) -> bool:
     return state in (b"Z", b"X")
 
 
+def judge_liveness(
+    *,
+    finished: bool,
+    writer: WriterInfo | None,
+    last_activity: str | None,
+    now: float,
+    stale_after: float = DEFAULT_STALE_AFTER,
+    this_host: str | None = None,
+    hold: HoldCheck | None = None,
+) -> tuple[str, str]:
+    """``(liveness, reason)`` of one run: the value and one sentence saying why.
+
+    Sources, in order (the first that knows decides):
+
+    1. ``finished`` (``finished_at`` and a stamp) → ``finished``.
+    2. Another process holds the ledger open (``hold``: SQLite's own locks, ``holders.check``)
+       → ``alive``, naming its pid and command, whatever the timestamps say.
+    3. ledgerx's ``writer`` record on this host: ``closed_at`` set → ``dead``; its pid gone (or
+       reused) → ``dead``; its pid running → ``alive``.
+    4. The lock probe worked (a ``-shm`` exists) and nobody holds the ledger → ``dead``: the
+       writer's files were left behind by a process that is gone.
+    5. Nothing can be checked (no ``-shm``, network filesystem, writer on another host, no
+       probe): ``stale`` when quiet for longer than ``stale_after``, else ``unknown`` — and the
+       reason says why it could not be checked, so the word never stands alone.
+    """
+    if finished:
+        return "finished", "the run is finished"
+    host = this_host or socket.gethostname()
+    if hold is not None and hold.state == "held" and hold.holder is not None:
+        return "alive", f"{hold.holder.describe()} holds the ledger open"
+    if writer is not None and writer.closed_at is not None:
+        return "dead", f"the writer (pid {writer.pid}) closed the ledger without finishing the run"
+    if writer is not None and writer.host == host:
+        if not pid_alive(writer.pid, writer.proc_start):
+            return "dead", f"the writer recorded on this host (pid {writer.pid}) is gone"
+        # No pid here: it is in the writer record itself (and a sentence that changes with
+        # every process would make every screenshot of a live run differ).
+        return "alive", "the writer ledgerx recorded on this host is still running"
+    if hold is not None and hold.state == "free":
+        return "dead", "no process holds the ledger open; the writer's -wal/-shm were left behind"
+    if writer is not None and writer.host != host:
+        why = f"writer recorded on host {clean(writer.host, 60)}, which ledgerx cannot check"
+    elif hold is not None and hold.reason:
+        why = hold.reason
+    else:
+        why = "cannot tell whether a process holds it: no lock probe was made"
+    activity = to_epoch(last_activity)
+    quiet = activity is None or now - activity > stale_after
+    return ("stale" if quiet else "unknown"), why
+
+
 def liveness(
     *,
     finished: bool,
@@ -119,23 +180,79 @@ def liveness(
     now: float,
     stale_after: float = DEFAULT_STALE_AFTER,
     this_host: str | None = None,
+    hold: HoldCheck | None = None,
 ) -> str:
-    """``finished``, ``alive``, ``stale``, ``dead`` or ``unknown`` for one run."""
-    if finished:
-        return "finished"
-    activity = to_epoch(last_activity)
-    quiet = activity is None or now - activity > stale_after
-    host = this_host or socket.gethostname()
-    if writer is not None and writer.closed_at is not None:
-        return "dead"  # the writer closed the ledger without finishing the run
-    if writer is not None and writer.host == host:
-        if not pid_alive(writer.pid, writer.proc_start):
-            return "dead"
-        return "stale" if quiet else "alive"
-    if quiet:
-        return "stale"
-    # Recent activity but no writer we can check (the runner records none, or another host).
-    return "unknown"
+    """``finished``, ``alive``, ``stale``, ``dead`` or ``unknown`` (see ``judge_liveness``)."""
+    return judge_liveness(
+        finished=finished,
+        writer=writer,
+        last_activity=last_activity,
+        now=now,
+        stale_after=stale_after,
+        this_host=this_host,
+        hold=hold,
+    )[0]
+
+
+VERDICTS = (
+    "running",
+    "rollback_incomplete",
+    "in_doubt",
+    "crashed",
+    "partially_committed",
+    "failed",
+    "completed",
+    "rolled_back",
+    "cancelled",
+    "planned",
+)
+
+
+def verdict(
+    *, state: str, liveness: str, finished: bool, counts: StepCounts, rollback_in_doubt: int = 0
+) -> str:
+    """What a person should conclude about a run, beside the runner's ``state``. Pure.
+
+    Precedence (first match wins):
+
+    1. ``running`` — liveness ``alive``: someone is writing it; nothing else is settled.
+    2. ``rollback_incomplete`` — a step is ``rollback_failed``, or a rollback DELETE has no
+       answer and its step was not rolled back since. Before ``in_doubt``: a run stamped
+       ``rolled_back`` with a DELETE in doubt must not read as rolled back.
+    3. ``in_doubt`` — a step's request may or may not have landed (derived ``in_doubt`` or
+       ``unknown``) and nobody resolved it.
+    4. ``crashed`` — not finished, liveness ``dead`` or ``stale``, and something landed (a step
+       committed, rolled back or failed to roll back) or the steps still say ``running``.
+    5. otherwise the state (``completed``, ``failed``, ``partially_committed``, ``rolled_back``,
+       ``cancelled``, ``planned``, ``running``).
+    """
+    if liveness == "alive":
+        return "running"
+    if counts.rollback_failed or rollback_in_doubt > 0:
+        return "rollback_incomplete"
+    if counts.in_doubt or counts.unknown:
+        return "in_doubt"
+    landed = counts.committed + counts.rolled_back + counts.rollback_failed
+    if not finished and liveness in ("dead", "stale") and (landed or state == "running"):
+        return "crashed"
+    return state
+
+
+def needs_attention(summary: RunSummary) -> bool:
+    """Something a person should look at: damage, doubt, a crash, a failed or unfinished
+    rollback, a dead or stale writer, or a stamp that disagrees with the steps (the one test
+    the TUI's "needs attention" filter and ``ledgerx list --attention`` share)."""
+    wrong_stamp = summary.stamp_mismatch and summary.liveness != "alive"
+    return (
+        summary.verdict
+        in ("rollback_incomplete", "in_doubt", "crashed", "partially_committed", "failed")
+        or summary.liveness in ("dead", "stale")
+        or summary.counts.in_doubt > 0
+        or summary.counts.unknown > 0
+        or summary.counts.rollback_failed > 0
+        or summary.rollback_in_doubt > 0
+        or wrong_stamp
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +302,14 @@ def diagnose(
     now: float,
     stale_after: float = DEFAULT_STALE_AFTER,
     last_seq: int | None = None,
+    liveness_reason: str = "",
+    rollback_in_doubt: int = 0,
 ) -> tuple[str, ...]:
-    """Short sentences a person can act on, most urgent first.
+    """Short sentences of fact, most urgent first (what to do is ``advise``'s job).
 
     ``last_seq`` is the highest step ``seq`` recorded, so a writer that died between steps
-    can be told apart by where it stopped.
+    can be told apart by where it stopped. ``liveness_reason`` (``judge_liveness``) says why
+    an unfinished run is alive, stale or unknown.
     """
     out: list[str] = []
     activity = to_epoch(last_activity)
@@ -216,17 +336,17 @@ def diagnose(
                 f"no later intent is recorded{_POWER_LOSS}"
             )
     elif liveness_value == "stale":
+        why = f" ({liveness_reason})" if liveness_reason else ""
         out.append(
             f"stamped {stamped or 'nothing'} but no activity for {idle or 'an unknown time'}; "
-            "the writer may have stopped."
+            f"the writer may have stopped{why}."
         )
     elif liveness_value == "alive":
-        out.append("a writer is still appending to this run; wait before acting on it.")
+        who = liveness_reason or "a writer is still appending to this run"
+        out.append(f"{who}; wait before acting on it.")
     elif liveness_value == "unknown":
-        out.append(
-            f"recent activity ({idle} ago) but no writer recorded that ledgerx can check; "
-            "it may still be running."
-        )
+        why = liveness_reason or "no writer recorded that ledgerx can check"
+        out.append(f"recent activity ({idle} ago) but {why}; it may still be running.")
 
     for step in in_doubt:
         if liveness_value == "dead" and step is in_doubt[-1]:
@@ -253,11 +373,20 @@ def diagnose(
         out.append(
             f"{counts.committed} step(s) committed and {_step_label(first_failure)} failed{error}."
         )
-    if state == "partially_committed" and counts.committed:
-        out.append(
-            f"{counts.committed} committed step(s) may need rolling back; preview with "
-            "`ledgerx rollback RUN --dry-run`."
-        )
+    if stamped == "rolled_back" and (counts.rollback_failed or rollback_in_doubt):
+        out.append("stamped rolled_back, but the rollback is not complete.")
+    return tuple(out)
+
+
+def advise(
+    *, run_id: str, state: str, counts: StepCounts, rollback_in_doubt: int = 0
+) -> tuple[Advice, ...]:
+    """What to do next, as data (``advice.render`` words it per surface)."""
+    out: list[Advice] = []
+    if rollback_in_doubt:
+        out.append(Advice(RESUME_ROLLBACK, run_id, rollback_in_doubt))
     if counts.rollback_failed:
-        out.append(f"{counts.rollback_failed} rollback DELETE(s) failed; retry or check by hand.")
+        out.append(Advice(RETRY_ROLLBACK, run_id, counts.rollback_failed))
+    if state == "partially_committed" and counts.committed:
+        out.append(Advice(PREVIEW_ROLLBACK, run_id, counts.committed))
     return tuple(out)

@@ -7,7 +7,12 @@ through ``sanitize.clean`` and render it without markup.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .advice import Advice, render_all
+
+if TYPE_CHECKING:
+    from .holders import Holder
 
 STEP_STATUSES = (
     "committed",
@@ -86,10 +91,19 @@ class RunSummary:
     liveness: str
     diagnosis: tuple[str, ...]
     writer: WriterInfo | None = None
+    verdict: str = ""  # derive.verdict: what a person should conclude (set by the scanner)
+    liveness_reason: str = ""  # one sentence: why the liveness is what it is
+    holder: Holder | None = None  # another process seen holding the ledger open
+    rollback_in_doubt: int = 0  # rollback DELETEs without an answer, step not since undone
+    advice: tuple[Advice, ...] = ()  # what to do next, worded per surface by ``sentences``
 
     @property
     def step_count(self) -> int:
         return self.counts.total
+
+    def sentences(self, surface: str) -> tuple[str, ...]:
+        """The diagnosis facts, then the advice worded for ``surface`` (``cli`` or ``tui``)."""
+        return self.diagnosis + render_all(self.advice, surface)
 
     @property
     def stamp_mismatch(self) -> bool:
@@ -100,10 +114,13 @@ class RunSummary:
         return {
             "run_id": self.run_id,
             "source": self.source,
+            "verdict": self.verdict or self.state,
             "state": self.state,
             "stamped_state": self.stamped_state,
             "stamp_mismatch": self.stamp_mismatch,
             "liveness": self.liveness,
+            "liveness_reason": self.liveness_reason,
+            "holder": self.holder.to_dict() if self.holder else None,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "last_activity": self.last_activity,
@@ -114,7 +131,9 @@ class RunSummary:
             "manifest_hash": self.manifest_hash,
             "step_count": self.step_count,
             "counts": self.counts.to_dict(),
-            "diagnosis": list(self.diagnosis),
+            "rollback_in_doubt": self.rollback_in_doubt,
+            "diagnosis": list(self.sentences("cli")),
+            "advice": [a.to_dict() for a in self.advice],
             "writer": self.writer.to_dict() if self.writer else None,
         }
 

@@ -323,8 +323,9 @@ def _token_refusal(profile: Profile | None) -> tuple[str, str] | None:
 def _liveness_refusal(detail: RunDetail) -> tuple[str, str] | None:
     run = detail.summary
     if run.liveness == "alive":
+        who = clean(run.liveness_reason, 200) or "its writer process is alive"
         return "run_alive", (
-            f"run {clean(run.run_id, 60)} is still being written (its writer process is alive); "
+            f"run {clean(run.run_id, 60)} is still being written ({who}); "
             "wait until it finishes or stops before rolling it back."
         )
     if run.liveness == "unknown":

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CACHE_FORMAT = 2  # bump when the raw summary layout (scanner.RawRun) changes
+CACHE_FORMAT = 3  # bump when the raw summary layout (scanner.RawRun) changes
 RACY_WINDOW_NS = 2_000_000_000
 _warned = False
 _lock = threading.Lock()
@@ -68,7 +68,7 @@ def _valid(raws: object) -> bool:
     if type(raws) is not list:
         return False
     for raw in raws:
-        if type(raw) is not tuple or len(raw) != 8:
+        if type(raw) is not tuple or len(raw) != 9:
             return False
         run, counts = raw[0], raw[1]
         if type(run) is not tuple or len(run) != 9 or type(counts) is not tuple:

@@ -78,8 +78,10 @@ class Changes:
 def _may_change(run: RunSummary) -> bool:
     """Whether the run's liveness can change while its file stays the same.
 
-    ``alive`` can die, ``unknown`` turns ``stale`` as time passes, and ``stale`` with a writer
-    on this host can turn ``dead``; a stale run with no checkable writer stays stale.
+    ``alive`` (a holder or a running writer pid) can die, and ``unknown`` turns ``stale`` as
+    time passes; ``stale`` means nothing could be checked (no ``-shm``, network filesystem,
+    other host), which only a change to the file can alter. The writer-on-this-host case is
+    kept for safety although such a run now reads ``alive`` or ``dead``, never ``stale``.
     """
     if run.liveness in _SETTLED:
         return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ledger_core import derive
+from ledger_core import derive, holders
 from ledger_core.models import RunSummary, StepCounts, WriterInfo
 from ledger_core.reader import RUN_COLUMNS, check_ledger
 from ledger_core.schema import STEP_STATUS_SQL
@@ -83,6 +83,22 @@ def writers(conn: sqlite3.Connection, tables: set[str]) -> dict[str, WriterInfo]
     return out
 
 
+def rollback_attempts_in_doubt(conn: sqlite3.Connection, tables: set[str]) -> dict[str, int]:
+    """Per run: rollback attempts with no outcome whose step is not rolled back since."""
+    if "rollback_attempt" not in tables:
+        return {}
+    out: dict[str, int] = {}
+    attempts = conn.execute("SELECT run_id, step_id FROM rollback_attempt WHERE outcome_ts IS NULL")
+    for run_id, step_id in attempts.fetchall():
+        statuses = [
+            r[0] for r in conn.execute("SELECT status FROM step WHERE step_id = ?", (step_id,))
+        ]
+        if "rolled_back" not in statuses:
+            key = _text(run_id) or ""
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
 def latest(*values: str | None) -> str | None:
     """The latest parseable timestamp of ``values``, parsing every one (no fast path)."""
     best, best_epoch = None, None
@@ -99,6 +115,7 @@ def summaries(
     """Every run in the open ledger, summarised and derived. Raises ``SourceError``."""
     tables = check_ledger(conn, path)
     writer_of = writers(conn, tables)
+    rollback_doubt = rollback_attempts_in_doubt(conn, tables)
     notable: dict[str, list[derive.StepBrief]] = {}
     failures: dict[str, derive.StepBrief] = {}
     for run_id, seq, method, url, ds, corr, error in conn.execute(NOTABLE_SQL):
@@ -120,14 +137,18 @@ def summaries(
         )
         finished = run[8] is not None and run[6] is not None
         state = derive.run_state(run[6], run[8], counts)
-        live = derive.liveness(
+        hold = None if finished else holders.check(str(path))
+        live, reason = derive.judge_liveness(
             finished=finished,
             writer=writer,
             last_activity=last_activity,
             now=now,
             stale_after=stale_after,
             this_host=host,
+            hold=hold,
         )
+        reason = "" if finished else reason
+        rb_doubt = rollback_doubt.get(run_id, 0)
         diagnosis = derive.diagnose(
             state=state,
             stamped=run[6],
@@ -141,6 +162,8 @@ def summaries(
             now=now,
             stale_after=stale_after,
             last_seq=_int(row[19]),
+            liveness_reason=reason,
+            rollback_in_doubt=rb_doubt,
         )
         out.append(
             RunSummary(
@@ -161,6 +184,19 @@ def summaries(
                 liveness=live,
                 diagnosis=diagnosis,
                 writer=writer,
+                verdict=derive.verdict(
+                    state=state,
+                    liveness=live,
+                    finished=finished,
+                    counts=counts,
+                    rollback_in_doubt=rb_doubt,
+                ),
+                liveness_reason=reason,
+                holder=hold.holder if hold is not None and live == "alive" else None,
+                rollback_in_doubt=rb_doubt,
+                advice=derive.advise(
+                    run_id=run_id, state=state, counts=counts, rollback_in_doubt=rb_doubt
+                ),
             )
         )
     return out

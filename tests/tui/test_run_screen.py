@@ -294,7 +294,9 @@ async def test_live_run_is_not_called_a_stale_stamp(make_app) -> None:
         header = _header_text(screen)
         assert "liveness alive" in header and "(still being written)" in header
         assert "(mismatch)" not in header
-        assert "a writer is still appending to this run" in header
+        # The liveness names its source (here the writer record: this very process).
+        assert "recorded on this host is still running; wait before acting on it" in header
+        assert header.startswith("running  Run 0958-live-import")  # the verdict first
 
 
 async def test_a_vanished_ledger_is_a_message_not_a_crash(run_app, run_dir: Path) -> None:

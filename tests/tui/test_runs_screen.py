@@ -58,8 +58,10 @@ async def test_lists_every_run_newest_first_with_derived_state(make_app) -> None
             True,
         )
         line = table(app).render_line(1 + ids.index(IDS["crashed"])).text
-        assert "PARTIAL ≠" in line and "DEAD" in line
-        assert table(app).render_line(1).text.split()[:2] == ["completed", "alive"]
+        # The verdict first; the stamp disagrees (≠); the writer is DEAD.
+        assert "IN DOUBT ≠" in line and "DEAD" in line
+        # A live run whose steps all committed reads "running", not "completed alive".
+        assert table(app).render_line(1).text.split()[:2] == ["running", "alive"]
 
 
 async def test_search_filters_as_you_type_and_enter_selects_first_match(make_app) -> None:
@@ -150,14 +152,18 @@ async def test_filter_presets_cycle(make_app) -> None:
             IDS["partial"],
             IDS["crashed"],
         }
+        await pilot.press("f")  # verdict running: the live writer's run only
+        assert shown_ids(app) == [IDS["live"]]
+        status = str(app.screen.query_one("#runs-status").render())
+        assert "filter: running (list --verdict running)" in status and "1 of 8 runs" in status
+        await pilot.press("f")  # crashed: none here (the dead writer's run is in doubt)
+        assert shown_ids(app) == []
         await pilot.press("f")  # in doubt
         assert shown_ids(app) == [IDS["crashed"]]
-        await pilot.press("f")  # partially committed
-        assert shown_ids(app) == [IDS["production"], IDS["partial"], IDS["crashed"]]
-        await pilot.press("f")  # running: the live writer's run and the stale one, not the dead
-        assert shown_ids(app) == [IDS["live"], HOSTILE_ID]
-        status = str(app.screen.query_one("#runs-status").render())
-        assert "filter: running" in status and "2 of 8 runs" in status
+        await pilot.press("f")  # rollback incomplete
+        assert shown_ids(app) == []
+        await pilot.press("f")  # partially committed (verdict)
+        assert shown_ids(app) == [IDS["production"], IDS["partial"]]
         await pilot.press("f")  # all
         assert len(shown_ids(app)) == 8
 
@@ -184,8 +190,8 @@ async def test_sort_cycles_and_header_click_sorts(make_app) -> None:
         await loaded(pilot, app)
         await pilot.press("s")  # oldest first
         assert shown_ids(app)[0] == IDS["rolled_back"]
-        await pilot.press("s")  # by state: partially committed first
-        assert app.screen.query_one(VirtualTable).rows[0].state == "partially_committed"
+        await pilot.press("s")  # by verdict: the most urgent (in doubt here) first
+        assert app.screen.query_one(VirtualTable).rows[0].verdict == "in_doubt"
         for _ in range(6):
             await pilot.press("s")
         assert shown_ids(app)[0] == IDS["live"]  # back to newest first
@@ -401,3 +407,83 @@ async def test_app_stays_responsive_while_a_big_source_loads(tui_dir) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+async def test_each_preset_filter_shows_the_runs_of_its_cli_flag(make_app) -> None:
+    """The TUI's presets are the core's: the same runs ``ledgerx list <flag>`` lists."""
+    from ledger_core import vocabulary
+    from ledger_core.reader import scan
+
+    everything = scan(Sources((Path(LEDGER_DIR),)), now=FIXED_NOW).runs
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        for preset in vocabulary.FILTERS[1:]:
+            await pilot.press("f")
+            keep = preset.test()
+            assert set(shown_ids(app)) == {r.run_id for r in everything if keep(r)}, preset.flag
+
+
+async def test_summary_pane_follows_a_rescan_of_the_highlighted_run(make_app) -> None:
+    """The pane is recomputed when the highlighted run changes in a scan, not only on moves."""
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        table(app).move_cursor(shown_ids(app).index(IDS["crashed"]))
+        await pilot.pause()
+
+        def pane() -> str:
+            return str(app.screen.query_one("#runs-diagnosis").render())
+
+        assert pane().startswith("IN DOUBT") and "after the intent of step 3" in pane()
+        # Someone resolves step 3 by hand: the run is no longer in doubt, only crashed.
+        conn = sqlite3.connect(Path(LEDGER_DIR) / f"{IDS['crashed']}.db", isolation_level=None)
+        conn.execute(
+            "UPDATE step SET status = 'committed', outcome_ts = ? WHERE seq = 3",
+            ("2026-05-17T08:31:00.000000Z",),
+        )
+        conn.close()
+        deadline = time.monotonic() + 10
+        while table(app).cursor_value.verdict != "crashed":
+            assert time.monotonic() < deadline, "the rescan never showed the change"
+            await pilot.pause(0.05)
+        await pilot.pause()
+        assert table(app).cursor_value.run_id == IDS["crashed"]  # the cursor did not move
+        assert pane().startswith("CRASHED"), pane()
+        assert "after the intent of step 3" not in pane()
+        assert "ledgerx" not in pane()  # no CLI advice inside the TUI
+
+
+async def test_summary_pane_advice_names_the_key_not_the_command(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        table(app).move_cursor(shown_ids(app).index(IDS["partial"]))
+        await pilot.pause()
+        pane = str(app.screen.query_one("#runs-diagnosis").render())
+        assert "press r to preview the rollback" in pane
+        assert "ledgerx rollback" not in pane and "RUN" not in pane.split()
+
+
+async def test_a_failed_rollback_shows_on_the_runs_list(make_app, tmp_path) -> None:
+    directory = tmp_path / "rb"
+    directory.mkdir()
+    steps = [StepSpec.committed(1), StepSpec(2, status="rollback_failed")]
+    make_ledger(
+        directory / "r.db",
+        [
+            RunSpec(
+                "r-rollback-failed",
+                state="completed",
+                finished_at="2026-05-17T09:30:00.000000Z",
+                steps=steps,
+            )
+        ],
+    )
+    app = make_app(sources=Sources((directory,)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        assert table(app).rows[0].verdict == "rollback_incomplete"
+        assert table(app).render_line(1).text.startswith("RB INCOMPLETE")
+        pane = str(app.screen.query_one("#runs-diagnosis").render())
+        assert "rollback DELETE(s) failed; press r to preview and retry" in pane

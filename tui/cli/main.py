@@ -109,7 +109,25 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("list", "runs, newest first, with derived state")
-    p.add_argument("--state", action="append", metavar="S", help="only runs in this state")
+    p.add_argument(
+        "--state",
+        action="append",
+        metavar="S",
+        help="only runs in this state (the runner's rules; a value or the TUI's word, any case)",
+    )
+    p.add_argument(
+        "--verdict",
+        action="append",
+        metavar="V",
+        help="only runs with this verdict: running, rollback_incomplete, in_doubt, crashed, "
+        "completed, failed, partially_committed, rolled_back, cancelled, planned (or the TUI's "
+        "word, any case; repeat or separate by commas)",
+    )
+    p.add_argument(
+        "--attention",
+        action="store_true",
+        help="only runs that need attention (the TUI's 'needs attention' filter)",
+    )
     p.add_argument("--limit", type=int, metavar="N", help="at most N runs")
     p.add_argument("--format", choices=("table", "json"), default="table")
 

@@ -8,9 +8,9 @@ and prints no styling at all when stdout is not a terminal.
 
 Exit codes:
 
-* ``list`` — 0; 2 for a bad ``--state``/``--limit`` or when a named source (directory or
-  ``--ledger`` file) does not exist. Unreadable files inside the sources are warnings: the
-  other runs still list, and the exit code stays 0.
+* ``list`` — 0; 2 for a bad ``--state``/``--verdict``/``--limit`` or when a named source
+  (directory or ``--ledger`` file) does not exist. Unreadable files inside the sources are
+  warnings: the other runs still list, and the exit code stays 0.
 * ``state`` — 0; 2 when no run matches, the prefix is ambiguous, or the run's file cannot be
   read.
 * ``doctor`` — reporting problems is its job, so it exits 0 even when files are corrupt,
@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ledger_core.derive import needs_attention
 from ledger_core.errors import SourceError
 from ledger_core.models import RunDetail, RunSummary
 from ledger_core.reader import read_summaries, scan
@@ -36,8 +37,9 @@ from ledger_core.sanitize import clean
 from ledger_core.schema import RUN_STATES
 from ledger_core.sources import Sources, ledger_files
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
+from ledger_core.vocabulary import VERDICTS, parse_many
 
-from ..widgets.safe import LIVENESS_STYLES, STATE_STYLES
+from ..widgets.safe import LIVENESS_STYLES, STATE_STYLES, VERDICT_STYLES
 from .output import (
     emit_json,
     fail,
@@ -52,6 +54,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 # One palette for the CLI and the TUI (tui.widgets.safe imports Rich only, not Textual).
 _STATE_STYLES = {**STATE_STYLES, **LIVENESS_STYLES, "finished": ""}
+_VERDICT_STYLES = {**STATE_STYLES, **VERDICT_STYLES}
 
 # doctor: a coarse status per ``SourceError.kind`` (the kind itself is kept in JSON).
 _DOCTOR_STATUS = {
@@ -90,6 +93,11 @@ def _state_cell(state: str | None, limit: int = 40) -> Text:
     return _cell(state, limit, _STATE_STYLES.get(state or "", ""))
 
 
+def _verdict_cell(run: RunSummary) -> Text:
+    verdict = run.verdict or run.state
+    return _cell(verdict, 40, _VERDICT_STYLES.get(verdict, ""))
+
+
 def _when(value: str | None) -> Text:
     """A ledger timestamp for people; odd values are shown as stored (escaped)."""
     parsed = parse_ts(value)
@@ -126,20 +134,24 @@ def _warn_problems(problems: Iterable) -> None:
 
 
 def _parse_states(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    states = [s.strip() for v in values for s in v.split(",") if s.strip()]
-    bad = [s for s in states if s not in RUN_STATES]
-    if bad:
-        raise ValueError(
-            f"unknown state {', '.join(repr(b) for b in bad)}; valid states: "
-            + ", ".join(RUN_STATES)
-        )
-    return states
+    """``--state`` values: the runner's states, by value or TUI label, any case."""
+    try:
+        return parse_many(values, RUN_STATES)
+    except ValueError as exc:
+        raise ValueError(f"--state: {exc}") from None
+
+
+def _parse_verdicts(values: list[str] | None) -> list[str] | None:
+    """``--verdict`` values: verdicts, by value or TUI label, any case."""
+    try:
+        return parse_many(values, VERDICTS)
+    except ValueError as exc:
+        raise ValueError(f"--verdict: {exc}") from None
 
 
 _RUN_COLUMNS = (
     # header, right-aligned
+    ("VERDICT", False),
     ("RUN", False),
     ("STATE", False),
     ("LIVENESS", False),
@@ -162,6 +174,7 @@ def _run_cells(run: RunSummary) -> list[Text]:
         state.append(")")
     c = run.counts
     return [
+        _verdict_cell(run),
         _cell(run.run_id, 80),
         state,
         _state_cell(run.liveness),
@@ -188,10 +201,10 @@ def _runs_lines(runs: list[RunSummary], width: int) -> Text:
     # On a narrow terminal, shrink the free-text columns first and the run id last (never
     # below a uuid's 36 characters); what still does not fit is cut at the screen's edge.
     excess = sum(widths) + len(_GAP) * (len(widths) - 1) - width
-    for i in (6, 5, 4, 0):
+    for i in (7, 6, 5, 1):
         if excess <= 0:
             break
-        floor = min(widths[i], 36) if i == 0 else _MIN_WIDTH
+        floor = min(widths[i], 36) if i == 1 else _MIN_WIDTH
         cut = max(0, min(excess, widths[i] - floor))
         widths[i] -= cut
         excess -= cut
@@ -222,6 +235,7 @@ def run_list(args: argparse.Namespace) -> int:
     """``ledgerx list``: runs newest first with derived state."""
     try:
         states = _parse_states(getattr(args, "state", None))
+        verdicts = _parse_verdicts(getattr(args, "verdict", None))
     except ValueError as exc:
         fail(str(exc))
         return EXIT_USAGE
@@ -235,6 +249,11 @@ def run_list(args: argparse.Namespace) -> int:
     runs = result.runs
     if states is not None:
         runs = [r for r in runs if r.state in states]
+    if verdicts is not None:
+        runs = [r for r in runs if r.verdict in verdicts]
+    if getattr(args, "attention", False):
+        runs = [r for r in runs if needs_attention(r)]
+    filtered = states is not None or verdicts is not None or getattr(args, "attention", False)
     if limit is not None:
         runs = runs[:limit]
 
@@ -245,7 +264,7 @@ def run_list(args: argparse.Namespace) -> int:
         if runs:
             console.print(_runs_lines(runs, console.width), no_wrap=True, overflow="ellipsis")
         else:
-            what = "matching runs" if states else "runs"
+            what = "matching runs" if filtered else "runs"
             console.print(Text(f"No {what} in {clean(sources.describe(), 500)}."))
         if result.problems:
             console.print(
@@ -269,6 +288,7 @@ def _fact_lines(detail: RunDetail) -> Text:
         out.append_text(value if isinstance(value, Text) else Text(value))
         out.append("\n")
 
+    line("verdict", _verdict_cell(run))
     line("run", _cell(run.run_id, 200))
     line("source", _cell(run.source, 500))
     state = _state_cell(run.state)
@@ -279,7 +299,12 @@ def _fact_lines(detail: RunDetail) -> Text:
     elif run.stamped_state is None:
         state.append("  (no state stamped)")
     line("state", state)
-    line("liveness", _state_cell(run.liveness))
+    live = _state_cell(run.liveness)
+    if run.liveness_reason:
+        live.append("  (")
+        live.append_text(_cell(run.liveness_reason, 300))
+        live.append(")")
+    line("liveness", live)
     line("profile", _cell(run.profile, 100))
     line("environment", _cell(run.environment, 100))
     line("company", _cell(run.company, 100))
@@ -367,9 +392,10 @@ def run_state(args: argparse.Namespace) -> int:
         return EXIT_OK
     console = _console()
     console.print(_fact_lines(detail))
-    if detail.summary.diagnosis:
+    sentences = detail.summary.sentences("cli")
+    if sentences:
         diagnosis = Text("Diagnosis\n", style="bold")
-        for sentence in detail.summary.diagnosis:
+        for sentence in sentences:
             diagnosis.append("  • ")
             diagnosis.append_text(_cell(sentence, 1000))
             diagnosis.append("\n")

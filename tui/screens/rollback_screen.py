@@ -44,7 +44,7 @@ from ledger_core.reader import read_run
 
 from ..widgets.footer import LedgerxFooter
 from ..widgets.lines_view import LinesView
-from ..widgets.safe import liveness_text, plain, state_text
+from ..widgets.safe import liveness_text, plain, state_text, verdict_text
 from ..widgets.urls import squeeze
 from .confirm_screen import ConfirmRollbackScreen, RollbackDecision, origins
 from .refusal_screen import RefusalScreen
@@ -383,6 +383,8 @@ class RollbackScreen(Screen[None]):
                 ("Run ", "dim"),
                 (plain(run.run_id, 60), "bold"),
                 "  ",
+                verdict_text(run.verdict or run.state),
+                ("  state ", "dim"),
                 state_text(run.state),
                 ("  ", ""),
                 liveness_text(run.liveness),

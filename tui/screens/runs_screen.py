@@ -1,4 +1,4 @@
-"""The runs list (home screen): every run with its derived state, liveness, counts and facts.
+"""The runs list (home screen): every run with its verdict, derived state, liveness and facts.
 
 | Key | Action |
 | :- | :- |
@@ -7,7 +7,8 @@
 | r | rollback preview of the run |
 | / | search box: filters as you type; enter returns with the first match selected |
 | escape | clear the search |
-| f | next preset filter (all, needs attention, in doubt, partially committed, running) |
+| f | next preset filter: all, needs attention, then the verdicts running, crashed, in doubt, |
+| | rollback incomplete, partially committed (``ledgerx list --attention/--verdict V``) |
 | s | next sort order |
 | p | problems: files that could not be read |
 
@@ -29,6 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
+from ledger_core import vocabulary
 from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
 from ledger_core.reader import read_run
@@ -38,13 +40,14 @@ from ledger_core.watch import Changes
 from ..messages import RunDetailFailed, RunDetailRead
 from ..widgets.footer import LedgerxFooter
 from ..widgets.mono import uncoloured
-from ..widgets.safe import liveness_text, plain, safe_text, state_text
+from ..widgets.safe import liveness_text, plain, safe_text, state_text, verdict_text
 from ..widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
     from ..app import LedgerxApp
 
 WIDE = 110  # from this width the table also shows environment and company
+WIDEST = 140  # from this width it also shows the runner's state beside the verdict
 
 
 def wrong_stamp(run: RunSummary) -> bool:
@@ -56,41 +59,19 @@ def wrong_stamp(run: RunSummary) -> bool:
     return run.stamp_mismatch and run.liveness != "alive"
 
 
-def still_running(run: RunSummary) -> bool:
-    """Not finished, and its writer is not known to be gone (alive, stale or unknown)."""
-    return run.liveness in ("alive", "stale", "unknown") or (
-        run.state == "running" and run.liveness != "dead"
-    )
-
-
-def needs_attention(run: RunSummary) -> bool:
-    """Something a person should look at: damage, doubt, a dead or stale writer, a bad stamp."""
-    counts = run.counts
-    return (
-        run.state in ("partially_committed", "failed")
-        or run.liveness in ("dead", "stale")
-        or counts.in_doubt > 0
-        or counts.unknown > 0
-        or counts.rollback_failed > 0
-        or wrong_stamp(run)
-    )
-
-
-# (key, label, predicate); ``f`` cycles through them in this order.
-FILTERS: tuple[tuple[str, str, Callable[[RunSummary], bool]], ...] = (
-    ("all", "all runs", lambda run: True),
-    ("attention", "needs attention", needs_attention),
-    ("in_doubt", "in doubt", lambda run: run.counts.in_doubt > 0),
-    ("partial", "partially committed", lambda run: run.state == "partially_committed"),
-    ("running", "running", still_running),
+# (key, label, predicate); ``f`` cycles through them in this order. The core's presets, so each
+# finds exactly the runs of its CLI flag (``ledgerx list --verdict running``, ``--attention``).
+FILTERS: tuple[tuple[str, str, Callable[[RunSummary], bool]], ...] = tuple(
+    (preset.key, preset.label, preset.test()) for preset in vocabulary.FILTERS
 )
 _FILTER_BY_KEY = {key: (label, test) for key, label, test in FILTERS}
+_FLAGS = {preset.key: preset.flag for preset in vocabulary.FILTERS}
 
 # (column key or None for the scan's newest-first order, reverse, label); ``s`` cycles.
 SORTS: tuple[tuple[str | None, bool, str], ...] = (
     (None, False, "newest first"),
     ("started", False, "oldest first"),
-    ("state", False, "state"),
+    ("verdict", False, "verdict"),
     ("liveness", False, "liveness"),
     ("run", False, "run id"),
     ("in_doubt", True, "most in doubt"),
@@ -104,6 +85,24 @@ _STATE_ORDER = {
         ("partially_committed", "failed", "running", "cancelled", "planned", "rolled_back")
     )
 }
+# Most urgent first when sorting by verdict.
+_VERDICT_ORDER = {
+    s: n
+    for n, s in enumerate(
+        (
+            "rollback_incomplete",
+            "in_doubt",
+            "crashed",
+            "partially_committed",
+            "failed",
+            "running",
+            "cancelled",
+            "planned",
+            "rolled_back",
+            "completed",
+        )
+    )
+}
 _LIVENESS_ORDER = {s: n for n, s in enumerate(("dead", "stale", "unknown", "alive", "finished"))}
 
 
@@ -115,6 +114,15 @@ def _state_cell(run: RunSummary) -> Text:
     if wrong_stamp(run):
         # The stamp says something else: a marker, and the stamp itself in the run screen.
         cell.append(" ≠", style="bold yellow")
+    return cell
+
+
+def _verdict_cell(run: RunSummary, with_state: bool) -> Text:
+    cell = verdict_text(run.verdict or run.state)
+    if run.verdict == "crashed":
+        cell.stylize("reverse")  # a crashed run stands out from a running one without colour
+    if wrong_stamp(run) and not with_state:
+        cell.append(" ≠", style="bold yellow")  # no state column at this width: mark it here
     return cell
 
 
@@ -155,7 +163,12 @@ def _optional(value: str | None) -> Text:
 def diagnosis_text(run: RunSummary) -> Text:
     """The highlighted run's file, stamp and the core's diagnosis sentences, most urgent first."""
     text = Text()
+    text.append_text(verdict_text(run.verdict or run.state))
+    text.append("  ")
     text.append_text(safe_text(Path(run.source).name, 120, style="bold"))
+    if run.verdict and run.verdict != run.state:
+        text.append("  state ", style="dim")
+        text.append_text(state_text(run.state))
     if wrong_stamp(run):
         text.append("  stamped ", style="dim")
         text.append_text(safe_text(run.stamped_state, 40, style="yellow"))
@@ -165,10 +178,11 @@ def diagnosis_text(run: RunSummary) -> Text:
         text.append("  stamped ", style="dim")
         text.append_text(safe_text(run.stamped_state, 40))
         text.append(" (still being written)", style="dim")
-    for sentence in run.diagnosis:
+    sentences = run.sentences("tui")
+    for sentence in sentences:
         text.append("\n• ")
         text.append_text(safe_text(sentence, 300))
-    if not run.diagnosis:
+    if not sentences:
         text.append("\nnothing to report", style="dim")
     return text
 
@@ -194,7 +208,7 @@ class RunsScreen(Screen[None]):
         self.search_text = ""
         self._all: tuple[RunSummary, ...] = ()
         self._haystacks: dict[tuple[str, str], str] = {}
-        self._wide: bool | None = None
+        self._wide: tuple[bool, bool] | None = None
         self._last_changes: Changes | None = None
         self._first_scan_seen = False
 
@@ -282,10 +296,10 @@ class RunsScreen(Screen[None]):
         self._refresh_status()
 
     def on_resize(self) -> None:
-        wide = self.size.width >= WIDE
+        wide = (self.size.width >= WIDE, self.size.width >= WIDEST)
         if wide != self._wide:
             self._wide = wide
-            self._table.set_columns(self._columns(wide))
+            self._table.set_columns(self._columns(wide[0]))
             self._apply_sort()
 
     @on(Input.Changed)
@@ -303,10 +317,7 @@ class RunsScreen(Screen[None]):
 
     @on(VirtualTable.RowHighlighted, "#runs-table")
     def show_diagnosis(self, event: VirtualTable.RowHighlighted) -> None:
-        text = diagnosis_text(event.row)
-        self.query_one("#runs-diagnosis", Static).update(
-            uncoloured(text) if self.app.no_color else text
-        )
+        self._show_summary(event.row)
 
     @on(VirtualTable.RowSelected, "#runs-table")
     def open_selected(self, event: VirtualTable.RowSelected) -> None:
@@ -346,6 +357,15 @@ class RunsScreen(Screen[None]):
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _show_summary(self, run: RunSummary | None) -> None:
+        """The pane below the list: the highlighted run as the latest scan derived it."""
+        pane = self.query_one("#runs-diagnosis", Static)
+        if run is None:
+            pane.update("")
+            return
+        text = diagnosis_text(run)
+        pane.update(uncoloured(text) if self.app.no_color else text)
+
     @property
     def _table(self) -> VirtualTable[RunSummary]:
         return self.query_one("#runs-table", VirtualTable)
@@ -362,15 +382,31 @@ class RunsScreen(Screen[None]):
                 text.append("+", style="dim")  # still counting, or stopped without finishing
             return text
 
+        # The verdict first (what to conclude); the runner's state beside it when there is room
+        # (otherwise the summary pane below and the run screen say it).
+        widest = self.size.width >= WIDEST
         columns: list[Column[RunSummary]] = [
             Column(
-                "state",
-                "State",
-                _state_cell,
-                width=13 if wide else 11,
-                min_width=11,
-                sort_key=_state_sort,
+                "verdict",
+                "Verdict",
+                lambda r: _verdict_cell(r, widest),
+                width=13,
+                min_width=9,
+                sort_key=_verdict_sort,
             ),
+        ]
+        if widest:
+            columns.append(
+                Column(
+                    "state",
+                    "State",
+                    _state_cell,
+                    width=13,
+                    min_width=11,
+                    sort_key=_state_sort,
+                )
+            )
+        columns += [
             Column(
                 "liveness",
                 "Live",
@@ -473,6 +509,8 @@ class RunsScreen(Screen[None]):
                     str(v).lower()
                     for v in (
                         run.run_id,
+                        run.verdict,
+                        vocabulary.label(run.verdict),
                         run.state,
                         run.liveness,
                         run.profile,
@@ -496,8 +534,9 @@ class RunsScreen(Screen[None]):
         # While the first scan brings older and newer runs, a cursor the user has not moved
         # stays on top (the newest run); afterwards it stays on its run as the list changes.
         table.set_rows(rows, keep_cursor=table.cursor_row != 0 or self._first_scan_seen)
-        if not rows:
-            self.query_one("#runs-diagnosis", Static).update("")
+        # A scan can change the highlighted run without moving the cursor (same row key, so no
+        # RowHighlighted): the pane is recomputed from the run the table now holds.
+        self._show_summary(table.cursor_value)
         self._refresh_status()
 
     def _apply_sort(self) -> None:
@@ -543,6 +582,9 @@ class RunsScreen(Screen[None]):
         if self.filter_key != "all":
             line.append("  filter: ", style="dim")
             line.append(label, style="bold")
+            flag = _FLAGS.get(self.filter_key)
+            if flag and self.size.width >= WIDE:
+                line.append(f" (list {flag})", style="dim")  # the same runs from the CLI
         if self.search_text:
             line.append("  search: ", style="dim")
             line.append_text(safe_text(self.search_text, 40, style="bold"))
@@ -555,6 +597,10 @@ class RunsScreen(Screen[None]):
 
 def _state_sort(run: RunSummary) -> tuple[int, str]:
     return (_STATE_ORDER.get(run.state, 50), run.state)
+
+
+def _verdict_sort(run: RunSummary) -> tuple[int, str]:
+    return (_VERDICT_ORDER.get(run.verdict, 50), run.verdict)
 
 
 def _live_sort(run: RunSummary) -> int:

@@ -12,7 +12,16 @@ from rich.style import Style
 from rich.text import Span, Text
 
 ALARMING = frozenset(
-    {"failed", "rollback_failed", "in_doubt", "partially_committed", "unknown", "dead"}
+    {
+        "failed",
+        "rollback_failed",
+        "in_doubt",
+        "partially_committed",
+        "unknown",
+        "dead",
+        "crashed",
+        "rollback_incomplete",
+    }
 )
 ALARM = "bold reverse"
 

@@ -1,4 +1,4 @@
-"""The run screen's header: a run's facts, stamped vs derived state, liveness and diagnosis.
+"""The run screen's header: verdict first, then stamped vs derived state, liveness and diagnosis.
 
 Everything shown is what ``ledger_core`` derived (``RunSummary``); this widget only lays it
 out. Ledger text goes through ``safe_text``; the file is named, never its directory, so
@@ -17,7 +17,7 @@ from ledger_core.profiles import Profiles
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 
 from .mono import ALARM, for_mode, uncoloured
-from .safe import liveness_text, safe_text, state_text
+from .safe import liveness_text, safe_text, state_text, verdict_text
 
 
 def profile_text(name: str | None, profiles: Profiles | None, readonly: bool) -> Text:
@@ -76,9 +76,11 @@ def render_header(
 ) -> Text:
     """The header as one ``Text``: states, counts, one line per diagnosis, then the facts."""
     sep = Text("  ")
-    title = Text("Run ", style="bold")
+    verdict = summary.verdict or summary.state
+    title = for_mode(verdict_text(verdict), mono, verdict)
+    title.append("  Run ", style="bold")
     title.append_text(safe_text(summary.run_id, 120, style="bold"))
-    title.append("  ")
+    title.append("  state ", style="dim")
     title.append_text(for_mode(state_text(summary.state), mono, summary.state))
     if summary.stamp_mismatch and summary.liveness == "alive":
         # A live writer has simply not stamped its final state yet: not a stale stamp.
@@ -95,6 +97,7 @@ def render_header(
         title.append("  (stamp agrees)", style="dim")
     title.append("  liveness ", style="dim")
     title.append_text(for_mode(liveness_text(summary.liveness), mono, summary.liveness))
+    # Why the liveness is what it is: the first diagnosis line says it (pid, reason).
 
     where = sep.join(
         [
@@ -133,7 +136,7 @@ def render_header(
             tally.append(f", {value:,} {name.replace('_', ' ')}")
     # Most urgent first: when a small terminal cuts the header, it cuts the plain facts.
     lines = [title, tally]
-    for sentence in summary.diagnosis:
+    for sentence in summary.sentences("tui"):
         line = Text("▸ ", style="bold yellow")
         line.append_text(safe_text(sentence, 600))
         lines.append(line)

@@ -12,6 +12,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ledger_core.sanitize import clean
+from ledger_core.vocabulary import LABELS
 
 STATE_STYLES: dict[str, str] = {
     "completed": "green",
@@ -37,14 +38,17 @@ LIVENESS_STYLES: dict[str, str] = {
     "finished": "dim",
 }
 
-# Words that carry the meaning even without colour (NO_COLOR, colour-blind users).
-STATE_WORDS: dict[str, str] = {
-    "partially_committed": "PARTIAL",
-    "in_doubt": "IN DOUBT",
-    "rolled_back": "rolled back",
-    "rollback_failed": "RB FAILED",
-    "rollback_skipped": "rb skipped",
+# Verdicts beyond the states' own words: what a person should conclude.
+VERDICT_STYLES: dict[str, str] = {
+    "running": "bold blue",
+    "crashed": "bold red",
+    "rollback_incomplete": "bold red",
+    "in_doubt": "bold magenta",
 }
+
+# Words that carry the meaning even without colour (NO_COLOR, colour-blind users): the core's
+# one vocabulary, so the TUI shows what `ledgerx list --state/--verdict` accepts.
+STATE_WORDS: dict[str, str] = LABELS
 
 
 def safe_text(value: object, limit: int | None = 500, style: str | Style = "") -> Text:
@@ -63,6 +67,14 @@ def state_text(state: str | None) -> Text:
         return Text("—", style="dim")
     word = STATE_WORDS.get(state, state)
     return Text(clean(word, 40), style=STATE_STYLES.get(state, ""))
+
+
+def verdict_text(verdict: str | None) -> Text:
+    """A run's verdict as its word with its colour (the word alone carries the meaning)."""
+    if not verdict:
+        return Text("—", style="dim")
+    style = VERDICT_STYLES.get(verdict) or STATE_STYLES.get(verdict, "")
+    return Text(clean(STATE_WORDS.get(verdict, verdict), 40), style=style)
 
 
 def liveness_text(value: str | None) -> Text:
