@@ -6,6 +6,7 @@
     ├── AmbiguousRunId                a prefix matches several runs
     ├── ProfilesError                 the profiles file is missing a profile, or unreadable
     ├── PlanFileError                 a saved plan file cannot be read
+    ├── MappingError                  a formats mapping file is wrong (names file, format, key)
     └── RollbackRefused               a rollback was refused before any request was sent
                                       (reason says why; ``code`` names the rule)
 
@@ -31,7 +32,7 @@ class SourceError(LedgerxError):
 
     ``kind`` is one of: ``missing``, ``not_a_file``, ``empty``, ``not_sqlite``, ``corrupt``,
     ``not_a_ledger``, ``newer_schema``, ``missing_schema``, ``needs_recovery``, ``locked``,
-    ``unreadable``.
+    ``unreadable``, ``ambiguous`` (matches several formats), ``mapping_error``.
     """
 
     def __init__(self, path: str, kind: str, reason: str) -> None:
@@ -61,12 +62,17 @@ class PlanFileError(LedgerxError):
     """A saved rollback plan cannot be read back."""
 
 
+class MappingError(LedgerxError):
+    """A formats mapping file cannot be used; the message names the file, format and key."""
+
+
 class RollbackRefused(LedgerxError):
     """A rollback is refused; raised before any socket is opened.
 
     ``code`` is a stable identifier of the rule (``writes_disabled``, ``readonly``,
     ``unknown_profile``, ``no_base_url``, ``foreign_origin``, ``run_alive``, ``stale_plan``,
-    ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``, ``missing_token``).
+    ``rollback_in_progress``, ``nothing_to_do``, ``not_confirmed``, ``missing_token``,
+    ``no_rollback_for_format``).
     """
 
     def __init__(self, code: str, reason: str) -> None:

@@ -86,6 +86,10 @@ class RunSummary:
     liveness: str
     diagnosis: tuple[str, ...]
     writer: WriterInfo | None = None
+    # Which ledger format the run was read from (``formats``) and that format's own words
+    # (a cr run's PR url, an outbox's consumer lag …) as (label, value) pairs.
+    format: str = "bcli"
+    extras: tuple[tuple[str, str], ...] = ()
 
     @property
     def step_count(self) -> int:
@@ -116,6 +120,8 @@ class RunSummary:
             "counts": self.counts.to_dict(),
             "diagnosis": list(self.diagnosis),
             "writer": self.writer.to_dict() if self.writer else None,
+            "format": self.format,
+            "extras": dict(self.extras),
         }
 
 
@@ -136,6 +142,10 @@ class Step:
     bc_correlation_id: str | None
     error_message: str | None
     rollback_url: str | None
+    # As on RunSummary: the format, and its own words for this step (a cr action's
+    # ``action_id`` and ``upstream_id``, an event's turn, kind and actor …).
+    format: str = "bcli"
+    extras: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,6 +162,8 @@ class Step:
             "bc_correlation_id": self.bc_correlation_id,
             "error_message": self.error_message,
             "rollback_url": self.rollback_url,
+            "format": self.format,
+            "extras": dict(self.extras),
         }
 
 
