@@ -42,6 +42,7 @@ import httpx
 from .access import snapshot
 from .derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
 from .errors import RollbackRefused, SourceError
+from .formats.no_rollback import refuse_other_formats, refused_plan
 from .models import RunDetail
 from .plan import Plan, PlanAction, make_plan
 from .profiles import Profile, Profiles
@@ -229,6 +230,8 @@ def preview(
     """The rollback plan of ``detail``, with ``refusal``/``refusal_code`` set if it would be
     refused. ``now`` (epoch seconds) fixes the plan's ``created_at`` (for reproducible output).
     """
+    if (refused := refused_plan(detail)) is not None:  # rollback is the runner's alone
+        return refused
     profile = profiles.get(detail.summary.profile)
     plan = make_plan(detail, profile)
     refusal = _refusal_for(detail, plan, profiles, readonly)
@@ -410,6 +413,7 @@ async def execute(
     Every refusal is checked first without writing anything; then the run's lock is taken and
     the ledger re-read under it; only then is an HTTP client created.
     """
+    refuse_other_formats(plan.source)  # rollback is the runner's alone: before anything else
     check_refusal(plan, profiles, readonly=readonly)
     path = Path(plan.source)
     run_id = plan.run_id
