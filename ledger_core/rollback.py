@@ -250,6 +250,8 @@ def check_refusal(plan: Plan, profiles: Profiles, *, readonly: bool = False) -> 
     was made with (a refused plan is never executed: preview again). ``execute`` checks all of
     this again against a fresh read of the ledger.
     """
+    if plan.refusal_code == "no_rollback_for_format":  # said first: nothing else applies
+        raise RollbackRefused(plan.refusal_code, plan.refusal or "no rollback for this format")
     refusal = _profile_refusal(plan.run_id, plan.profile, profiles, plan.deletes, readonly)
     if refusal is None and plan.refusal_code:
         refusal = (plan.refusal_code, plan.refusal or "the plan was refused when it was made")

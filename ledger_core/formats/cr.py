@@ -269,7 +269,7 @@ class CrFormat(Format):
                     "sha": sha,
                     "attempt": attempt,
                     "post mode": post_mode,
-                    "posting identity": identity,
+                    "identity": identity,
                     "heartbeat": heartbeat,
                 }
             ),
