@@ -137,6 +137,11 @@ class MappedFormat(Format):
         finally:
             conn.set_authorizer(None)
         names = [d[0] for d in cursor.description or ()]
+        required = allowed[0]
+        if required not in names:
+            raise MappingError(
+                self._where(f"{what} query: no result column {required!r} (required)")
+            )
         for column in names:
             if column not in allowed and not column.startswith(EXTRA_PREFIX):
                 raise MappingError(
@@ -145,11 +150,6 @@ class MappedFormat(Format):
                         f"({', '.join(allowed)}; prefix others with {EXTRA_PREFIX!r})"
                     )
                 )
-        required = allowed[0]
-        if required not in names:
-            raise MappingError(
-                self._where(f"{what} query: no result column {required!r} (required)")
-            )
         return names, rows
 
     def read_raw(

@@ -102,3 +102,39 @@ def test_rollback_yes_exits_3_with_the_formats_reason_and_writes_nothing(cli, mi
     dry = cli("rollback", "events.db:same", "--dry-run", "--format", "json", "--ledger-dir", mixed)
     assert dry.code == 0 and dry.json()["refusal"].startswith("no rollback for this format")
     assert dir_state(mixed) == before
+
+
+def test_a_broken_mapping_file_is_one_clear_error(cli, tmp_path, mixed):
+    bad = tmp_path / "formats.toml"
+    bad.write_text('[formats.mine]\ntables = ["x"]\nruns = "DELETE FROM x"\nsteps = "x"\n')
+    result = cli("list", "--ledger-dir", mixed, "--formats", bad)
+    assert result.code == 2 and result.stdout == ""
+    assert (
+        f"mapping file {bad}, format 'mine'" in result.stderr
+        and "must be a SELECT" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_mapping_file_lists_in_formats_and_reads_its_ledger(cli, tmp_path, mixed):
+    mapping = tmp_path / "formats.toml"
+    mapping.write_text(
+        "[formats.recipes]\n"
+        'tables = ["recipes"]\n'
+        "runs = \"SELECT name AS run_id, 'completed' AS state, '2026-05-17T09:00:00Z' AS finished_at FROM recipes\"\n"
+        "steps = \"SELECT 1 AS seq, 'committed' AS status, '2026-05-17T09:00:00Z' AS intent_ts, "
+        "'2026-05-17T09:00:01Z' AS outcome_ts FROM recipes WHERE name = :run_id\"\n"
+    )
+    import sqlite3
+
+    conn = sqlite3.connect(mixed / "recipes.db")
+    conn.execute("INSERT INTO recipes VALUES ('soup')")
+    conn.commit()
+    conn.close()
+    names = [f["name"] for f in cli("formats", "--formats", mapping, "--format", "json").json()]
+    assert names[-1] == "recipes"
+    listed = cli("list", "--ledger-dir", mixed, "--ledger-format", "recipes", "--format", "json",
+                 env={"LEDGERX_FORMATS": str(mapping)})  # fmt: skip
+    assert [(r["run_id"], r["state"]) for r in listed.json()] == [("soup", "completed")]
+    refused = cli("rollback", "soup", "--yes", "--ledger-dir", mixed, "--formats", mapping)
+    assert refused.code == 3 and "no rollback for this format (recipes)" in refused.stderr
