@@ -121,7 +121,8 @@ def test_a_mapping_file_lists_in_formats_and_reads_its_ledger(cli, tmp_path, mix
     mapping.write_text(
         "[formats.recipes]\n"
         'tables = ["recipes"]\n'
-        "runs = \"SELECT name AS run_id, 'completed' AS state, '2026-05-17T09:00:00Z' AS finished_at FROM recipes\"\n"
+        "runs = \"SELECT name AS run_id, 'completed' AS state, "
+        "'2026-05-17T09:00:00Z' AS finished_at FROM recipes\"\n"
         "steps = \"SELECT 1 AS seq, 'committed' AS status, '2026-05-17T09:00:00Z' AS intent_ts, "
         "'2026-05-17T09:00:01Z' AS outcome_ts FROM recipes WHERE name = :run_id\"\n"
     )
