@@ -138,6 +138,12 @@ def render_header(
         line.append_text(safe_text(sentence, 600))
         lines.append(line)
     lines += [where, source, times]
+    if summary.format != "bcli":  # another tool's ledger: its name and its own words
+        own = _pair("format", safe_text(summary.format, 40, style="bold"))
+        for label, value in summary.extras:
+            own.append("  ")
+            own.append_text(_pair(label, safe_text(value, 120)))
+        lines.append(own)
     header = Text("\n").join(lines)
     return uncoloured(header) if mono else header
 

@@ -128,9 +128,14 @@ def render_step(
             mono,
         )
     )
+    if step.extras:  # the format's own words: a cr action's kind and upstream_id, an event's turn
+        rows = [(label, safe_text(value, FIELD_LIMIT)) for label, value in step.extras]
+        parts.append(_fields([("format", safe_text(step.format, 40)), *rows], mono))
     if attempts:
         rows = [(f"rollback #{a.attempt_id}", _attempt(a, mono)) for a in attempts]
         parts.append(_fields(rows, mono))
+    elif step.format != "bcli":
+        parts.append(_fields([("rollback", Text("none for this format", style="dim"))], mono))
     else:
         parts.append(_fields([("rollback", Text("no attempts recorded", style="dim"))], mono))
     if long_error:
