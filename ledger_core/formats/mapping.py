@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tomllib
 from pathlib import Path
 
 from ..access import read_regular_file
@@ -311,6 +310,8 @@ def _check(file: str, name: str, spec: object, builtin_names: set[str]) -> dict:
 
 def load_mappings(path: Path | str, builtin_names: set[str]) -> list[MappedFormat]:
     """The formats a mapping file defines. Raises ``MappingError`` naming what is wrong."""
+    import tomllib  # here: only a session with a mapping file pays for it
+
     file = str(path)
     try:
         data = read_regular_file(path)

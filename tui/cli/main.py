@@ -147,6 +147,14 @@ def _exit_code(error: LedgerxError) -> int:
     return EXIT_ERROR
 
 
+def _mapping_configured() -> bool:
+    """Whether a formats mapping file is in play (checked without importing the format layer,
+    so runner-only sessions start as fast as before)."""
+    if os.environ.get("LEDGERX_FORMATS"):
+        return True
+    return os.path.isfile(os.path.expanduser("~/.config/ledgerx/formats.toml"))
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     # NaN passes a `<= 0` test and makes every comparison false: no run would ever be stale.
     if args.stale_after is not None and not (0 < args.stale_after < math.inf):
@@ -155,9 +163,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.formats is not None:
         # Read again by every process that reads ledgers (scanner workers included).
         os.environ["LEDGERX_FORMATS"] = os.path.abspath(os.path.expanduser(args.formats))
-    from ledger_core.formats import mapped_formats
+    if args.command == "formats" or _mapping_configured():
+        from ledger_core.formats import mapped_formats
 
-    mapped_formats()  # a broken mapping file is one clear error, before anything is read
+        mapped_formats()  # a broken mapping file is one clear error, before anything is read
     if args.command == "formats":
         from .formats_command import run_formats
 

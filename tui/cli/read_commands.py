@@ -31,7 +31,6 @@ from rich.text import Text
 
 from ledger_core.access import snapshot
 from ledger_core.errors import SourceError
-from ledger_core.formats import describe
 from ledger_core.models import RunDetail, RunSummary
 from ledger_core.reader import read_summaries, scan
 from ledger_core.sanitize import clean
@@ -462,6 +461,8 @@ def _check_sources(sources: Sources, stale_after: float) -> list[dict]:
 
 def describe_file(path) -> dict:
     """The format, version and notes of one readable ledger file (``formats.describe``)."""
+    from ledger_core.formats import describe
+
     return snapshot(path, lambda conn: describe(conn, path))
 
 
