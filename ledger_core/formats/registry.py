@@ -92,6 +92,9 @@ def detect(
             matches.append((fmt, recognition))
     if not matches:
         raise SourceError(name, "not_a_ledger", not_a_ledger_reason(schema.tables))
+    if len(matches) > 1 and matches[0][0] is RUNNER and matches[0][1].problem is None:
+        # The runner's read takes such a file first (the fast path): say what it does.
+        matches = matches[:1]
     if len(matches) > 1:
         names = ", ".join(f.name for f, _ in matches)
         raise SourceError(

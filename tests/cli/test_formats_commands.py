@@ -139,3 +139,22 @@ def test_a_mapping_file_lists_in_formats_and_reads_its_ledger(cli, tmp_path, mix
     assert [(r["run_id"], r["state"]) for r in listed.json()] == [("soup", "completed")]
     refused = cli("rollback", "soup", "--yes", "--ledger-dir", mixed, "--formats", mapping)
     assert refused.code == 3 and "no rollback for this format (recipes)" in refused.stderr
+
+
+def test_hostile_text_in_another_format_is_shown_inert(cli, tmp_path):
+    d = tmp_path / "hostile"
+    d.mkdir()
+    make_cr(
+        d / "cr.db",
+        [{"run_id": "h1", "profile": "[bold]p[/"}],
+        [{"action_id": "a\x1b[31m1", "run_id": "h1", "status": "failed_terminal",
+          "kind": "[@click=app.quit]x", "error": "boom\x07[/]\u202e"}],
+    )  # fmt: skip
+    result = cli("state", "h1", "--ledger-dir", d)
+    assert result.code == 0, result.stderr
+    assert (
+        "\x1b" not in result.stdout
+        and "\x07" not in result.stdout
+        and "\u202e" not in result.stdout
+    )
+    assert "[@click=app.quit]x" in result.stdout and "[bold]p[/" in result.stdout

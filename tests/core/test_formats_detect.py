@@ -146,3 +146,40 @@ def test_nine_digit_fraction_latency(tmp_path):
     )
     (step,) = read_run(path, "c1", now=FIXED_NOW).steps
     assert step.latency_ms == 250.0
+
+
+def test_watcher_follows_other_formats_many_runs_per_file(tmp_path):
+    from ledger_core.watch import SourceWatcher
+
+    path = make_events(tmp_path / "events.db", [{"run_id": "e1", "kind": "run.started"}])
+    watcher = SourceWatcher(Sources((tmp_path,)), now=lambda: FIXED_NOW, cache=False)
+    first = watcher.refresh()
+    assert [(r.format, r.run_id) for r in first.runs] == [("event-ledger", "e1")]
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO events (id, run_id, turn, kind, actor, payload, created_at) VALUES "
+        "('x1', 'e2', 0, 'run.started', 'agent', '{}', '2026-05-17T09:30:00Z'), "
+        "('x2', 'e1', 1, 'run.finished', 'agent', '{}', '2026-05-17T09:31:00Z')"
+    )
+    conn.commit()
+    conn.close()
+    second = watcher.refresh()
+    assert str(path) in second.changed
+    got = {r.run_id: r.state for r in second.runs}
+    assert got == {"e1": "completed", "e2": "running"}
+
+
+def test_a_mapped_format_that_also_matches_a_runner_ledger_stays_the_runners(tmp_path, monkeypatch):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[formats.greedy]\ntables = ["run"]\nruns = "SELECT run_id FROM run"\n'
+        'steps = "SELECT seq FROM step WHERE run_id = :run_id"\n'
+    )
+    monkeypatch.setenv("LEDGERX_FORMATS", str(mapping))
+    formats.forget_mappings()
+    try:
+        path = make_ledger(tmp_path / "x.db", [RunSpec("r", steps=[StepSpec.committed(1)])])
+        assert _format_of(path) == "bcli"
+        assert [r.format for r in read_summaries(path)] == ["bcli"]
+    finally:
+        formats.forget_mappings()
