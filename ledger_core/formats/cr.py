@@ -235,7 +235,7 @@ class CrFormat(Format):
             label = f"action {action_id} ({kind or '?'})"
             if ds == "in_doubt":
                 note = action_note("pending", "", None, error)
-                diagnosis.append(f"{label} was attempted but never confirmed: {note}.")
+                diagnosis.append(f"{label} is in doubt: {note}.")
             elif ds == "failed":
                 diagnosis.append(f"{label} failed" + (f": {error[:120]}" if error else "."))
             else:

@@ -65,7 +65,7 @@ def test_in_doubt_with_error_says_the_last_attempt_failed(tmp_path):
     (step,) = read_run(path, "c1", now=FIXED_NOW).steps
     assert step.derived_status == "in_doubt"
     assert "last attempt failed" in dict(step.extras)["what it means"]
-    assert any("may still have landed" in d for d in run.diagnosis)
+    assert any("is in doubt: the last attempt failed" in d for d in run.diagnosis)
 
 
 def test_failed_action_shows_error_and_failure_class(tmp_path):

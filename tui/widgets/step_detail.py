@@ -107,6 +107,8 @@ def render_step(
     request.append(" ")
     request.append_text(safe_text(step.url, FIELD_LIMIT))
     outcome = safe_text(step.outcome_ts, 60) if step.outcome_ts else Text("none", "bold magenta")
+    if step.outcome_ts is None and step.format != "bcli" and step.derived_status != "in_doubt":
+        outcome = Text("none recorded by this format", style="dim")  # e.g. an event log
     latency = None if step.latency_ms is None else format_duration(step.latency_ms / 1000.0)
     error = (
         safe_text(step.error_message, ERROR_PREVIEW, style="red") if step.error_message else None
