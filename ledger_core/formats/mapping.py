@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from ..access import read_regular_file
@@ -55,6 +56,7 @@ STEP_COLUMNS = (
     "error_message",
 )
 EXTRA_PREFIX = "x_"
+QUERY_SECONDS = 30.0  # longest a mapping's query may run
 _KEYS = {"title", "tables", "columns", "runs", "steps"}
 NO_ROLLBACK = (
     "a mapped format is read through its mapping file only: ledgerx knows nothing of how its "
@@ -120,9 +122,22 @@ class MappedFormat(Format):
     ) -> tuple[list[str], list[tuple]]:
         conn.execute("PRAGMA query_only = ON")
         conn.set_authorizer(_only_reads)
+        # A mapping's query may never end (a recursive CTE): stop it rather than hang.
+        deadline = time.monotonic() + QUERY_SECONDS
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         try:
             cursor = conn.execute(sql, params)
             rows = cursor.fetchall()
+        except sqlite3.OperationalError as exc:
+            if "not authorized" in str(exc):
+                raise MappingError(
+                    self._where(f"{what} query: only reading is allowed (a single SELECT)")
+                ) from None
+            if "interrupted" not in str(exc):
+                raise MappingError(self._where(f"{what} query fails: {exc}")) from None
+            raise MappingError(
+                self._where(f"{what} query: stopped after {QUERY_SECONDS:g}s (too slow or endless)")
+            ) from None
         except (sqlite3.ProgrammingError, sqlite3.Warning) as exc:
             raise MappingError(
                 self._where(f"{what} query: must be one single SELECT ({exc})")
@@ -135,6 +150,7 @@ class MappedFormat(Format):
             raise MappingError(self._where(f"{what} query fails: {exc}")) from None
         finally:
             conn.set_authorizer(None)
+            conn.set_progress_handler(None, 0)
         names = [d[0] for d in cursor.description or ()]
         required = allowed[0]
         if required not in names:

@@ -105,3 +105,23 @@ def test_odd_values(tmp_path):
     steps = read_run(path, "s1", now=FIXED_NOW).steps
     assert [s.derived_status for s in steps] == ["unknown", "skipped"]
     assert run.counts.unknown == 1 and run.counts.skipped == 1
+
+
+def test_version_is_informational_goose_table_or_not(tmp_path):
+    import sqlite3
+
+    from ledger_core import formats
+    from ledger_core.access import snapshot
+
+    path = _store(tmp_path, [SENT])
+    described = snapshot(path, lambda conn: formats.describe(conn, path))
+    assert described["format"] == "agent-orchestrator" and described["version"] == "goose 3, outbox"
+    assert described["notes"] == []
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE goose_db_version")
+    conn.commit()
+    conn.close()
+    described = snapshot(path, lambda conn: formats.describe(conn, path))
+    assert described["version"] == "goose ?, outbox"  # missing: still read, said unknown
+    (run,) = read_summaries(path, now=FIXED_NOW)
+    assert run.counts.committed == 1
