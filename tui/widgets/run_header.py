@@ -96,9 +96,14 @@ def render_header(
     title.append("  liveness ", style="dim")
     title.append_text(for_mode(liveness_text(summary.liveness), mono, summary.liveness))
 
+    if summary.format == "bcli":
+        profile = profile_text(summary.profile, profiles, readonly)
+    else:  # the tool's own profile name: ledgerx never writes through it (no rollback)
+        profile = safe_text(summary.profile or "—", 60, style="bold")
+        profile.append(" (read-only format)", style="dim")
     where = sep.join(
         [
-            _pair("profile", profile_text(summary.profile, profiles, readonly)),
+            _pair("profile", profile),
             _pair("env", safe_text(summary.environment or "—", 40)),
             _pair("company", safe_text(summary.company or "—", 60)),
         ]
