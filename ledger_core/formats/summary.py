@@ -18,21 +18,23 @@ from .values import age
 def holder_seen(source: str) -> bool | None:
     """Whether a process holds ``source`` open (the ``-shm`` lock probe), or ``None``.
 
-    Hook: ``ledger_core/holders.py`` (the probe of SPEC §2) is called here once it exists;
-    until then nothing can be seen and liveness rests on timestamps alone.
+    Hook: ``ledger_core/holders.py`` (SPEC §2's probe; ``check(path)`` answers ``held``,
+    ``free`` or ``unknown``) is asked when it is there; without it nothing can be seen and
+    liveness rests on timestamps alone. Only ``held`` is used (a live holder makes a run
+    ``alive``); a free file proves nothing more than its timestamps for these formats.
     """
     try:
         from .. import holders  # type: ignore[attr-defined]
     except ImportError:
         return None
-    probe = getattr(holders, "holder_seen", None) or getattr(holders, "probe", None)
-    if probe is None:
+    check = getattr(holders, "check", None)
+    if check is None:
         return None
     try:
-        result = probe(Path(source))
+        state = getattr(check(Path(source)), "state", None)
     except (OSError, TypeError, ValueError):
         return None
-    return result if isinstance(result, bool) else None
+    return {"held": True, "free": False}.get(state) if isinstance(state, str) else None
 
 
 def liveness_by_age(

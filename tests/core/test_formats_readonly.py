@@ -116,3 +116,34 @@ def test_a_live_writer_beside_the_reader(tmp_path, fmt):
     # Only what the writer itself leaves: the file and, at most, its WAL sidecars.
     assert {p.name for p in ledgers.iterdir()} <= {"live.db", "live.db-wal", "live.db-shm"}
     assert not any(n.startswith(".") for n in os.listdir(ledgers))
+
+
+def test_a_process_holding_another_formats_file_makes_its_run_alive(tmp_path):
+    """With SPEC §2's -shm probe (ledger_core.holders, issue 8) a cr run whose heartbeat is
+    old but whose file a live process holds open is alive, not stale."""
+    pytest.importorskip("ledger_core.holders")
+    path = make_cr(
+        tmp_path / "cr.db", [{"run_id": "r1", "heartbeat_at": "2026-05-17T08:00:00Z"}], []
+    )
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute('PRAGMA journal_mode=WAL'); c.execute('SELECT 1 FROM runs').fetchall(); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        (run,) = scan(Sources((), (path,)), now=FIXED_NOW).runs
+        assert run.liveness == "alive"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    (run,) = scan(Sources((), (path,)), now=FIXED_NOW).runs
+    assert run.liveness == "stale"
