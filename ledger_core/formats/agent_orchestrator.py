@@ -25,6 +25,13 @@ _OUTBOX_STATUS = """CASE
   WHEN o.attempts IS NULL OR (typeof(o.attempts) = 'integer' AND o.attempts = 0) THEN 'skipped'
   ELSE 'unknown' END"""
 _PAYLOAD_LIMIT = 4000
+_ORCH_WORDS = {
+    "acknowledged": "submitted and acknowledged",
+    "submitted": "submitted, never acknowledged: it may or may not have taken effect",
+    "leased": "leased by a worker, not acknowledged: it may or may not have been submitted",
+    "pending": "not attempted yet",
+    "dead_letter": "given up after its attempts (dead letter)",
+}
 _ORCH_STATUS = {
     "acknowledged": "committed",
     "submitted": "in_doubt",
@@ -274,6 +281,76 @@ class AgentOrchestratorFormat(Format):
             "WHERE c.session_id = ? ORDER BY c.seq LIMIT ? OFFSET ?",
             (run_id, -1 if limit is None else limit, offset),
         ).fetchall()
+        steps = self._change_steps(rows, run_id, offset)
+        if schema.has("orchestration_events", "session_id", "state") and (
+            limit is None or len(steps) < limit
+        ):
+            # After the change log come the session's orchestration events (later versions).
+            before = conn.execute(
+                "SELECT count(*) FROM change_log WHERE session_id = ?", (run_id,)
+            ).fetchone()[0]
+            skip = max(0, offset - before)
+            left = None if limit is None else limit - len(steps)
+            steps += self._orchestration_steps(conn, schema, run_id, skip, left)
+        return steps
+
+    def _orchestration_steps(
+        self,
+        conn: sqlite3.Connection,
+        schema: SchemaInfo,
+        run_id: str,
+        offset: int,
+        limit: int | None,
+    ) -> list[Step]:
+        cols = schema.columns("orchestration_events")
+        key = "id" if "id" in cols else "rowid"
+
+        def o(name: str) -> str:
+            return name if name in cols else "NULL"
+
+        rows = conn.execute(
+            f"SELECT {key}, state, {o('attempt_count')}, {o('submitted_at')}, "
+            f"{o('acknowledged_at')}, {o('lease_expires_at')}, {o('last_error')} "
+            f"FROM orchestration_events WHERE session_id = ? ORDER BY {key} LIMIT ? OFFSET ?",
+            (run_id, -1 if limit is None else limit, offset),
+        ).fetchall()
+        steps = []
+        for i, (oid, state, attempts, submitted, acked, lease, error) in enumerate(rows):
+            derived = _ORCH_STATUS.get(state, "unknown") if isinstance(state, str) else "unknown"
+            number = integer(oid)
+            steps.append(
+                Step(
+                    # Negative: never equal to a change-log seq of the same session.
+                    step_id=-(number if number is not None else offset + i + 1),
+                    seq=None,
+                    method="orchestration_event",
+                    url=run_id,
+                    body_hash=None,
+                    intent_ts=text(submitted),
+                    outcome_ts=text(acked),
+                    status=text(state),
+                    derived_status=derived,
+                    latency_ms=latency_ms(text(submitted), text(acked)),
+                    bc_correlation_id=text(oid),
+                    error_message=text(error) or None,
+                    rollback_url=None,
+                    format=self.name,
+                    extras=pairs(
+                        {
+                            "orchestration event": oid,
+                            "state": state,
+                            "attempt_count": attempts,
+                            "lease_expires_at": lease,
+                            "what it means": _ORCH_WORDS.get(
+                                text(state) or "", "a state the tool does not define"
+                            ),
+                        }
+                    ),
+                )
+            )
+        return steps
+
+    def _change_steps(self, rows: list[tuple], run_id: str, offset: int) -> list[Step]:
         steps = []
         for i, row in enumerate(rows, start=offset + 1):
             (

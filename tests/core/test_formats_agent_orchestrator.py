@@ -90,8 +90,19 @@ def test_later_version_without_outbox(tmp_path):
     assert dict(run.extras)["outbox"].startswith("absent")
     assert dict(run.extras)["orchestration events"] == "1 acknowledged, 1 dead_letter"
     assert run.counts.committed == 2 and run.counts.failed == 1
-    (step,) = read_run(path, "p1-1", now=FIXED_NOW).steps
-    assert step.method == "session_created" and step.derived_status == "committed"
+    steps = read_run(path, "p1-1", now=FIXED_NOW).steps
+    assert [(s.method, s.derived_status) for s in steps] == [
+        ("session_created", "committed"),
+        ("orchestration_event", "committed"),
+        ("orchestration_event", "failed"),
+    ]
+    assert len(steps) == run.step_count and len({s.step_id for s in steps}) == 3
+    assert "dead letter" in dict(steps[2].extras)["what it means"]
+    from ledger_core.reader import read_steps_page
+
+    paged = [s.step_id for s in read_steps_page(path, "p1-1", 1, 1)]
+    paged += [s.step_id for s in read_steps_page(path, "p1-1", 2, 5)]
+    assert paged == [s.step_id for s in steps[1:]]
 
 
 def test_odd_values(tmp_path):
