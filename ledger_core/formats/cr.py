@@ -110,6 +110,19 @@ class CrFormat(Format):
             and schema.has("planned_actions", "attempted_at", "posted_at")
         ):
             return None
+        missing = [
+            f"{table}.{column}"
+            for table, columns in (
+                ("runs", ("run_id",)),
+                ("planned_actions", ("action_id", "run_id", "status")),
+            )
+            for column in columns
+            if column not in schema.columns(table)
+        ]
+        if missing:
+            return Recognition(
+                None, ("not_a_ledger", f"cr ledger without {', '.join(missing)}: cannot be read")
+            )
         if not schema.has("meta", "schema_version"):
             return Recognition(None, ("missing_schema", "cr ledger without meta.schema_version"))
         values = [row[0] for row in conn.execute("SELECT schema_version FROM meta")]

@@ -186,3 +186,20 @@ def test_steps_are_in_planned_at_then_action_id_order(tmp_path):
     steps = read_run(path, "c1", now=FIXED_NOW).steps
     assert [dict(s.extras)["action_id"] for s in steps] == ["a", "b", "0"]
     assert [s.step_id for s in steps] == [1, 2, 3]
+
+
+def test_a_cr_schema_missing_a_needed_column_says_which(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "cr.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE meta (schema_version, created_at); INSERT INTO meta VALUES (2, 'x');"
+        "CREATE TABLE runs (run_id TEXT PRIMARY KEY);"
+        "CREATE TABLE planned_actions (action_id, run_id, attempted_at, posted_at);"
+    )
+    conn.close()
+    with pytest.raises(SourceError) as info:
+        read_summaries(path, now=FIXED_NOW)
+    assert info.value.kind == "not_a_ledger"
+    assert "cr ledger without planned_actions.status" in info.value.reason
