@@ -16,6 +16,8 @@ same batches (ids, order, failures), only the clock anchor moves.
 Roles in ``DemoSet.runs``: ``completed``, ``crashed_in_doubt``, ``crashed_between``,
 ``partial_failure``, ``cannot_undo``, ``rolled_back``, ``production``, ``unknown_profile``,
 ``running``, plus ``history-N`` for the runs that make the list look lived-in.
+``DemoSet.format_runs`` names the runs of the other tools' formats (``demo_formats``): a cr
+run crashed with an action in doubt, an event-ledger run cut short, an outbox in doubt.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from .demo_formats import write_format_demos
 from .writer import LedgerWriter, open_readwrite
 
 PROFILES_NAME = "profiles.toml"
@@ -106,6 +109,8 @@ class DemoSet:
     live_pid: int | None
     runs: dict[str, str] = field(default_factory=dict)
     _proc: subprocess.Popen | None = field(default=None, repr=False)
+    # Runs of the other tools' formats (``demo_formats``): role -> (file name, run id).
+    format_runs: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
@@ -681,6 +686,7 @@ def build_demo(
     runs["crashed_between"] = spec["run"]["run_id"]
 
     demo = DemoSet(ledger_dir, profiles_path, base_url, None, runs)
+    demo.format_runs = write_format_demos(ledger_dir, now)
     if live:
         ops = b.onboarding(uk[1], 40)
         spec = b.spec(

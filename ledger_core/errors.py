@@ -6,6 +6,7 @@
     ├── AmbiguousRunId                a prefix matches several runs
     ├── ProfilesError                 the profiles file is missing a profile, or unreadable
     ├── PlanFileError                 a saved plan file cannot be read
+    ├── MappingError                  a formats mapping file is wrong (names file, format, key)
     └── RollbackRefused               a rollback was refused before any request was sent
                                       (reason says why; ``code`` names the rule)
 
@@ -31,7 +32,8 @@ class SourceError(LedgerxError):
 
     ``kind`` is one of: ``missing``, ``not_a_file``, ``empty``, ``not_sqlite``, ``corrupt``,
     ``not_a_ledger``, ``newer_schema``, ``missing_schema``, ``needs_recovery``, ``locked``,
-    ``unreadable``, ``bad_rows`` (one run's rows cannot be told apart: opening it is refused).
+    ``unreadable``, ``bad_rows`` (one run's rows cannot be told apart: opening it is refused),
+    ``ambiguous`` (matches several formats), ``mapping_error``.
     """
 
     def __init__(self, path: str, kind: str, reason: str) -> None:
@@ -61,6 +63,10 @@ class PlanFileError(LedgerxError):
     """A saved rollback plan cannot be read back."""
 
 
+class MappingError(LedgerxError):
+    """A formats mapping file cannot be used; the message names the file, format and key."""
+
+
 class RollbackRefused(LedgerxError):
     """A rollback is refused; raised before any socket is opened.
 
@@ -70,7 +76,7 @@ class RollbackRefused(LedgerxError):
     ``rollback_in_progress``, ``ledger_busy``, ``nothing_to_do``, ``not_confirmed``,
     ``profiles_changed`` (the profiles file differs from the one the plan was made with),
     ``profiles_error`` (the profiles file cannot be read), ``misspelled_key`` (a key spelled
-    alike ``disable_writes`` or ``readonly``), ``bad_step_ids``).
+    alike ``disable_writes`` or ``readonly``), ``bad_step_ids``, ``no_rollback_for_format``).
     """
 
     def __init__(self, code: str, reason: str) -> None:

@@ -96,6 +96,10 @@ class RunSummary:
     holder: Holder | None = None  # another process seen holding the ledger open
     rollback_in_doubt: int = 0  # rollback DELETEs without an answer, step not since undone
     advice: tuple[Advice, ...] = ()  # what to do next, worded per surface by ``sentences``
+    # Which ledger format the run was read from (``formats``) and that format's own words
+    # (a cr run's PR url, an outbox's consumer lag …) as (label, value) pairs.
+    format: str = "bcli"
+    extras: tuple[tuple[str, str], ...] = ()
 
     @property
     def step_count(self) -> int:
@@ -135,6 +139,8 @@ class RunSummary:
             "diagnosis": list(self.sentences("cli")),
             "advice": [a.to_dict() for a in self.advice],
             "writer": self.writer.to_dict() if self.writer else None,
+            "format": self.format,
+            "extras": dict(self.extras),
         }
 
 
@@ -155,6 +161,10 @@ class Step:
     bc_correlation_id: str | None
     error_message: str | None
     rollback_url: str | None
+    # As on RunSummary: the format, and its own words for this step (a cr action's
+    # ``action_id`` and ``upstream_id``, an event's turn, kind and actor …).
+    format: str = "bcli"
+    extras: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,6 +181,8 @@ class Step:
             "bc_correlation_id": self.bc_correlation_id,
             "error_message": self.error_message,
             "rollback_url": self.rollback_url,
+            "format": self.format,
+            "extras": dict(self.extras),
         }
 
 

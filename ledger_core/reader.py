@@ -71,9 +71,9 @@ def check_ledger(conn: sqlite3.Connection, path: Path) -> set[str]:
     name = str(path)
     tables = _tables(conn)
     if not {"run", "step"} <= tables:
-        raise SourceError(
-            name, "not_a_ledger", "an SQLite database, but not a ledger (no run/step tables)"
-        )
+        from .formats.registry import not_a_ledger_reason
+
+        raise SourceError(name, "not_a_ledger", not_a_ledger_reason(tables))
     missing = (set(RUN_COLUMNS) - _columns(conn, "run")) | (
         set(STEP_COLUMNS) - _columns(conn, "step")
     )
@@ -164,8 +164,42 @@ def scan(
     return result
 
 
+def run_ref(run: RunSummary) -> str:
+    """How a run is named when its id alone is ambiguous: ``FILE:RUN``."""
+    return f"{run.source}:{run.run_id}"
+
+
+def _file_matches(run: RunSummary, file: str) -> bool:
+    source = run.source
+    if file in (source, Path(source).name):
+        return True
+    try:
+        return Path(file).expanduser().resolve() == Path(source).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def _by_file(runs: list[RunSummary], ref: str) -> list[RunSummary]:
+    """Runs named ``FILE:RUN`` (FILE: the source path, its name, or the same file; RUN: an id
+    or a prefix). Ids may hold colons too, so every colon is tried as the separator."""
+    found: list[RunSummary] = []
+    for i, char in enumerate(ref):
+        if char != ":":
+            continue
+        file, prefix = ref[:i], ref[i + 1 :]
+        if not file:
+            continue
+        candidates = [r for r in runs if _file_matches(r, file)]
+        exact = [r for r in candidates if r.run_id == prefix]
+        hits = exact or [r for r in candidates if r.run_id.startswith(prefix)]
+        found.extend(r for r in hits if r not in found)
+    return found
+
+
 def resolve_run(runs: Iterable[RunSummary], ref: str) -> RunSummary:
-    """The one run whose id equals ``ref`` or starts with it. Raises if none or several."""
+    """The one run whose id equals ``ref`` or starts with it, or that ``FILE:RUN`` names
+    (the same run id in two files). Raises ``RunNotFound`` or ``AmbiguousRunId`` (listing the
+    candidates as ``FILE:RUN``)."""
     runs = list(runs)
     exact = [r for r in runs if r.run_id == ref]
     # A run table without a PRIMARY KEY may repeat a run row: one run id in one file is one
@@ -173,15 +207,18 @@ def resolve_run(runs: Iterable[RunSummary], ref: str) -> RunSummary:
     if len({(r.run_id, r.source) for r in exact}) == 1:
         return exact[0]
     matches = exact or [r for r in runs if ref and r.run_id.startswith(ref)]
+    if not matches and ":" in ref:
+        matches = _by_file(runs, ref)
     if len({(r.run_id, r.source) for r in matches}) == 1:
         return matches[0]
     if not matches:
         raise RunNotFound(f"no run matches {ref!r}")
     if len(matches) > 1:
-        ids = sorted({f"{r.run_id} ({r.source})" for r in matches})
+        ids = sorted({run_ref(r) for r in matches})
         raise AmbiguousRunId(
             f"{ref!r} matches {len(matches)} runs: {', '.join(ids[:5])}"
-            + (" …" if len(ids) > 5 else ""),
+            + (" …" if len(ids) > 5 else "")
+            + " (name one as FILE:RUN)",
             [r.run_id for r in matches],
         )
     return matches[0]
@@ -337,6 +374,8 @@ def read_run(
                 "(a run table without PRIMARY KEY, or ids stored as text and as BLOB); ledgerx "
                 "cannot tell which is the run, so it does not open or roll it back.",
             )
+        if summaries[0].format != "bcli":
+            return RunDetail(summaries[0], tuple(_foreign_steps(conn, path, run_id)))
         rows = conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,)).fetchall()
         steps = tuple(_step_from_row(row) for row in rows)
         summary = summaries[0]
@@ -348,20 +387,36 @@ def read_run(
     return snapshot(path, read, timeout=timeout)
 
 
+def _foreign_steps(
+    conn: sqlite3.Connection, path: Path, run_id: str, offset: int = 0, limit: int | None = None
+) -> list[Step]:
+    """A run's steps in a file of another format than the runner's (``formats``)."""
+    from .formats.registry import read_foreign_steps
+
+    original = SourceError(str(path), "not_a_ledger", "not a runner ledger")
+    return read_foreign_steps(conn, path, run_id, original, offset, limit)
+
+
+def _is_runner(conn: sqlite3.Connection) -> bool:
+    return {"run", "step"} <= _tables(conn)
+
+
 def read_steps_page(
     path: Path, run_id: str, offset: int, limit: int, *, timeout: float = 2.0
 ) -> list[Step]:
     """Steps ``offset`` .. ``offset+limit`` of a run in ``seq`` order (for huge runs)."""
     sql = _STEP_SELECT + " ORDER BY seq, step_id LIMIT ? OFFSET ?"
-    return snapshot(
-        Path(path),
-        lambda c: [_step_from_row(r) for r in c.execute(sql, (run_id, limit, offset))],
-        timeout=timeout,
-    )
+
+    def read(c: sqlite3.Connection) -> list[Step]:
+        if not _is_runner(c):
+            return _foreign_steps(c, Path(path), run_id, offset, limit)
+        return [_step_from_row(r) for r in c.execute(sql, (run_id, limit, offset))]
+
+    return snapshot(Path(path), read, timeout=timeout)
 
 
 def read_attempts(path: Path, run_id: str, *, timeout: float = 2.0) -> list[RollbackAttempt]:
-    """Every rollback attempt recorded for a run."""
+    """Every rollback attempt recorded for a run (none in other formats: no rollback there)."""
     return snapshot(Path(path), lambda c: _attempts(c, _tables(c), run_id), timeout=timeout)
 
 

@@ -66,6 +66,7 @@ import httpx
 from .access import snapshot
 from .derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
 from .errors import LedgerxError, ProfilesError, RollbackRefused, SourceError
+from .formats.no_rollback import refuse_other_formats, refused_plan
 from .models import RunDetail
 from .plan import Plan, PlanAction, make_plan, step_id_refusal
 from .profiles import (
@@ -417,6 +418,8 @@ def preview(
     refused. A ``ProfilesSource`` is read now; the plan records what it read
     (``profile_snapshot``). ``now`` (epoch seconds) fixes ``created_at`` (reproducible output).
     """
+    if (refused := refused_plan(detail)) is not None:  # rollback is the runner's alone
+        return refused
     loaded, error = _load(profiles)
     name = detail.summary.profile
     snapshot = _snapshot(profiles, loaded, error, name)
@@ -446,6 +449,8 @@ def check_refusal(
     plan is never executed: preview again). ``execute`` checks all of this again against a
     fresh read of the ledger.
     """
+    if plan.refusal_code == "no_rollback_for_format":  # said first: nothing else applies
+        raise RollbackRefused(plan.refusal_code, plan.refusal or "no rollback for this format")
     if readonly:
         raise RollbackRefused(*_READONLY_FLAG)
     loaded, error = _load(profiles)
@@ -714,6 +719,7 @@ async def execute(
     then is an HTTP client created. Cancelling the task (Ctrl-C) reports the DELETE in flight as
     in doubt through ``on_progress`` and re-raises ``CancelledError``.
     """
+    refuse_other_formats(plan.source)  # rollback is the runner's alone: before anything else
     source = profiles
     profiles = check_refusal(plan, source, readonly=readonly)
     path = Path(plan.source)

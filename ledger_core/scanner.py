@@ -195,10 +195,29 @@ def _statement(conn: sqlite3.Connection, path: Path, run_id: str | None) -> list
             missing |= {k for k in _OPTIONAL if str(exc) == f"no such table: {_OPTIONAL_TABLE[k]}"}
 
 
+# The runner's read fails with these when the file may be another format's (``formats``).
+_OTHER_FORMAT_KINDS = frozenset({"not_a_ledger", "missing_schema"})
+
+
+def _read_any(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -> list[RawRun]:
+    """``_read_raw``; for a file the runner's statement refuses, the raw runs of its format
+    (tagged ``(format, payload)``), so runner ledgers pay nothing for recognising formats."""
+    try:
+        return _read_raw(conn, path, run_id)
+    except SourceError as exc:
+        if exc.kind not in _OTHER_FORMAT_KINDS:
+            raise
+        from .formats.registry import read_foreign_run
+
+        return read_foreign_run(conn, path, run_id, exc)[0]
+
+
 def raw_runs(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -> list[RawRun]:
     """Raw summaries of the runs in an open snapshot: all of them, or those whose id is
     ``run_id`` (compared as text, as ``reader.read_run`` does; reads only that run's rows)."""
-    raws = _read_raw(conn, path, run_id or None)  # "" matches NULL ids: read them all
+    raws = _read_any(conn, path, run_id or None)  # "" matches NULL ids: read them all
+    if run_id is not None and raws and len(raws[0]) == 2:  # another format's runs
+        return [raw for raw in raws if raw[1][0] == run_id]
     if run_id is None:
         return raws
     return [raw for raw in raws if (raw[0][0] or "") == run_id]
@@ -299,7 +318,7 @@ def _assemble(
 def read_raw(path: Path, *, timeout: float = 2.0) -> list[RawRun]:
     """The raw (underived) summaries of every run in one ledger file. Raises ``SourceError``."""
     path = Path(path)
-    return snapshot(path, lambda conn: _read_raw(conn, path), timeout=timeout)
+    return snapshot(path, lambda conn: _read_any(conn, path), timeout=timeout)
 
 
 def read_summary(
@@ -364,6 +383,10 @@ def summarize(
     ``probe`` asks who holds the ledger open (default ``holders.check``); it runs only for
     unfinished runs and is never cached (a holder comes and goes without a byte written).
     """
+    if len(raw) == 2:  # another format's run, tagged with the format's name
+        from .formats.registry import summarize_tagged
+
+        return summarize_tagged(raw, source, now=now, stale_after=stale_after)
     run, counts_t, last_intent, last_outcome, last_seq, writer_t, doubtful_t, failure_t = raw[:8]
     rb_doubt = raw[8] if len(raw) > 8 and isinstance(raw[8], int) else 0
     counts = StepCounts(*counts_t)

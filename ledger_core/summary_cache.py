@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CACHE_FORMAT = 3  # bump when the raw summary layout (scanner.RawRun) changes
+CACHE_FORMAT = 4  # bump when the raw summary layout (scanner.RawRun) changes
 RACY_WINDOW_NS = 2_000_000_000
 _warned = False
 _lock = threading.Lock()
@@ -68,6 +68,11 @@ def _valid(raws: object) -> bool:
     if type(raws) is not list:
         return False
     for raw in raws:
+        if type(raw) is tuple and len(raw) == 2:
+            # Another format's run: (format name, payload); the format checks the payload.
+            if type(raw[0]) is not str or type(raw[1]) is not tuple:
+                return False
+            continue
         if type(raw) is not tuple or len(raw) != 9:
             return False
         run, counts = raw[0], raw[1]
@@ -76,6 +81,12 @@ def _valid(raws: object) -> bool:
         if len(counts) != 8:
             return False
     return True
+
+
+def _cacheable(raw: Any) -> bool:
+    from .formats.registry import cacheable
+
+    return cacheable(raw)
 
 
 # A shard is marshalled in pieces: one marshal call on 10,000 entries holds the GIL for ~30 ms,
@@ -194,6 +205,8 @@ class SummaryCache:
         """Remember ``raws`` for ``path`` at ``signature`` (unless it changed moments ago)."""
         if time.time_ns() - max(signature[1], signature[3]) < RACY_WINDOW_NS:
             return
+        if any(len(raw) == 2 for raw in raws) and not all(_cacheable(raw) for raw in raws):
+            return  # a mapped format's runs: its mapping file may change under the same key
         with self._lock:
             shard, name = self._shard_for(path)
             shard.entries[name] = (tuple(signature), list(raws))

@@ -21,6 +21,7 @@ def parse_ts(value: object) -> datetime | None:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
+    text = _six_digit_fraction(text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -31,6 +32,20 @@ def parse_ts(value: object) -> datetime | None:
         return parsed.astimezone(UTC)
     except OverflowError:  # e.g. year 1 with a positive offset falls before datetime.min
         return None
+
+
+def _six_digit_fraction(text: str) -> str:
+    """Cut a fraction of more than 6 digits (Go writes up to 9) to the microseconds Python
+    keeps; ``fromisoformat`` rejects them on some Python versions."""
+    dot = text.find(".", 19)
+    if dot < 0:
+        return text
+    end = dot + 1
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    if end - dot - 1 <= 6:
+        return text
+    return text[: dot + 7] + text[end:]
 
 
 def to_epoch(value: object) -> float | None:

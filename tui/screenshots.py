@@ -5,8 +5,10 @@ on port 8765 when it is free, so the URLs in the pictures do not change between 
 drives the real ``LedgerxApp`` with Pilot through the triage walk-through of the README: runs
 list, search, problems, help, palette, the crashed run, its rollback preview, the confirmation
 with the run id half typed, the rollback executed against the demo API, the refusal on the
-production profile, and the runs list at 80×24. Paths shown are relative to the demo directory
-(the process works inside it), so no temporary path appears in the pictures.
+production profile, the runs list at 80×24, and one run of each other tool's ledger (a crashed
+cr run, an event-ledger run cut short, an outbox delivery in doubt) with cr's rollback refusal.
+Paths shown are relative to the demo directory (the process works inside it), so no temporary
+path appears in the pictures.
 """
 
 from __future__ import annotations
@@ -153,6 +155,33 @@ async def _walk(out: Path, demo: Any) -> None:
         await s.until(lambda: app.scan_done, "the first scan")
         await s.settle()
         s.shot("13-runs-80x24")
+
+    # One run of each other tool's ledger, opened from the list like any run.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        s = Shooter(app, pilot, out)
+        await s.until(lambda: app.scan_done, "the first scan")
+        await s.settle()
+        shots = (
+            ("14-cr-crashed-in-doubt", "cr_crashed_in_doubt", ("j", "j")),
+            ("15-event-ledger-cut-short", "events_cut_short", ("G",)),
+            ("16-orchestrator-outbox-in-doubt", "orchestrator_in_doubt", ("j", "j")),
+        )
+        for name, role, keys in shots:
+            run_id = demo.format_runs[role][1]
+            await s.press("slash", *run_id, "enter", "enter")
+            await s.until(lambda: isinstance(app.screen, RunScreen), f"the {role} run")
+            await s.until(lambda: app.screen.detail is not None, f"the {role} run to load")
+            await s.press(*keys)
+            s.shot(name)
+            if role == "cr_crashed_in_doubt":
+                await s.press("r")
+                await s.until(lambda: isinstance(app.screen, RollbackScreen), "the cr preview")
+                await s.until(lambda: app.screen.plan is not None, "the cr plan")
+                await s.press("enter")
+                s.shot("17-no-rollback-for-cr")
+                await s.press("escape", "escape")
+            await s.press("escape", "escape")
 
 
 def take_screenshots(out: Path) -> None:

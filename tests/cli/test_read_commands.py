@@ -294,6 +294,8 @@ def test_doctor_reports_every_file(messy):
         "kind": "ok",
         "reason": "schema-v1 ledger, 1 run(s)",
         "runs": 1,
+        "format": "bcli",
+        "version": "1",
     }
     table = run_cli("doctor", "--ledger-dir", messy)
     assert table.code == 0 and "needs recovery" in table.stdout and "newer schema" in table.stdout

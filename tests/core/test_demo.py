@@ -42,7 +42,9 @@ def test_files_and_profiles(demo):
     api, built = demo
     assert built.base_url == api.base_url
     files = sorted(p.name for p in built.ledger_dir.glob("*.db"))
-    assert files == sorted(f"{run_id}.db" for run_id in built.runs.values())
+    others = {name for name, _run in built.format_runs.values()}
+    assert others == {"codereview-ledger.db", "agent-events.db", "orchestrator.db"}
+    assert sorted(set(files) - others) == sorted(f"{run_id}.db" for run_id in built.runs.values())
     profiles = load_profiles(built.profiles_path)
     assert profiles.profiles["sandbox"].base_url == api.base_url
     assert profiles.profiles["sandbox"].writes_enabled
@@ -129,6 +131,30 @@ def test_stop_ends_the_live_writer(demo):
     built.stop()  # idempotent
     assert pid is not None and not pid_alive(pid, None)
     assert _runs(built)[built.runs["running"]].liveness == "dead"
+
+
+def test_other_formats_beside_the_runners_runs(demo):
+    _, built = demo
+    result = scan(Sources((built.ledger_dir,)))
+    assert result.problems == []
+    by_ref = {(Path(r.source).name, r.run_id): r for r in result.runs}
+    expect = {
+        "cr_completed": ("cr", "completed", "finished"),
+        "cr_failed": ("cr", "partially_committed", "finished"),
+        "cr_crashed_in_doubt": ("cr", "partially_committed", "stale"),
+        "events_completed": ("event-ledger", "completed", "finished"),
+        "events_cut_short": ("event-ledger", "running", "stale"),
+        "orchestrator_merged": ("agent-orchestrator", "completed", "stale"),
+        "orchestrator_in_doubt": ("agent-orchestrator", "partially_committed", "stale"),
+    }
+    for role, (fmt, state, live) in expect.items():
+        run = by_ref[built.format_runs[role]]
+        assert (run.format, run.state, run.liveness) == (fmt, state, live), role
+    crashed = read_run(built.ledger_dir / "codereview-ledger.db", "cr-20260518-crashed")
+    assert [s.derived_status for s in crashed.steps].count("in_doubt") == 1
+    assert {r.format for r in result.runs} == {
+        "bcli", "cr", "event-ledger", "agent-orchestrator"
+    }  # fmt: skip
 
 
 def test_same_seed_same_content(tmp_path: Path):

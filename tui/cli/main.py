@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from ledger_core.errors import (
     AmbiguousRunId,
     LedgerxError,
+    MappingError,
     PlanFileError,
     ProfilesError,
     RollbackRefused,
@@ -75,6 +76,13 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
         "~/.config/bcli/config.toml)",
     )
     parser.add_argument(
+        "--formats",
+        metavar="FILE",
+        default=default,
+        help="mapping file describing other ledger formats (default $LEDGERX_FORMATS, "
+        "~/.config/ledgerx/formats.toml)",
+    )
+    parser.add_argument(
         "--readonly",
         action="store_true",
         default=default if suppress else False,
@@ -128,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only runs that need attention (the TUI's 'needs attention' filter)",
     )
+    p.add_argument(
+        "--ledger-format",
+        action="append",
+        metavar="NAME",
+        help="only runs of this ledger format (bcli, cr, agent-orchestrator, event-ledger, "
+        "or a mapped one; repeatable)",
+    )
     p.add_argument("--limit", type=int, metavar="N", help="at most N runs")
     p.add_argument("--format", choices=("table", "json"), default="table")
 
@@ -159,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("doctor", "check every file in the sources")
     p.add_argument("--format", choices=("table", "json"), default="table")
 
+    p = command("formats", "the ledger formats ledgerx reads: built-in and mapped")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
     p = command("demo", "write demo ledgers and a demo profiles file into DIR")
     p.add_argument("dir", metavar="DIR")
     return parser
@@ -168,10 +186,19 @@ def _exit_code(error: LedgerxError) -> int:
     if isinstance(error, RollbackRefused):
         return EXIT_REFUSED
     if isinstance(
-        error, RunNotFound | AmbiguousRunId | SourceError | ProfilesError | PlanFileError
+        error,
+        RunNotFound | AmbiguousRunId | SourceError | ProfilesError | PlanFileError | MappingError,
     ):
         return EXIT_USAGE
     return EXIT_ERROR
+
+
+def _mapping_configured() -> bool:
+    """Whether a formats mapping file is in play (checked without importing the format layer,
+    so runner-only sessions start as fast as before)."""
+    if os.environ.get("LEDGERX_FORMATS"):
+        return True
+    return os.path.isfile(os.path.expanduser("~/.config/ledgerx/formats.toml"))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -179,6 +206,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.stale_after is not None and not (0 < args.stale_after < math.inf):
         fail("--stale-after must be a positive number of minutes")
         return EXIT_USAGE
+    if args.formats is not None:
+        # Read again by every process that reads ledgers (scanner workers included).
+        os.environ["LEDGERX_FORMATS"] = os.path.abspath(os.path.expanduser(args.formats))
+    if args.command == "formats" or _mapping_configured():
+        from ledger_core.formats import mapped_formats
+
+        mapped_formats()  # a broken mapping file is one clear error, before anything is read
+    if args.command == "formats":
+        from .formats_command import run_formats
+
+        return run_formats(args)
     if args.command == "list":
         from .read_commands import run_list
 
@@ -207,7 +245,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("ledger_dir", "ledger", "profiles", "stale_after"):
+    for name in ("ledger_dir", "ledger", "profiles", "stale_after", "formats"):
         if not hasattr(args, name):
             setattr(args, name, None)
     args.readonly = bool(getattr(args, "readonly", False))

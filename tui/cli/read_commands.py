@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ledger_core.access import snapshot
 from ledger_core.derive import needs_attention
 from ledger_core.errors import SourceError
 from ledger_core.models import RunDetail, RunSummary
@@ -69,6 +70,8 @@ _DOCTOR_STATUS = {
     "needs_recovery": "needs_recovery",
     "locked": "locked",
     "unreadable": "unreadable",
+    "ambiguous": "ambiguous",
+    "mapping_error": "mapping_error",
 }
 
 
@@ -149,10 +152,19 @@ def _parse_verdicts(values: list[str] | None) -> list[str] | None:
         raise ValueError(f"--verdict: {exc}") from None
 
 
+def _parse_formats(values: list[str] | None) -> set[str] | None:
+    """``--ledger-format`` values (repeatable, comma-separated); unknown names are kept: a
+    mapped format may name them, and an unknown one simply matches nothing."""
+    if not values:
+        return None
+    return {f.strip() for v in values for f in v.split(",") if f.strip()}
+
+
 _RUN_COLUMNS = (
     # header, right-aligned
     ("VERDICT", False),
     ("RUN", False),
+    ("FORMAT", False),
     ("STATE", False),
     ("LIVENESS", False),
     ("STEPS ok/fail/doubt", True),
@@ -176,6 +188,7 @@ def _run_cells(run: RunSummary) -> list[Text]:
     return [
         _verdict_cell(run),
         _cell(run.run_id, 80),
+        _cell(run.format, 20),
         state,
         _state_cell(run.liveness),
         Text(f"{c.committed}/{c.failed}/{c.in_doubt}  of {c.total}"),
@@ -201,7 +214,7 @@ def _runs_lines(runs: list[RunSummary], width: int) -> Text:
     # On a narrow terminal, shrink the free-text columns first and the run id last (never
     # below a uuid's 36 characters); what still does not fit is cut at the screen's edge.
     excess = sum(widths) + len(_GAP) * (len(widths) - 1) - width
-    for i in (7, 6, 5, 1):
+    for i in (8, 7, 6, 1):  # company, environment, profile, then the run id
         if excess <= 0:
             break
         floor = min(widths[i], 36) if i == 1 else _MIN_WIDTH
@@ -243,6 +256,7 @@ def run_list(args: argparse.Namespace) -> int:
     if limit is not None and limit < 0:
         fail("--limit must be zero or a positive number")
         return EXIT_USAGE
+    wanted = _parse_formats(getattr(args, "ledger_format", None))
     sources = sources_from(args)
     result = scan(sources, stale_after=stale_after_seconds(args))
     _warn_problems(result.problems)
@@ -253,7 +267,14 @@ def run_list(args: argparse.Namespace) -> int:
         runs = [r for r in runs if r.verdict in verdicts]
     if getattr(args, "attention", False):
         runs = [r for r in runs if needs_attention(r)]
-    filtered = states is not None or verdicts is not None or getattr(args, "attention", False)
+    if wanted is not None:
+        runs = [r for r in runs if r.format in wanted]
+    filtered = (
+        states is not None
+        or verdicts is not None
+        or wanted is not None
+        or getattr(args, "attention", False)
+    )
     if limit is not None:
         runs = runs[:limit]
 
@@ -291,6 +312,7 @@ def _fact_lines(detail: RunDetail) -> Text:
     line("verdict", _verdict_cell(run))
     line("run", _cell(run.run_id, 200))
     line("source", _cell(run.source, 500))
+    line("format", _cell(run.format, 60))
     state = _state_cell(run.state)
     if run.stamp_mismatch:
         state.append("  (stamped ")
@@ -322,6 +344,8 @@ def _fact_lines(detail: RunDetail) -> Text:
     if run.writer is not None:
         w = run.writer
         line("writer", _cell(f"pid {w.pid} on {w.host}, heartbeat {w.heartbeat_at}", 200))
+    for label, value in run.extras:  # the format's own words (a cr run's PR, consumer lag …)
+        line(clean(label, 13), _cell(value, 300))
     return out
 
 
@@ -339,6 +363,9 @@ def _steps_table(detail: RunDetail) -> Table:
         ("ERROR", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    foreign = any(step.extras for step in detail.steps)
+    if foreign:
+        table.add_column("DETAILS", justify="left")
     for step in detail.steps:
         latency = step.latency_ms
         status = _state_cell(step.derived_status)
@@ -356,8 +383,14 @@ def _steps_table(detail: RunDetail) -> Table:
             status,
             _cell(step.bc_correlation_id, 60),
             _cell(step.error_message, 200),
+            *([_extras_cell(step.extras)] if foreign else []),
         )
     return table
+
+
+def _extras_cell(extras: tuple[tuple[str, str], ...]) -> Text:
+    """A step's own words in its format (``kind=inline_comment upstream_id=…``), inert."""
+    return _cell("  ".join(f"{k}={v}" for k, v in extras if k != "payload"), 300)
 
 
 def _attempts_table(detail: RunDetail) -> Table:
@@ -419,11 +452,12 @@ def _check_sources(sources: Sources, stale_after: float) -> list[dict]:
     for directory, reason in errors:
         report.append(
             {"path": str(directory), "status": "missing", "kind": "missing", "reason": reason}
-            | {"runs": 0}
+            | {"runs": 0, "format": None, "version": None}
         )
     for path in files:
         try:
             runs = read_summaries(path, stale_after=stale_after)
+            described = describe_file(path)
         except SourceError as exc:
             report.append(
                 {
@@ -432,19 +466,37 @@ def _check_sources(sources: Sources, stale_after: float) -> list[dict]:
                     "kind": exc.kind,
                     "reason": exc.reason,
                     "runs": 0,
+                    "format": None,
+                    "version": None,
                 }
             )
         else:
+            fmt, version = described["format"], described["version"]
+            if fmt == "bcli":
+                reason = f"schema-v{version} ledger, {len(runs)} run(s)"
+            else:
+                reason = f"{fmt} ledger (version {version}), {len(runs)} run(s)"
+            for note in described["notes"]:
+                reason += f"; {note}"
             report.append(
                 {
                     "path": str(path),
                     "status": "ok",
                     "kind": "ok",
-                    "reason": f"schema-v1 ledger, {len(runs)} run(s)",
+                    "reason": reason,
                     "runs": len(runs),
+                    "format": fmt,
+                    "version": version,
                 }
             )
     return report
+
+
+def describe_file(path) -> dict:
+    """The format, version and notes of one readable ledger file (``formats.describe``)."""
+    from ledger_core.formats import describe
+
+    return snapshot(path, lambda conn: describe(conn, path))
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -461,6 +513,7 @@ def run_doctor(args: argparse.Namespace) -> int:
         return code
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("STATUS", no_wrap=True)
+    table.add_column("FORMAT", no_wrap=True)
     table.add_column("FILE", overflow="fold")
     table.add_column("RUNS", justify="right")
     table.add_column("REASON")
@@ -468,6 +521,7 @@ def run_doctor(args: argparse.Namespace) -> int:
         ok = entry["status"] == "ok"
         table.add_row(
             Text(entry["status"].replace("_", " "), style="green" if ok else "bold red"),
+            _cell(entry["format"], 40),
             _cell(entry["path"], 500),
             Text(str(entry["runs"])),
             _cell(entry["reason"], 500),

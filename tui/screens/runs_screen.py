@@ -135,6 +135,16 @@ def _liveness_cell(run: RunSummary, wide: bool) -> Text:
     return liveness_text(run.liveness)
 
 
+def _run_cell(run: RunSummary) -> Text:
+    """The run id; runs of another tool's ledger carry its format as a badge (search finds it)."""
+    if run.format == "bcli":
+        return safe_text(run.run_id, 200)
+    cell = safe_text(run.format, 20, style="reverse")
+    cell.append(" ")
+    cell.append_text(safe_text(run.run_id, 200))
+    return cell
+
+
 def _count_cell(value: int, style: str) -> Text:
     return Text(str(value), style=style) if value else Text("·", style="dim")
 
@@ -169,6 +179,10 @@ def diagnosis_text(run: RunSummary) -> Text:
     if run.verdict and run.verdict != run.state:
         text.append("  state ", style="dim")
         text.append_text(state_text(run.state))
+    if run.format != "bcli":
+        text.append("  ")
+        text.append_text(safe_text(run.format, 40, style="reverse"))
+        text.append(" ledger: no rollback (rollback is the runner's alone)", style="dim")
     if wrong_stamp(run):
         text.append("  stamped ", style="dim")
         text.append_text(safe_text(run.stamped_state, 40, style="yellow"))
@@ -417,7 +431,7 @@ class RunsScreen(Screen[None]):
             Column(
                 "run",
                 "Run",
-                lambda r: safe_text(r.run_id, 200),
+                _run_cell,
                 width=16,
                 min_width=10,
                 flex=True,
@@ -518,6 +532,7 @@ class RunsScreen(Screen[None]):
                         run.company,
                         Path(run.source).name,
                         run.manifest_path,
+                        run.format,
                     )
                     if v
                 )

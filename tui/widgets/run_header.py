@@ -99,9 +99,14 @@ def render_header(
     title.append_text(for_mode(liveness_text(summary.liveness), mono, summary.liveness))
     # Why the liveness is what it is: the first diagnosis line says it (pid, reason).
 
+    if summary.format == "bcli":
+        profile = profile_text(summary.profile, profiles, readonly)
+    else:  # the tool's own profile name: ledgerx never writes through it (no rollback)
+        profile = safe_text(summary.profile or "—", 60, style="bold")
+        profile.append(" (read-only format)", style="dim")
     where = sep.join(
         [
-            _pair("profile", profile_text(summary.profile, profiles, readonly)),
+            _pair("profile", profile),
             _pair("env", safe_text(summary.environment or "—", 40)),
             _pair("company", safe_text(summary.company or "—", 60)),
         ]
@@ -141,6 +146,12 @@ def render_header(
         line.append_text(safe_text(sentence, 600))
         lines.append(line)
     lines += [where, source, times]
+    if summary.format != "bcli":  # another tool's ledger: its name and its own words
+        own = _pair("format", safe_text(summary.format, 40, style="bold"))
+        for label, value in summary.extras:
+            own.append("  ")
+            own.append_text(_pair(label, safe_text(value, 120)))
+        lines.append(own)
     header = Text("\n").join(lines)
     return uncoloured(header) if mono else header
 

@@ -111,6 +111,8 @@ def render_step(
     request.append(" ")
     request.append_text(safe_text(step.url, FIELD_LIMIT))
     outcome = safe_text(step.outcome_ts, 60) if step.outcome_ts else Text("none", "bold magenta")
+    if step.outcome_ts is None and step.format != "bcli" and step.derived_status != "in_doubt":
+        outcome = Text("none recorded by this format", style="dim")  # e.g. an event log
     latency = None if step.latency_ms is None else format_duration(step.latency_ms / 1000.0)
     error = (
         safe_text(step.error_message, ERROR_PREVIEW, style="red") if step.error_message else None
@@ -132,9 +134,14 @@ def render_step(
             mono,
         )
     )
+    if step.extras:  # the format's own words: a cr action's kind and upstream_id, an event's turn
+        rows = [(label, safe_text(value, FIELD_LIMIT)) for label, value in step.extras]
+        parts.append(_fields([("format", safe_text(step.format, 40)), *rows], mono))
     if attempts:
         rows = [(f"rollback #{_number(a.attempt_id)}", _attempt(a, mono)) for a in attempts]
         parts.append(_fields(rows, mono))
+    elif step.format != "bcli":
+        parts.append(_fields([("rollback", Text("none for this format", style="dim"))], mono))
     else:
         parts.append(_fields([("rollback", Text("no attempts recorded", style="dim"))], mono))
     if long_error:

@@ -1,0 +1,149 @@
+"""Other formats are read-only in every sense, and a rollback of them is always refused."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FIXED_NOW, REPO
+from format_factories import make_ao, make_cr, make_events
+from ledger_factory import dir_state
+from rollback_servers import write_profiles
+
+from ledger_core import formats, rollback
+from ledger_core.demo_api import DemoApi
+from ledger_core.errors import RollbackRefused
+from ledger_core.plan import Plan
+from ledger_core.reader import read_run, read_steps_page, scan
+from ledger_core.sources import Sources
+
+FORMATS = ("cr", "agent-orchestrator", "event-ledger")
+
+
+def _make(fmt: str, path: Path) -> str:
+    """A ledger of ``fmt`` with one run that has a committed step; returns the run id."""
+    if fmt == "cr":
+        make_cr(
+            path,
+            [{"run_id": "r1", "profile": "sandbox"}],
+            [
+                {
+                    "action_id": "a",
+                    "run_id": "r1",
+                    "status": "posted",
+                    "posted_at": "2026-05-17T09:00:00Z",
+                }
+            ],
+        )
+    elif fmt == "agent-orchestrator":
+        make_ao(path, [{"id": "r1", "kind": "sandbox"}], [{"session_id": "r1"}],
+                outbox=[{"change_log_seq": 1, "sent": 1, "attempts": 1}])  # fmt: skip
+    else:
+        make_events(path, [{"run_id": "r1", "kind": "run.started"}])
+    return "r1"
+
+
+def _mtimes(directory: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in directory.iterdir()}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_reading_changes_nothing(tmp_path, fmt):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    run_id = _make(fmt, ledgers / "x.db")
+    before, mtimes = dir_state(ledgers), _mtimes(ledgers)
+    result = scan(Sources((ledgers,)), now=FIXED_NOW)
+    assert [r.format for r in result.runs] == [fmt]
+    read_run(ledgers / "x.db", run_id, now=FIXED_NOW)
+    read_steps_page(ledgers / "x.db", run_id, 0, 10)
+    assert dir_state(ledgers) == before and _mtimes(ledgers) == mtimes
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_rollback_refused_and_nothing_written(tmp_path, fmt):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = ledgers / "x.db"
+    run_id = _make(fmt, path)
+    with DemoApi() as api:
+        profiles = write_profiles(tmp_path / "p.toml", api.base_url)
+        before = dir_state(ledgers)
+        plan = rollback.preview(read_run(path, run_id, now=FIXED_NOW), profiles)
+        assert plan.refusal_code == "no_rollback_for_format" and plan.actions == ()
+        assert plan.refusal.startswith("no rollback for this format")
+        assert formats.by_name(fmt).capabilities.no_rollback_reason in plan.refusal
+        with pytest.raises(RollbackRefused) as info:
+            await rollback.execute(plan, profiles)
+        assert info.value.code == "no_rollback_for_format"
+        # A plan made by hand, not refused, naming this file: refused all the same.
+        forged = Plan(run_id, str(path), "sandbox", True, "f" * 64, ())
+        with pytest.raises(RollbackRefused) as info:
+            await rollback.execute(forged, profiles)
+        assert info.value.code == "no_rollback_for_format"
+        assert api.connections == 0 and api.requests == []
+    assert dir_state(ledgers) == before
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_live_writer_beside_the_reader(tmp_path, fmt):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = ledgers / "live.db"
+    writer = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "format_writers.py"), fmt, str(path), "400"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        seen = []
+        while writer.poll() is None:
+            result = scan(Sources((ledgers,)), now=FIXED_NOW)
+            assert result.problems == []
+            seen.append(result.runs[0].counts.committed)
+            read_run(path, "live", now=FIXED_NOW)
+        assert writer.wait(timeout=60) == 0
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    final = scan(Sources((ledgers,)), now=FIXED_NOW).runs[0]
+    assert final.counts.committed >= 400 and seen == sorted(seen)
+    # Only what the writer itself leaves: the file and, at most, its WAL sidecars.
+    assert {p.name for p in ledgers.iterdir()} <= {"live.db", "live.db-wal", "live.db-shm"}
+    assert not any(n.startswith(".") for n in os.listdir(ledgers))
+
+
+def test_a_process_holding_another_formats_file_makes_its_run_alive(tmp_path):
+    """With SPEC §2's -shm probe (ledger_core.holders, issue 8) a cr run whose heartbeat is
+    old but whose file a live process holds open is alive, not stale."""
+    pytest.importorskip("ledger_core.holders")
+    path = make_cr(
+        tmp_path / "cr.db", [{"run_id": "r1", "heartbeat_at": "2026-05-17T08:00:00Z"}], []
+    )
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute('PRAGMA journal_mode=WAL'); c.execute('SELECT 1 FROM runs').fetchall(); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        (run,) = scan(Sources((), (path,)), now=FIXED_NOW).runs
+        assert run.liveness == "alive"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    (run,) = scan(Sources((), (path,)), now=FIXED_NOW).runs
+    assert run.liveness == "stale"
