@@ -9,6 +9,9 @@ Tests make it misbehave deterministically with ``fault()``: a status (500, 307 r
 hang until released or past the client's timeout, or a dropped connection. Every request and
 every connection is logged, so a test can prove that nothing at all was sent.
 
+``delete_delay`` makes each ``DELETE`` take a visible moment (the demo uses 150–300 ms, so a
+rollback's progress is seen as it lands; tests keep the default 0).
+
 As a command, for ``ledgerx demo`` data that outlives the build::
 
     python -m ledger_core.demo_api --port 8765 [--state FILE]
@@ -136,6 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.kind == "hang":
                 api._hang(fault.seconds)
+        if method == "DELETE":
+            api._pause_for_delete()
         status, payload, headers = api._route(method, self.path, body)
         self._answer(status, payload, headers)
 
@@ -152,8 +157,13 @@ class DemoApi:
         host: str = "127.0.0.1",
         state_path: str | Path | None = None,
         seed: int | None = None,
+        delete_delay: float | tuple[float, float] = 0.0,
     ) -> None:
         self.host = host
+        low, high = delete_delay if isinstance(delete_delay, tuple) else (delete_delay,) * 2
+        if not (0 <= low <= high):
+            raise ValueError(f"delete_delay must be 0 <= low <= high, not {delete_delay!r}")
+        self.delete_delay = (float(low), float(high))
         self.requested_port = port
         self.state_path = Path(state_path) if state_path else None
         self.records: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -266,6 +276,15 @@ class DemoApi:
             event = self._released
         if not self._stopping:
             event.wait(seconds)
+
+    def _pause_for_delete(self) -> None:
+        low, high = self.delete_delay
+        if high <= 0:
+            return
+        with self._lock:
+            seconds = self._rng.uniform(low, high)
+        if not self._stopping:
+            time.sleep(seconds)
 
     def _count_connection(self) -> None:
         with self._lock:
@@ -398,9 +417,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
     parser.add_argument("--state", metavar="FILE", help="keep records in this JSON file")
+    parser.add_argument(
+        "--delete-delay",
+        type=float,
+        default=0.2,
+        metavar="SECONDS",
+        help="seconds each DELETE takes, so a rollback is seen as it lands (default 0.2)",
+    )
     args = parser.parse_args(argv)
+    if not 0 <= args.delete_delay < 60:
+        parser.error("--delete-delay must be between 0 and 60 seconds")
     try:
-        api = DemoApi(args.port, state_path=args.state).start()
+        api = DemoApi(args.port, state_path=args.state, delete_delay=args.delete_delay).start()
     except OSError as exc:
         print(f"demo API: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -161,7 +161,8 @@ def play(spec: dict[str, Any], client: httpx.Client | None = None) -> None:
     ``spec`` (JSON-able): ``ledger``, ``run`` (run row fields), ``steps`` (seq, method, url,
     body, intent_ts, outcome_ts — ``None`` timestamps mean real time), ``die`` (``{"mode":
     "after_send"|"before_intent", "seq": n}``: SIGKILL this process there), ``live`` (pace the
-    steps in real time and never finish, until the parent process is gone).
+    steps in real time and never finish, until the parent process is gone), ``pace`` (``[low,
+    high]`` seconds between steps, then finish; with ``parent_pid``).
     """
     own_client = client is None
     client = client or httpx.Client(trust_env=False, timeout=10.0, follow_redirects=False)
@@ -180,6 +181,10 @@ def play(spec: dict[str, Any], client: httpx.Client | None = None) -> None:
             if index == spec.get("ready_after", 0):
                 print("ready", flush=True)
             _live_pause(spec["parent_pid"], pace.uniform(1.5, 3.5))
+        elif spec.get("pace") and index:
+            # A batch of the demo world: steps land at a human pace, and the writer ends with
+            # the process that started it.
+            _live_pause(spec["parent_pid"], pace.uniform(*spec["pace"]))
         step_id = writer.write_intent(
             seq=step["seq"],
             method=step["method"],

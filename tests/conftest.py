@@ -21,6 +21,8 @@ from ledger_factory import RunSpec, StepSpec, make_ledger_dir  # noqa: E402
 
 # Keep the summary cache out of the real ~/.cache and fresh for every test session.
 os.environ.setdefault("LEDGERX_CACHE_DIR", tempfile.mkdtemp(prefix="ledgerx-test-cache-"))
+# Nothing remembered between tests (a theme chosen in one test must not colour the next).
+os.environ.setdefault("LEDGERX_STATE_DIR", "off")
 
 # A fixed "now" one hour after the fixture runs started: liveness and ages are deterministic.
 FIXED_NOW = 1_779_012_000.0  # 2026-05-17T10:00:00Z

@@ -31,6 +31,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
@@ -45,6 +46,7 @@ from .messages import ScanFailed, SourcesScanned
 from .screens.help_screen import HelpScreen
 from .screens.problems_screen import ProblemsScreen
 from .screens.runs_screen import RunsScreen
+from .settings import Settings
 from .widgets.safe import plain
 
 _HERE = Path(__file__).parent
@@ -141,6 +143,10 @@ class LedgerxApp(App[None]):
         return Content.assemble(*parts)
 
     def on_mount(self) -> None:
+        self.settings = Settings.load()
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.profiles_error:
             self.notify(
                 f"{plain(self.profiles_error, 400)}. Browsing works; every rollback is refused "
@@ -153,6 +159,11 @@ class LedgerxApp(App[None]):
         self.scan()
         if self.poll_interval > 0:
             self.set_interval(self.poll_interval, self.scan, name="poll sources")
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if theme.name != self.settings.theme:
+            self.settings.theme = theme.name
+            self.settings.save()
 
     # -- actions ------------------------------------------------------------------------------
 

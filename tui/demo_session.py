@@ -2,7 +2,11 @@
 
 Everything lives in a new temporary directory that is removed on exit, together with the
 demo's live writer process and the API server, so a demo leaves nothing behind. The rollback
-in the demo really sends DELETE requests — to the bundled API on 127.0.0.1, nowhere else.
+in the demo really sends DELETE requests — to the bundled API on 127.0.0.1, nowhere else, where
+each takes a visible moment. While the TUI is open the demo keeps moving (``DemoWorld``: a new
+batch every 20–30 s, now and then one killed mid-request), two runs' rollbacks meet a failing
+and a hanging DELETE once, and the ledger directory holds the kinds of unreadable files
+operators meet (``p`` lists them).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from ledger_core.sanitize import clean
 
 from .cli.output import stale_after_seconds
 
+DELETE_DELAY = (0.15, 0.3)  # seconds per DELETE at the demo API: progress is seen as it lands
+
 
 def _say(message: str) -> None:
     print(f"ledgerx: {clean(message, 2000)}", file=sys.stderr, flush=True)
@@ -26,30 +32,41 @@ def run_demo_tui(args: argparse.Namespace) -> int:
     """Build the demo, run the TUI on it, and remove every trace of it afterwards."""
     from ledger_core.demo_api import DemoApi
     from ledger_core.demo_data import build_demo
-    from ledger_core.profiles import load_profiles
+    from ledger_core.demo_problems import write_problem_files
+    from ledger_core.demo_world import DemoWorld, install_demo_faults
+    from ledger_core.profiles import ProfilesSource, load_profiles
     from ledger_core.sources import Sources
 
     from .app import LedgerxApp
 
     directory = Path(tempfile.mkdtemp(prefix="ledgerx-demo-"))
     api = DemoApi()
-    demo = None
+    demo = world = None
     try:
         api.start()
         demo = build_demo(directory, api.base_url)
+        api.delete_delay = DELETE_DELAY  # not while building: the demo opens sooner
+        profiles = load_profiles(directory / "profiles.toml")
+        sandbox = profiles.get("sandbox")
+        install_demo_faults(api, demo.ledger_dir, demo.runs, sandbox.timeout if sandbox else 5.0)
+        write_problem_files(demo.ledger_dir)
+        world = DemoWorld(demo.ledger_dir, api.base_url).start()
         _say(
             f"demo data in {directory} (ledgers/, profiles.toml); demo API on {api.base_url}. "
             "Both are removed when you quit."
         )
         app = LedgerxApp(
             Sources.from_args([directory / "ledgers"], []),
-            load_profiles(directory / "profiles.toml"),
+            # Read at each decision, as everywhere: an edit to the demo's file is seen.
+            ProfilesSource.lookup(directory / "profiles.toml"),
             readonly=bool(getattr(args, "readonly", False)),
             stale_after=stale_after_seconds(args),
             title_note="demo",
         )
         app.run()
     finally:
+        if world is not None:
+            world.stop()
         if demo is not None:
             demo.stop()
         api.stop()

@@ -36,12 +36,6 @@ def _start_api() -> Any:
         return DemoApi().start()  # 8765 is taken: any free port will do
 
 
-def _add_problem_files(ledgers: Path) -> None:
-    """Files the problems view should list: a zero-byte ledger and a text file named .db."""
-    (ledgers / "half-copied.db").write_bytes(b"")
-    (ledgers / "notes.db").write_text("not a database\n", encoding="utf-8")
-
-
 class Shooter:
     """Drives one app and saves numbered screenshots into ``out``."""
 
@@ -187,6 +181,7 @@ async def _walk(out: Path, demo: Any) -> None:
 def take_screenshots(out: Path) -> None:
     """Build the demo in a temporary directory and write the SVGs into ``out``."""
     from ledger_core.demo_data import build_demo
+    from ledger_core.demo_problems import write_problem_files
 
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -196,7 +191,7 @@ def take_screenshots(out: Path) -> None:
     demo = None
     try:
         demo = build_demo(work, api.base_url)
-        _add_problem_files(work / "ledgers")
+        write_problem_files(work / "ledgers")  # what `ledgerx --demo` shows under p
         os.chdir(work)  # sources are given relative to here: no tmp path in any picture
         asyncio.run(_walk(out, demo))
     finally:

@@ -282,7 +282,7 @@ def test_unknown_run_mentions_unreadable_files(messy):
 
 def test_doctor_reports_every_file(messy):
     result = run_cli("doctor", "--ledger-dir", messy, "--format", "json")
-    assert result.code == 0, result.stderr  # problems are reported, not failed on
+    assert result.code == 1, result.stderr  # every problem reported, and exit 1: some exist
     report = {Path(e["path"]).name: e for e in result.json()}
     for name, (_build, status) in BAD_FILES.items():
         assert report[name]["status"] == status, (name, report[name])
@@ -298,7 +298,8 @@ def test_doctor_reports_every_file(messy):
         "version": "1",
     }
     table = run_cli("doctor", "--ledger-dir", messy)
-    assert table.code == 0 and "needs recovery" in table.stdout and "newer schema" in table.stdout
+    # Some files have problems: exit 1, so `ledgerx doctor && …` stops on a sick directory.
+    assert table.code == 1 and "needs recovery" in table.stdout and "newer schema" in table.stdout
     assert "5 ok, 7 with problems" in table.stdout
 
 
@@ -318,7 +319,7 @@ def test_doctor_and_list_on_a_locked_file(tmp_path):
     with ExclusiveLock(busy):
         doctor = run_cli("doctor", "--ledger", good, "--ledger", busy, "--format", "json")
         listed = run_cli("list", "--ledger-dir", tmp_path, "--format", "json")
-    assert doctor.code == 0
+    assert doctor.code == 1  # a locked file is a problem
     assert {Path(e["path"]).name: e["status"] for e in doctor.json()} == {
         "good.db": "ok",
         "busy.db": "locked",

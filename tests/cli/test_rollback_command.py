@@ -244,7 +244,8 @@ def test_no_terminal_and_no_yes_is_refused(world, api):
     assert api.connections == 0 and dir_state(ledgers) == before
 
 
-@pytest.mark.parametrize("typed, code", [("nope00", 3), (RUN_ID[:6], 0)])
+# Anything but the right characters cancels: exit 1 "cancelled", not 3 (nothing refused it).
+@pytest.mark.parametrize("typed, code", [("nope00", 1), ("", 1), (RUN_ID[:6], 0)])
 def test_terminal_confirmation(world, api, typed, code):
     ledgers, path, profiles, _ = world
     master, slave = pty.openpty()
@@ -273,6 +274,8 @@ def test_terminal_confirmation(world, api, typed, code):
     # The prompt does not print the characters to type: reading them is the deliberate act.
     assert f"({RUN_ID[:6]})" not in said
     assert len(api.matching("DELETE")) == (3 if code == 0 else 0)
+    if code == 1:
+        assert "cancelled: nothing was sent" in said
 
 
 # --- the dry run tells the truth -------------------------------------------------------------

@@ -30,11 +30,18 @@ from .output import fail
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_FAILURES = 0, 1, 2, 3, 4
 
 
+EXIT_CODES = """exit codes:
+  0  ok
+  1  unexpected error; `doctor`: some file has a problem
+  2  usage error, or a run, file or plan not found
+  3  refused: nothing was sent
+  4  rollback finished with failed or in-doubt requests"""
+
 ROLLBACK_EXIT_CODES = """\
 exit codes:
   0  done, or nothing left to undo; a --dry-run exits 0 whether or not --yes
      would be refused (it says so, and why)
-  1  unexpected error
+  1  unexpected error, or the confirmation prompt was cancelled
   2  usage error, run or plan file not found, --save-plan FILE exists or is not
      a regular file
   3  refused: nothing was sent (disable_writes, unknown profile, a token that
@@ -42,59 +49,117 @@ exit codes:
   4  finished with failed or in-doubt DELETEs, stopped early (the ledger stayed
      locked, or Ctrl-C with a DELETE in doubt), or not stamped rolled_back
      because steps were added to the run meanwhile
-  130 interrupted (Ctrl-C) with nothing in doubt
-"""
+  130 interrupted (Ctrl-C) with nothing in doubt"""
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors with exit code 2 and no traceback (its default)."""
 
 
+GLOBAL_NOTE = (
+    "global options (--ledger-dir, --ledger, --profiles, --formats, --readonly, --stale-after)\n"
+    "work before or after the command; `ledgerx --help` describes them."
+)
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "list": (
+        "ledgerx list --ledger-dir ./ledgers",
+        "ledgerx list --state partially_committed --limit 20",
+        "ledgerx list --format json | jq -r '.[].run_id'",
+    ),
+    "state": (
+        "ledgerx state 3f9c2a",
+        "ledgerx state 3f9c2a --format json > run.json",
+    ),
+    "rollback": (
+        "ledgerx rollback 3f9c2a --dry-run",
+        "ledgerx rollback 3f9c2a --dry-run --format markdown > ticket.md",
+        "ledgerx rollback 3f9c2a --save-plan plan.json && ledgerx rollback --plan plan.json --yes",
+    ),
+    "doctor": ("ledgerx doctor --ledger-dir ./ledgers", "ledgerx doctor --format json"),
+    "demo": ("ledgerx demo /tmp/ledgerx-demo",),
+    "formats": ("ledgerx formats", "ledgerx --formats ./formats.toml formats --format json"),
+}
+
+
+def _epilog(name: str | None) -> str:
+    examples = EXAMPLES.get(name or "", ())
+    parts = []
+    if examples:
+        parts.append("examples:\n" + "\n".join(f"  {line}" for line in examples))
+    if name is not None:
+        parts.append(GLOBAL_NOTE)
+    parts.append(ROLLBACK_EXIT_CODES if name == "rollback" else EXIT_CODES)
+    return "\n\n".join(parts)
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
-    """Options accepted before or after the subcommand."""
+    """Options accepted before or after the subcommand; described once, in ``ledgerx --help``."""
     default = argparse.SUPPRESS if suppress else None
+
+    def described(text: str) -> str:
+        return argparse.SUPPRESS if suppress else text
+
     parser.add_argument(
         "--ledger-dir",
         action="append",
         metavar="DIR",
         default=default,
-        help="directory of ledger files (repeatable; default $LEDGERX_LEDGER_DIR or "
-        "~/.config/bcli/batch)",
+        help=described(
+            "directory of ledger files (repeatable; default $LEDGERX_LEDGER_DIR or "
+            "~/.config/bcli/batch)"
+        ),
     )
     parser.add_argument(
         "--ledger",
         action="append",
         metavar="FILE",
         default=default,
-        help="a single ledger file, which may hold many runs (repeatable)",
+        help=described("a single ledger file, which may hold many runs (repeatable)"),
     )
     parser.add_argument(
         "--profiles",
         metavar="FILE",
         default=default,
-        help="profiles file (default $LEDGERX_PROFILES, ~/.config/ledgerx/profiles.toml, "
-        "~/.config/bcli/config.toml)",
+        help=described(
+            "profiles file (default $LEDGERX_PROFILES, ~/.config/ledgerx/profiles.toml, "
+            "~/.config/bcli/config.toml)"
+        ),
     )
     parser.add_argument(
         "--formats",
         metavar="FILE",
         default=default,
-        help="mapping file describing other ledger formats (default $LEDGERX_FORMATS, "
-        "~/.config/ledgerx/formats.toml)",
+        help=described(
+            "mapping file describing other ledger formats (default $LEDGERX_FORMATS, "
+            "~/.config/ledgerx/formats.toml)"
+        ),
     )
     parser.add_argument(
         "--readonly",
         action="store_true",
         default=default if suppress else False,
-        help="refuse every write for this session",
+        help=described("refuse every write for this session"),
     )
     parser.add_argument(
         "--stale-after",
         type=float,
         metavar="MINUTES",
         default=default,
-        help="an unfinished run with no activity for this long is stale (default 15)",
+        help=described("an unfinished run with no activity for this long is stale (default 15)"),
     )
+
+
+_FORMAT_HELP = "table (default) or json (the only thing on stdout)"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"ledgerx {version('ledgerx')}"
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "ledgerx (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ledgerx",
         description="Explore SQLite operation ledgers: runs, step timelines, crash states, "
         "rollback. With no command, opens the terminal UI.",
+        epilog=_epilog(None),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=_version())
     _common(parser, suppress=False)
     parser.add_argument(
         "--demo",
@@ -112,7 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _common(p, suppress=True)
         return p
 
@@ -144,19 +218,22 @@ def build_parser() -> argparse.ArgumentParser:
         "or a mapped one; repeatable)",
     )
     p.add_argument("--limit", type=int, metavar="N", help="at most N runs")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
 
     p = command("state", "one run: run row, steps, diagnosis, rollback attempts")
     p.add_argument("run", metavar="RUN", help="run id or unique prefix")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
 
     p = command("rollback", "preview or execute the rollback of a run")
-    p.epilog = ROLLBACK_EXIT_CODES
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("run", metavar="RUN", nargs="?", help="run id or unique prefix")
     p.add_argument("--dry-run", action="store_true", help="show the plan, send nothing")
     p.add_argument("--yes", action="store_true", help="execute without asking")
-    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="table (default), json, or a markdown checklist for a ticket",
+    )
     p.add_argument(
         "--plan", metavar="FILE", help="execute exactly this saved plan (see --save-plan)"
     )
@@ -172,10 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = command("doctor", "check every file in the sources")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
 
     p = command("formats", "the ledger formats ledgerx reads: built-in and mapped")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
 
     p = command("demo", "write demo ledgers and a demo profiles file into DIR")
     p.add_argument("dir", metavar="DIR")

@@ -51,7 +51,7 @@ from .output import (
     warn,
 )
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 # One palette for the CLI and the TUI (tui.widgets.safe imports Rich only, not Textual).
 _STATE_STYLES = {**STATE_STYLES, **LIVENESS_STYLES, "finished": ""}
@@ -503,7 +503,14 @@ def run_doctor(args: argparse.Namespace) -> int:
     """``ledgerx doctor``: every candidate file with its status and the reason."""
     sources = sources_from(args)
     report = _check_sources(sources, stale_after_seconds(args))
-    code = EXIT_USAGE if _missing_sources(sources) else EXIT_OK
+    # One meaning per code: 2 a source given that does not exist, 1 some file has a problem
+    # (so `ledgerx doctor && …` stops on a sick ledger directory), 0 every file is fine.
+    if _missing_sources(sources):
+        code = EXIT_USAGE
+    elif any(entry["status"] != "ok" for entry in report):
+        code = EXIT_PROBLEMS
+    else:
+        code = EXIT_OK
     if getattr(args, "format", "table") == "json":
         emit_json(report)
         return code

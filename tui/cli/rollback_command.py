@@ -42,7 +42,7 @@ from ledger_core.sanitize import clean
 
 from .output import emit_json, fail, load_detail, piped_width, stale_after_seconds
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 2, 4, 130
+EXIT_OK, EXIT_CANCELLED, EXIT_USAGE, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 4, 130
 CONFIRM_CHARS = 6
 _GROUP_STYLE = {"undo": "green", "cannot": "yellow", "in_doubt": "bold magenta", "nothing": "dim"}
 # What the action column says per plan group: "skip" alone would hide an in-doubt step (which a
@@ -227,8 +227,9 @@ def _preview(args: argparse.Namespace, profiles) -> Plan:
     return rollback.preview(load_detail(args), profiles, readonly=args.readonly)
 
 
-def _confirm(plan: Plan) -> None:
-    """Ask for the run id's first characters on a terminal; refuse without one."""
+def _confirm(plan: Plan) -> bool:
+    """Ask for the run id's first characters on a terminal (refused without one); ``False``
+    when the person typed anything else: cancelled."""
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         raise RollbackRefused(
             "not_confirmed",
@@ -247,8 +248,7 @@ def _confirm(plan: Plan) -> None:
     sys.stderr.write(prompt)
     sys.stderr.flush()
     answer = sys.stdin.readline().strip()
-    if answer != expected:
-        raise RollbackRefused("not_confirmed", "not confirmed: nothing was sent.")
+    return answer == expected
 
 
 def _progress_line(item: rollback.RollbackProgress) -> str:
@@ -366,8 +366,9 @@ def run_rollback(args: argparse.Namespace) -> int:
         _print_plan(plan, _console(stderr=True), dry_run=False)
     try:
         rollback.check_refusal(plan, profiles, readonly=args.readonly)
-        if not args.yes:
-            _confirm(plan)
+        if not args.yes and not _confirm(plan):
+            fail("cancelled: nothing was sent.")
+            return EXIT_CANCELLED
         return _execute(plan, profiles, args)
     except RollbackRefused as refused:
         if refused.code != NOTHING_TO_DO:
