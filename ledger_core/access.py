@@ -26,6 +26,7 @@ import shutil
 import sqlite3
 import stat
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -52,6 +53,47 @@ def _fingerprint(path: Path) -> tuple[int, int, bool]:
     return st.st_size, st.st_mtime_ns, _sidecar(path, "-wal").exists()
 
 
+# Files this process holds an SQLite connection open on (``writer.open_readwrite``), by device
+# and inode, with a count. POSIX record locks belong to the process, and closing ANY descriptor
+# of a file drops all of the process's locks on it: reading the header below with open/close
+# would silently release the locks of such a connection (the rollback executor re-reads the
+# ledger it holds open), letting another process checkpoint and delete the -wal under it.
+# SQLite's own connections coordinate inside the process, so such files are read through SQLite
+# only.
+_held_here: dict[tuple[int, int], int] = {}
+_held_lock = threading.Lock()
+
+
+def hold(path: Path | str) -> tuple[int, int] | None:
+    """Note that this process now holds an SQLite connection on ``path``; returns the key for
+    ``release`` (``None`` when the file cannot be stat'ed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (st.st_dev, st.st_ino)
+    with _held_lock:
+        _held_here[key] = _held_here.get(key, 0) + 1
+    return key
+
+
+def release(key: tuple[int, int] | None) -> None:
+    """The connection ``hold`` noted is closed."""
+    if key is None:
+        return
+    with _held_lock:
+        left = _held_here.get(key, 0) - 1
+        if left > 0:
+            _held_here[key] = left
+        else:
+            _held_here.pop(key, None)
+
+
+def held_here(st: os.stat_result) -> bool:
+    """Whether this process holds an SQLite connection on the file ``st`` describes."""
+    return (st.st_dev, st.st_ino) in _held_here
+
+
 def check_header(path: Path) -> bool:
     """Validate that ``path`` can be an SQLite database; return True if it is in WAL mode.
 
@@ -70,6 +112,10 @@ def check_header(path: Path) -> bool:
         raise SourceError(
             name, "empty", "zero-byte file: not a ledger (a writer may have died creating it)"
         )
+    if held_here(st):
+        # Our own read-write connection has it open: a ledger ledgerx writes, in WAL mode.
+        # Opening and closing it here would drop that connection's locks (see ``hold``).
+        return True
     try:
         with open(path, "rb") as handle:
             header = handle.read(100)

@@ -13,11 +13,29 @@ import stat
 import time
 from pathlib import Path
 
+from .access import hold, release
 from .derive import process_identity
 from .errors import LedgerxError, SourceError
 from .reader import check_ledger
 from .schema import RUN_STATES, RUNNER_DDL, SCHEMA_VERSION, WRITER_DDL
 from .timeutil import now_iso
+
+
+class _HeldConnection(sqlite3.Connection):
+    """A connection that tells ``access`` while it is open (see ``access.hold``)."""
+
+    held: tuple[int, int] | None = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            key, self.held = self.held, None
+            release(key)
+
+    def __del__(self) -> None:  # dropped without close(): SQLite closes it, forget the file
+        key, self.held = self.held, None
+        release(key)
 
 
 def open_readwrite(path: Path, *, create: bool = False, timeout: float = 5.0) -> sqlite3.Connection:
@@ -42,7 +60,10 @@ def open_readwrite(path: Path, *, create: bool = False, timeout: float = 5.0) ->
             raise SourceError(str(path), "missing", "no such ledger file")
         raise SourceError(str(path), "empty", "zero-byte file: not a ledger")
     try:
-        conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        conn = sqlite3.connect(
+            str(path), timeout=timeout, isolation_level=None, factory=_HeldConnection
+        )
+        conn.held = hold(path)
     except sqlite3.Error as exc:
         raise SourceError(str(path), "unreadable", f"cannot be opened for writing: {exc}") from None
     try:

@@ -152,3 +152,41 @@ def test_snapshot_never_writes(tmp_path):
 def test_file_signature_accepts_a_str(tmp_path):
     path = make_ledger(tmp_path / "a.db", [RunSpec("r1")])
     assert file_signature(str(path)) == file_signature(path)
+
+
+def _probe_from_child(path) -> str:
+    """Who holds ``path``'s SQLite SHARED lock range, as another process sees it (F_GETLK)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import fcntl, os, struct, sys\n"
+        "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+        "req = struct.pack('hhqqi4x', fcntl.F_WRLCK, 0, 0x40000002, 510, 0)\n"
+        "t, _, _, _, pid = struct.unpack('hhqqi4x', fcntl.fcntl(fd, fcntl.F_GETLK, req))\n"
+        "print('free' if t == fcntl.F_UNLCK else pid)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_reading_a_ledger_this_process_writes_keeps_its_locks(tmp_path):
+    """POSIX locks die with ANY close() of the file in the process: reading a ledger the
+    process itself holds open (the rollback executor re-reads its run) must not drop them."""
+    import os
+
+    from ledger_core.reader import read_run
+    from ledger_core.writer import open_readwrite
+
+    path = make_ledger(tmp_path / "held.db", [RunSpec("r-held")])
+    conn = open_readwrite(path)
+    try:
+        conn.execute("SELECT count(*) FROM step").fetchone()  # a WAL reader keeps SHARED
+        assert _probe_from_child(path) == str(os.getpid())
+        read_run(path, "r-held")
+        assert _probe_from_child(path) == str(os.getpid())  # still held after our own read
+    finally:
+        conn.close()
+    assert _probe_from_child(path) == "free"
+    read_run(path, "r-held")  # and once closed, the header is checked again as usual
