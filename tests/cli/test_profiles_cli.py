@@ -68,6 +68,8 @@ def test_a_malformed_profiles_file_refuses_the_rollback_with_its_error(world, ap
     assert dry.returncode == 0, dry.stderr
     assert "refused" in dry.stdout.lower() and "not valid TOML" in dry.stdout
     assert str(profiles) in dry.stdout.replace("\n", "")
+    # The profile's own setting is unknown (the file cannot be read): not "writes DISABLED".
+    assert "writes DISABLED" not in dry.stdout and "writes refused: see below" in dry.stdout
     as_json = ledgerx(ledgers, profiles, "rollback", RUN_ID, "--dry-run", "--format", "json")
     plan = json.loads(as_json.stdout)
     assert plan["refusal_code"] == "profiles_error" and "not valid TOML" in plan["refusal"]

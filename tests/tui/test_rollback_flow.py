@@ -494,3 +494,26 @@ def test_checklist_writer_never_follows_links_blocks_or_overwrites_by_surprise(t
     assert existing.read_text() == "mine\n"
     _write_new_or_replace(existing, "plan\n", replace=True)
     assert existing.read_text() == "plan\n"
+
+
+async def test_the_run_header_says_the_profiles_file_cannot_be_used(ledgers, api):
+    """Not "not in the profiles file": with a broken file nothing in it is known."""
+    from tui.widgets.run_header import RunHeader
+
+    profiles = ledgers.parent / "profiles.toml"
+    profiles.write_text('[profiles.sandbox]\nbase_url = "http://unterminated\n')
+    app = LedgerxApp(
+        Sources.from_args([ledgers], []),
+        ProfilesSource.lookup(profiles),
+        now=lambda: NOW,
+        poll_interval=0,
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        run = next(r for r in app.runs if r.run_id == CRASHED_ID)
+        app.open_run(run)
+        await settle(app, pilot)
+        shown = app.screen.query_one(RunHeader).shown.plain
+        assert "the profiles file cannot be used: writes refused" in shown
+        assert "not in the profiles file" not in shown
+    assert nothing_sent(api)

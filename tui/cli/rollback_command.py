@@ -91,6 +91,10 @@ def _plan_table(plan: Plan) -> Table:
     return table
 
 
+# Refusals where "writes DISABLED" would misstate the profile's own setting.
+_NOT_A_WRITE_SETTING = frozenset({"profiles_error", "unknown_profile", "profiles_changed"})
+
+
 def _print_plan(plan: Plan, console: Console, *, dry_run: bool = True) -> None:
     """The plan, then (for a dry run) what ``--yes`` would do with it."""
     head = Text()
@@ -98,10 +102,13 @@ def _print_plan(plan: Plan, console: Console, *, dry_run: bool = True) -> None:
     head.append(clean(plan.run_id, 80), style="bold")
     head.append(f"\n  ledger   {clean(plan.source, 300)}")
     head.append(f"\n  profile  {clean(plan.profile, 80) or '—'} ")
-    head.append(
-        "(writes enabled)" if plan.writes_enabled else "(writes DISABLED)",
-        style="" if plan.writes_enabled else "bold red",
-    )
+    if plan.writes_enabled:
+        head.append("(writes enabled)")
+    elif plan.refusal_code in _NOT_A_WRITE_SETTING:
+        # Not the profile's setting: the file cannot be read or does not name the profile.
+        head.append("(writes refused: see below)", style="bold red")
+    else:
+        head.append("(writes DISABLED)", style="bold red")
     head.append(f"\n  summary  {plan.summary()}")
     console.print(head)
     if plan.actions:

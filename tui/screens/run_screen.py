@@ -438,6 +438,7 @@ class RunScreen(Screen[None]):
             getattr(self.app, "profiles", None),
             readonly=bool(getattr(self.app, "readonly", False)),
             now=self._now(),
+            profiles_error=getattr(self.app, "profiles_error", None),
         )
 
     def _show_selected(self) -> None:

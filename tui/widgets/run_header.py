@@ -20,7 +20,12 @@ from .mono import ALARM, for_mode, uncoloured
 from .safe import liveness_text, safe_text, state_text, verdict_text
 
 
-def profile_text(name: str | None, profiles: Profiles | None, readonly: bool) -> Text:
+def profile_text(
+    name: str | None,
+    profiles: Profiles | None,
+    readonly: bool,
+    profiles_error: str | None = None,
+) -> Text:
     """The run's profile and whether this session could write through it, in words."""
     out = Text()
     if not name:
@@ -28,8 +33,13 @@ def profile_text(name: str | None, profiles: Profiles | None, readonly: bool) ->
         return out
     out.append_text(safe_text(name, 60, style="bold"))
     profile = profiles.get(name) if profiles is not None else None
-    if profile is None:
+    if profiles_error:
+        # Not "not in the file": the file itself cannot be read, so nothing in it is known.
+        out.append(" (the profiles file cannot be used: writes refused)", style="bold red")
+    elif profile is None:
         out.append(" (not in the profiles file: writes refused)", style="bold red")
+    elif getattr(profile, "misspelled", ()):
+        out.append(" (a safety key looks misspelled: writes refused)", style="bold red")
     elif profile.disable_writes:
         out.append(" (writes disabled)", style="bold red")
     else:
@@ -73,6 +83,7 @@ def render_header(
     readonly: bool,
     now: float,
     mono: bool = False,
+    profiles_error: str | None = None,
 ) -> Text:
     """The header as one ``Text``: states, counts, one line per diagnosis, then the facts."""
     sep = Text("  ")
@@ -100,7 +111,7 @@ def render_header(
     # Why the liveness is what it is: the first diagnosis line says it (pid, reason).
 
     if summary.format == "bcli":
-        profile = profile_text(summary.profile, profiles, readonly)
+        profile = profile_text(summary.profile, profiles, readonly, profiles_error)
     else:  # the tool's own profile name: ledgerx never writes through it (no rollback)
         profile = safe_text(summary.profile or "—", 60, style="bold")
         profile.append(" (read-only format)", style="dim")
@@ -171,8 +182,16 @@ class RunHeader(Static):
     """What the header shows now (tests read it as text)."""
 
     def show(
-        self, summary: RunSummary, profiles: Profiles | None, *, readonly: bool, now: float
+        self,
+        summary: RunSummary,
+        profiles: Profiles | None,
+        *,
+        readonly: bool,
+        now: float,
+        profiles_error: str | None = None,
     ) -> None:
         mono = bool(getattr(self.app, "no_color", False))
-        self.shown = render_header(summary, profiles, readonly=readonly, now=now, mono=mono)
+        self.shown = render_header(
+            summary, profiles, readonly=readonly, now=now, mono=mono, profiles_error=profiles_error
+        )
         self.update(self.shown)
