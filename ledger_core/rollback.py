@@ -148,11 +148,16 @@ def _profile_refusal(
     profile_name: str | None,
     profiles: Profiles,
     deletes: list[PlanAction],
-    readonly: bool,
+    readonly: bool | str,
 ) -> tuple[str, str] | None:
-    """The rules that depend on the session and the profiles file, in order of importance."""
+    """The rules that depend on the session and the profiles file, in order of importance.
+
+    ``readonly`` may be the reason itself (e.g. ``"served read-only"``) instead of ``True``.
+    """
     if readonly or profiles.readonly:
         where = "--readonly" if readonly else f"[defaults] readonly = true in {profiles.path}"
+        if isinstance(readonly, str):
+            where = clean(readonly, 200)
         return "readonly", f"this session is read-only ({where}): no rollback request is sent."
     name = clean(profile_name, 100)
     if profile_name is None:
@@ -215,7 +220,7 @@ def _nothing_refusal(plan: Plan, stamped: str | None = None) -> tuple[str, str] 
     )
 
 
-def _refusal_for(detail: RunDetail, plan: Plan, profiles: Profiles, readonly: bool):
+def _refusal_for(detail: RunDetail, plan: Plan, profiles: Profiles, readonly: bool | str):
     return (
         _profile_refusal(plan.run_id, detail.summary.profile, profiles, plan.deletes, readonly)
         or _liveness_refusal(detail)
@@ -224,7 +229,7 @@ def _refusal_for(detail: RunDetail, plan: Plan, profiles: Profiles, readonly: bo
 
 
 def preview(
-    detail: RunDetail, profiles: Profiles, *, readonly: bool = False, now: float | None = None
+    detail: RunDetail, profiles: Profiles, *, readonly: bool | str = False, now: float | None = None
 ) -> Plan:
     """The rollback plan of ``detail``, with ``refusal``/``refusal_code`` set if it would be
     refused. ``now`` (epoch seconds) fixes the plan's ``created_at`` (for reproducible output).
@@ -240,7 +245,7 @@ def preview(
     return plan
 
 
-def check_refusal(plan: Plan, profiles: Profiles, *, readonly: bool = False) -> None:
+def check_refusal(plan: Plan, profiles: Profiles, *, readonly: bool | str = False) -> None:
     """Raise ``RollbackRefused`` if ``plan`` must not be executed.
 
     Checks the session and profile rules against the plan itself and any refusal the plan
@@ -401,7 +406,7 @@ async def execute(
     plan: Plan,
     profiles: Profiles,
     *,
-    readonly: bool = False,
+    readonly: bool | str = False,
     on_progress: Callable[[RollbackProgress], None] | None = None,
     stale_after: float = DEFAULT_STALE_AFTER,
 ) -> RollbackResult:

@@ -70,7 +70,7 @@ class LedgerxApp(App[None]):
         sources: Sources,
         profiles: Profiles,
         *,
-        readonly: bool = False,
+        readonly: bool | str = False,
         stale_after: float = DEFAULT_STALE_AFTER,
         now: Callable[[], float] | None = None,
         poll_interval: float = 2.0,

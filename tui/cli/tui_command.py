@@ -20,10 +20,18 @@ def run_tui(args: argparse.Namespace) -> int:
     from ..app import LedgerxApp  # Textual is imported only when the TUI really opens
 
     profiles = load_profiles(args.profiles)
+    readonly: bool | str = bool(args.readonly) or profiles.readonly
+    served = getattr(args, "served", None)
+    if served is not None:  # one browser session of `ledgerx serve` (see tui/served_session.py)
+        from ..served_session import SERVED_READONLY, end_with_parent
+
+        end_with_parent()
+        if served == "read-only":
+            readonly = SERVED_READONLY
     app = LedgerxApp(
         sources_from(args),
         profiles,
-        readonly=bool(args.readonly) or profiles.readonly,
+        readonly=readonly,
         stale_after=stale_after_seconds(args),
     )
     app.run()

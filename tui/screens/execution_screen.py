@@ -171,7 +171,7 @@ class ExecutionScreen(Screen[Any]):
         from ledger_core import rollback
 
         app: Any = self.app
-        readonly = bool(getattr(app, "readonly", False))
+        readonly = getattr(app, "readonly", False) or False  # a string carries the reason
         stale_after = float(getattr(app, "stale_after", DEFAULT_STALE_AFTER) or DEFAULT_STALE_AFTER)
         result, error = None, None
         try:

@@ -24,8 +24,9 @@ from tui.widgets.safe import plain, safe_text
 ADVICE: dict[str, str] = {
     "writes_disabled": "Undo the steps by hand (back in the preview, m saves the checklist), "
     "or have the rollback run where a profile may write to this server.",
-    "readonly": "The session is read-only (--readonly, or readonly = true in [defaults]). "
-    "Restart ledgerx without it to roll back; meanwhile m in the preview saves the checklist.",
+    "readonly": "The session is read-only (--readonly, readonly = true in [defaults], or served "
+    "without --allow-writes). Restart ledgerx without it to roll back; meanwhile m in the "
+    "preview saves the checklist.",
     "unknown_profile": "Add a [profiles.NAME] table for this run's profile to the profiles "
     "file and reopen the preview; m in the preview saves the checklist.",
     "no_base_url": "Set base_url for this profile in the profiles file and reopen the preview.",

@@ -326,8 +326,9 @@ class RollbackScreen(Screen[None]):
     def _stale_after(self) -> float:
         return float(getattr(self.app, "stale_after", DEFAULT_STALE_AFTER) or DEFAULT_STALE_AFTER)
 
-    def _readonly(self) -> bool:
-        return bool(getattr(self.app, "readonly", False))
+    def _readonly(self) -> bool | str:
+        # A string is the reason itself (e.g. "served read-only"): the core's refusal quotes it.
+        return getattr(self.app, "readonly", False) or False
 
     def _show_run(self, detail: RunDetail) -> None:
         run = detail.summary
