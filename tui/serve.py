@@ -26,6 +26,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -44,6 +45,7 @@ _PAGE = Path(__file__).parent / "serve_page"
 _QUIT_GRACE = 3.0  # seconds a session has to exit on its own before its group is killed
 _KILL_GRACE = 2.0  # seconds after SIGTERM before SIGKILL
 _LOOPBACK_NAMES = ("localhost", "localhost.")
+_HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 def is_loopback(host: str) -> bool:
@@ -157,7 +159,7 @@ class LedgerxServer(Server):
     # -- the page -----------------------------------------------------------------------------
 
     async def _make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._security_headers])
+        app = web.Application(middlewares=[self._checked_host, self._security_headers])
         aiohttp_jinja2.setup(
             app, loader=jinja2.FileSystemLoader(self.templates_path), autoescape=True
         )
@@ -165,17 +167,35 @@ class LedgerxServer(Server):
             [
                 web.get("/", self.handle_index, name="index"),
                 web.get("/ws", self.handle_websocket, name="websocket"),
+                # Textual's "save screenshot" and other deliveries reach the browser here.
+                web.get("/download/{key}", self.handle_download, name="download"),
                 web.static("/static", self.statics_path, name="static"),
                 web.static("/ledgerx", _PAGE / "static", name="ledgerx"),
             ]
         )
         return app
 
+    def page_url(self, request: web.Request) -> str:
+        """The page's origin as the browser sees it: ``--public-url``, else the request's own
+        scheme and ``Host`` (so ``localhost`` and ``127.0.0.1`` both work, and a jump host's
+        name too)."""
+        if self.explicit_public_url:
+            return self.explicit_public_url.rstrip("/")
+        return f"{request.scheme}://{request.host}"
+
+    @web.middleware
+    async def _checked_host(self, request: web.Request, handler) -> web.StreamResponse:
+        # The Host header ends up in the page and its headers: only a plain host[:port] passes.
+        if not _HOST_HEADER.fullmatch(request.host):
+            raise web.HTTPBadRequest(text="ledgerx serve: bad Host header\n")
+        return await handler(request)
+
     @web.middleware
     async def _security_headers(self, request: web.Request, handler) -> web.StreamResponse:
         response = await handler(request)
-        ws = "wss:" if self.public_url.startswith("https:") else "ws:"
-        origin = self.public_url.split(":", 1)[1].rstrip("/")
+        page = self.page_url(request)
+        ws = "wss:" if page.startswith("https:") else "ws:"
+        origin = page.split(":", 1)[1]
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             f"img-src 'self' data:; font-src 'self'; connect-src 'self' {ws}{origin}; "
@@ -187,6 +207,17 @@ class LedgerxServer(Server):
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        page = self.page_url(request)
+        ws = ("wss:" if page.startswith("https:") else "ws:") + page.split(":", 1)[1]
+        return {
+            "font_size": min(max(to_int(request.query.get("fontsize", "16"), 16), 6), 48),
+            "app_websocket_url": f"{ws}/ws",
+            "config": {"static": {"url": f"{page}/static/"}},
+            "application": {"name": "ledgerx"},
+        }
+
     # -- sessions -----------------------------------------------------------------------------
 
     def _refusal(self, request: web.Request) -> str | None:
@@ -197,12 +228,8 @@ class LedgerxServer(Server):
         if is_loopback(self.host) and not is_loopback(host):
             return "not a loopback Host"
         origin = request.headers.get("Origin")
-        if origin is not None:
-            allowed = {self.public_url.rstrip("/")}
-            if not self.explicit_public_url:
-                allowed.add(f"{request.scheme}://{request.host}")
-            if origin.rstrip("/") not in allowed:
-                return "a page from another origin"
+        if origin is not None and origin.rstrip("/") != self.page_url(request):
+            return "a page from another origin"
         if len(self.sessions) >= self.max_sessions:
             return f"too many sessions (at most {self.max_sessions})"
         return None

@@ -38,6 +38,25 @@ async def test_page_is_ledgerx_with_its_websocket_and_a_strict_policy(server):
     assert server.children() == []  # a page alone starts nothing
 
 
+async def test_the_page_uses_the_name_the_browser_used(server):
+    port = server.url.rsplit(":", 1)[1].rstrip("/")
+    async with aiohttp.ClientSession() as http:
+        headers = {"Host": f"localhost:{port}"}
+        async with http.get(server.url, headers=headers) as page:
+            assert f'data-session-websocket-url="ws://localhost:{port}/ws"' in await page.text()
+            assert (
+                f"connect-src 'self' ws://localhost:{port};"
+                in page.headers["Content-Security-Policy"]
+            )
+        async with http.get(server.url, headers={"Host": "a b;c"}) as bad:
+            assert bad.status == 400
+        ws = await http.ws_connect(
+            server.ws_url, headers={**headers, "Origin": f"http://localhost:{port}"}
+        )
+        assert await _first_bytes(ws)
+        await ws.close()
+
+
 async def test_one_app_process_per_session_each_in_its_own_group(server):
     async with aiohttp.ClientSession() as http:
         first = await http.ws_connect(server.ws_url)

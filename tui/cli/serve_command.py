@@ -95,7 +95,8 @@ def run_serve(args: argparse.Namespace) -> int:
         warn(
             f"listening on {host}, not on loopback: the page has no login of its own and shows "
             "every run in the sources to whoever reaches the port. Put it behind the team's "
-            "authenticating proxy (and pass --public-url with the URL browsers use)."
+            "authenticating proxy (one that serves it under another scheme or name needs "
+            "--public-url)."
         )
     argv = session_argv(args, sources, profiles, mode)
     profiles_text = str(profiles.path) if profiles.path else "none found"
@@ -117,7 +118,10 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         server.serve()
     except OSError as exc:
-        fail(f"cannot listen on {host}:{args.port}: {exc.strerror or exc}")
+        fail(
+            f"cannot listen on {host}:{args.port}: {exc.strerror or exc} "
+            "(is another program using the port? choose one with --port)"
+        )
         return EXIT_USAGE
     _say("stopped; every browser session has ended.")
     return EXIT_OK
