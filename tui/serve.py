@@ -253,6 +253,7 @@ class LedgerxServer(Server):
         try:
             await websocket.prepare(request)
             await session.start(width, height)
+            log.info("session %s started for %s", session.pid, request.remote)
             await self._process_messages(websocket, session)
         except (asyncio.CancelledError, ConnectionError):
             pass
@@ -261,6 +262,8 @@ class LedgerxServer(Server):
         finally:
             await session.stop()
             self.sessions.discard(session)
+            if session.pid is not None:
+                log.info("session %s ended", session.pid)
             with contextlib.suppress(Exception):
                 await websocket.close()
         return websocket
@@ -315,6 +318,8 @@ class LedgerxServer(Server):
             )
             self.announce(self.public_url.rstrip("/") + "/")
             await stop.wait()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)  # a second Ctrl-C interrupts a slow shutdown
             await self.end_sessions()
         finally:
             await runner.cleanup()

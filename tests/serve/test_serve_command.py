@@ -79,7 +79,9 @@ async def test_one_app_process_per_session_each_in_its_own_group(server):
         assert server.signal(signal.SIGINT) == 0
         assert not alive(two)
         await second.close()
-    assert "every browser session has ended" in "".join(server.stderr)
+    log = "".join(server.stderr)
+    assert f"session {one} started for 127.0.0.1" in log and f"session {one} ended" in log
+    assert "every browser session has ended" in log
 
 
 async def test_sigterm_ends_every_session(server):

@@ -10,6 +10,7 @@ sources and profiles, resolved here once so every session sees what the start-up
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from urllib.parse import urlsplit
@@ -78,6 +79,23 @@ def _mode(args: argparse.Namespace, profiles: Profiles) -> tuple[str, str]:
     )
 
 
+class _CleanFormatter(logging.Formatter):
+    """Log lines as ``ledgerx serve: …``, control characters escaped (they may quote a peer)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"ledgerx serve: {clean(record.getMessage(), 2000)}"
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_CleanFormatter())
+    for name in ("ledgerx.serve", "textual-serve"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Check the options, print the start-up line, serve until SIGINT/SIGTERM."""
     from ..serve import LedgerxServer, is_loopback
@@ -107,6 +125,7 @@ def run_serve(args: argparse.Namespace) -> int:
             f"{profiles_text} · one app process per browser session · Ctrl-C stops"
         )
 
+    _log_to_stderr()
     server = LedgerxServer(
         argv,
         host=host,
