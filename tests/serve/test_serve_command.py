@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 
 import aiohttp
 import pytest
-from serve_process import ServeProcess, alive, cmdline, wait_until
+from ledger_factory import RunSpec, StepSpec, make_ledger_dir
+from serve_process import REPO, ServeProcess, alive, cmdline, wait_until
 
 
 async def _first_bytes(ws: aiohttp.ClientWebSocketResponse) -> bytes:
@@ -170,3 +172,45 @@ def test_start_up_line_names_url_sources_and_mode(server, ledger_dir):
     assert f"serving on {server.url}" in line
     assert f"sources: {ledger_dir}" in line
     assert "read-only (served read-only; --allow-writes lifts it)" in line
+
+
+async def _wait_for(ws: aiohttp.ClientWebSocketResponse, needle: bytes) -> list[str]:
+    """Read the app's output until ``needle`` shows up; return the text messages seen."""
+    seen, texts = b"", []
+    while needle not in seen:
+        message = await asyncio.wait_for(ws.receive(), 30)
+        if message.type == aiohttp.WSMsgType.BINARY:
+            seen = (seen + message.data)[-20000:]
+        elif message.type == aiohttp.WSMsgType.TEXT:
+            texts.append(message.data)
+            if needle.decode() in message.data:
+                return texts
+        else:
+            raise AssertionError(f"websocket ended: {message}")
+    return texts
+
+
+async def test_a_served_checklist_is_a_download_not_a_file_on_the_server(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, [RunSpec("r-crash-0003", steps=[StepSpec.committed(1)])])
+    before = sorted(p.name for p in REPO.iterdir())
+    with ServeProcess("--ledger-dir", ledgers) as serving:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(serving.ws_url)
+            await _wait_for(ws, b"runs")
+            # What a browser tab sends once its terminal shows: its size, then focus.
+            await ws.send_json(["resize", {"width": 100, "height": 30}])
+            await ws.send_json(["focus"])
+            await _wait_for(ws, b"Help")
+            await ws.send_json(["stdin", "r"])  # rollback preview of the selected run
+            await _wait_for(ws, b"served read-only")  # the plan is there, refused
+            await ws.send_json(["stdin", "m"])
+            texts = await _wait_for(ws, b"deliver_file_start")
+            key = json.loads(texts[-1])[1]
+            async with http.get(f"{serving.url}download/{key}") as download:
+                assert download.status == 200
+                body = await download.text()
+                disposition = download.headers["Content-Disposition"]
+            await ws.close()
+    assert "r-crash-0003" in body and "ledgerx-rollback-r-crash-.md" in disposition
+    assert sorted(p.name for p in REPO.iterdir()) == before  # nothing saved in the server's cwd

@@ -16,6 +16,7 @@ undo*, *cannot undo* (why) and *nothing to undo*. A refused plan says why before
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from dataclasses import dataclass
@@ -188,6 +189,14 @@ class RollbackScreen(Screen[None]):
     def action_save_checklist(self) -> None:
         if self.plan is None:
             self.notify("The plan is still being computed.", markup=False)
+            return
+        if self.app.is_web:
+            # Served to a browser (ledgerx serve): the checklist goes to the reader's machine
+            # as a download; nothing is written on the server.
+            stem = re.sub(r"[^A-Za-z0-9_-]", "_", self.plan.run_id)[:8] or "run"
+            self.app.deliver_text(
+                io.StringIO(self.plan.to_markdown()), save_filename=f"ledgerx-rollback-{stem}.md"
+            )
             return
         self._save_checklist(self.plan)
 
