@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint format bench screenshots clean
+.PHONY: demo test browser-test check lint format bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,11 +12,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The browser test's extra (Playwright, no browser download) on top of the dev install.
+BROWSER_STAMP := $(VENV)/.browser-stamp
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,browser]'
+	@touch $(BROWSER_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/ledgerx --demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# `ledgerx serve` in a real browser: Debian's Chromium (installed when missing), headless,
+# driven by Playwright; saves screenshots/serve-browser.png (the README's picture).
+browser-test: $(BROWSER_STAMP)
+	@test -x $(CHROMIUM) || { echo "browser-test: installing Debian's chromium"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	LEDGERX_BROWSER_TESTS=1 LEDGERX_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:randomly tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

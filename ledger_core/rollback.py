@@ -194,10 +194,10 @@ def _show_origin(origin: tuple[str, str, int]) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-_READONLY_FLAG = (
-    "readonly",
-    "this session is read-only (--readonly): no rollback request is sent.",
-)
+def _readonly_refusal(readonly: bool | str) -> tuple[str, str]:
+    """The session's own switch: ``--readonly``, or a reason given as text (``ledgerx serve``)."""
+    where = clean(readonly, 200) if isinstance(readonly, str) else "--readonly"
+    return "readonly", f"this session is read-only ({where}): no rollback request is sent."
 
 
 def _profile_refusal(
@@ -205,11 +205,14 @@ def _profile_refusal(
     profile_name: str | None,
     profiles: Profiles,
     deletes: list[PlanAction],
-    readonly: bool,
+    readonly: bool | str,
 ) -> tuple[str, str] | None:
-    """The rules that depend on the session and the profiles file, in order of importance."""
+    """The rules that depend on the session and the profiles file, in order of importance.
+
+    ``readonly`` may be the reason itself (e.g. ``"served read-only"``) instead of ``True``.
+    """
     if readonly:
-        return _READONLY_FLAG
+        return _readonly_refusal(readonly)
     path = clean(profiles.path, 300)
     if profiles.readonly_misspelled:
         return "misspelled_key", (
@@ -360,7 +363,7 @@ def _lock_refusal(path: Path, run_id: str) -> tuple[str, str] | None:
     return None
 
 
-def _refusal_for(detail: RunDetail, plan: Plan, profiles: Profiles, readonly: bool):
+def _refusal_for(detail: RunDetail, plan: Plan, profiles: Profiles, readonly: bool | str):
     return (
         _profile_refusal(plan.run_id, detail.summary.profile, profiles, plan.deletes, readonly)
         or _token_refusal(profiles.get(detail.summary.profile))
@@ -411,7 +414,7 @@ def preview(
     detail: RunDetail,
     profiles: Profiles | ProfilesSource,
     *,
-    readonly: bool = False,
+    readonly: bool | str = False,
     now: float | None = None,
 ) -> Plan:
     """The rollback plan of ``detail``, with ``refusal``/``refusal_code`` set if it would be
@@ -427,7 +430,7 @@ def preview(
     plan = make_plan(detail, profile, snapshot=snapshot)
     if loaded is None:
         assert error is not None
-        refusal = _READONLY_FLAG if readonly else _profiles_error(error)
+        refusal = _readonly_refusal(readonly) if readonly else _profiles_error(error)
     else:
         refusal = _refusal_for(detail, plan, loaded, readonly)
     if refusal:
@@ -439,7 +442,7 @@ def preview(
 
 
 def check_refusal(
-    plan: Plan, profiles: Profiles | ProfilesSource, *, readonly: bool = False
+    plan: Plan, profiles: Profiles | ProfilesSource, *, readonly: bool | str = False
 ) -> Profiles:
     """Raise ``RollbackRefused`` if ``plan`` must not be executed; else the profiles as read.
 
@@ -452,7 +455,7 @@ def check_refusal(
     if plan.refusal_code == "no_rollback_for_format":  # said first: nothing else applies
         raise RollbackRefused(plan.refusal_code, plan.refusal or "no rollback for this format")
     if readonly:
-        raise RollbackRefused(*_READONLY_FLAG)
+        raise RollbackRefused(*_readonly_refusal(readonly))
     loaded, error = _load(profiles)
     if plan.profile_snapshot is None:
         raise RollbackRefused(*_UNKNOWN_SNAPSHOT)
@@ -480,7 +483,7 @@ def recheck(
     plan: Plan,
     profiles: Profiles | ProfilesSource,
     *,
-    readonly: bool = False,
+    readonly: bool | str = False,
     stale_after: float = DEFAULT_STALE_AFTER,
 ) -> None:
     """Raise ``RollbackRefused`` with what ``execute`` would refuse now, reading only.
@@ -509,7 +512,7 @@ def as_it_stands(
     plan: Plan,
     profiles: Profiles | ProfilesSource,
     *,
-    readonly: bool = False,
+    readonly: bool | str = False,
     stale_after: float = DEFAULT_STALE_AFTER,
 ) -> Plan:
     """``plan`` with ``refusal``/``refusal_code`` set to what ``execute`` would refuse now (for
@@ -707,7 +710,7 @@ async def execute(
     plan: Plan,
     profiles: Profiles | ProfilesSource,
     *,
-    readonly: bool = False,
+    readonly: bool | str = False,
     on_progress: Callable[[RollbackProgress], None] | None = None,
     stale_after: float = DEFAULT_STALE_AFTER,
 ) -> RollbackResult:

@@ -78,7 +78,7 @@ class LedgerxApp(App[None]):
         sources: Sources,
         profiles: Profiles | ProfilesSource,
         *,
-        readonly: bool = False,
+        readonly: bool | str = False,
         stale_after: float = DEFAULT_STALE_AFTER,
         now: Callable[[], float] | None = None,
         poll_interval: float = 2.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import run_cli
 
-COMMANDS = ("list", "state", "rollback", "doctor", "demo", "formats")
+COMMANDS = ("list", "state", "rollback", "doctor", "demo", "formats", "serve")
 
 
 def test_version():

@@ -79,6 +79,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "doctor": ("ledgerx doctor --ledger-dir ./ledgers", "ledgerx doctor --format json"),
     "demo": ("ledgerx demo /tmp/ledgerx-demo",),
     "formats": ("ledgerx formats", "ledgerx --formats ./formats.toml formats --format json"),
+    "serve": (
+        "ledgerx serve --ledger-dir ./ledgers",
+        "ledgerx serve --host 0.0.0.0 --port 9000   # behind the team's authenticating proxy",
+    ),
 }
 
 
@@ -177,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build fresh demo data, start the demo API on loopback and open the TUI",
     )
+    # One browser session of `ledgerx serve` (tui/served_session.py); not for people to type.
+    parser.add_argument("--served", choices=("read-only", "writable"), help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -256,6 +262,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("demo", "write demo ledgers and a demo profiles file into DIR")
     p.add_argument("dir", metavar="DIR")
+
+    p = command("serve", "serve the explorer to a browser (read-only unless --allow-writes)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; the page has no login of its own)",
+    )
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="let browser sessions roll back (loopback only; profiles may still refuse)",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL browsers open, when a proxy stands in front (e.g. https://ledgerx.example)",
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        default=16,
+        metavar="N",
+        help="browser sessions at once, each one app process (default 16)",
+    )
     return parser
 
 
@@ -314,6 +345,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .demo_command import run_demo
 
         return run_demo(args)
+    if args.command == "serve":
+        from .serve_command import run_serve
+
+        return run_serve(args)
     from .tui_command import run_tui
 
     return run_tui(args)

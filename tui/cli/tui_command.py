@@ -19,12 +19,20 @@ def run_tui(args: argparse.Namespace) -> int:
 
     from ..app import LedgerxApp  # Textual is imported only when the TUI really opens
 
+    readonly: bool | str = bool(args.readonly)
+    served = getattr(args, "served", None)
+    if served is not None:  # one browser session of `ledgerx serve` (see tui/served_session.py)
+        from ..served_session import SERVED_READONLY, end_with_parent
+
+        end_with_parent()
+        if served == "read-only":
+            readonly = SERVED_READONLY
     # Not read here: the app reads the file when it needs it, and a malformed one only
     # refuses rollbacks (with its error), never stops browsing.
     app = LedgerxApp(
         sources_from(args),
         ProfilesSource.lookup(args.profiles),
-        readonly=bool(args.readonly),
+        readonly=readonly,
         stale_after=stale_after_seconds(args),
     )
     app.run()

@@ -171,9 +171,9 @@ class ExecutionScreen(Screen[Any]):
         from ledger_core import rollback
 
         app: Any = self.app
-        # --readonly only; the core reads the profiles file (and its [defaults]) itself, again
-        # right before the first DELETE.
-        readonly = bool(getattr(app, "readonly_flag", False))
+        # --readonly (or the reason a served session is read-only) only; the core reads the
+        # profiles file (and its [defaults]) itself, again right before the first DELETE.
+        readonly = getattr(app, "readonly_flag", False) or False
         stale_after = float(getattr(app, "stale_after", DEFAULT_STALE_AFTER) or DEFAULT_STALE_AFTER)
         result, error = None, None
         try:

@@ -27,9 +27,9 @@ from tui.widgets.safe import plain, safe_text
 ADVICE: dict[str, str] = {
     "writes_disabled": "Undo the steps by hand (back in the preview, m saves the checklist), "
     "or have the rollback run where a profile may write to this server.",
-    "readonly": "With --readonly, restart ledgerx without it; with readonly = true in "
-    "[defaults], remove it and press R in the preview to plan again. Meanwhile m in the "
-    "preview saves the checklist.",
+    "readonly": "The session is read-only (--readonly, served without --allow-writes, or "
+    "readonly = true in [defaults]). Restart ledgerx without the flag, or remove the setting "
+    "and press R in the preview to plan again. Meanwhile m in the preview saves the checklist.",
     "unknown_profile": "Add a [profiles.NAME] table for this run's profile to the profiles "
     "file, then press R in the preview to plan again; m in the preview saves the checklist.",
     "no_base_url": "Set base_url for this profile in the profiles file, then press R in the "

@@ -19,7 +19,9 @@ before anything else.
 from __future__ import annotations
 
 import errno
+import io
 import os
+import re
 import stat
 import time
 from dataclasses import dataclass
@@ -214,6 +216,14 @@ class RollbackScreen(Screen[None]):
         if plan is None:
             self.notify("The plan is still being computed.", markup=False)
             return
+        if self.app.is_web:
+            # Served to a browser (ledgerx serve): the checklist goes to the reader's machine
+            # as a download; nothing is written on the server.
+            stem = re.sub(r"[^A-Za-z0-9_-]", "_", plan.run_id)[:8] or "run"
+            self.app.deliver_text(
+                io.StringIO(plan.to_markdown()), save_filename=f"ledgerx-rollback-{stem}.md"
+            )
+            return
         folder = self.checklist_dir or default_checklist_dir()
         self.app.push_screen(
             SaveChecklistScreen(checklist_path(folder, plan.run_id), default_dir=folder),
@@ -372,9 +382,10 @@ class RollbackScreen(Screen[None]):
     def _stale_after(self) -> float:
         return float(getattr(self.app, "stale_after", DEFAULT_STALE_AFTER) or DEFAULT_STALE_AFTER)
 
-    def _readonly(self) -> bool:
-        """``--readonly`` only: the core reads ``[defaults] readonly`` from the file itself."""
-        return bool(getattr(self.app, "readonly_flag", False))
+    def _readonly(self) -> bool | str:
+        """``--readonly`` only, or the reason itself (e.g. "served read-only", which the core's
+        refusal quotes): the core reads ``[defaults] readonly`` from the file itself."""
+        return getattr(self.app, "readonly_flag", False) or False
 
     def _show_run(self, detail: RunDetail) -> None:
         run = detail.summary
