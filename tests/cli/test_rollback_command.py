@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from ledger_factory import StepSpec, dir_state
+from conftest import run_cli
+from ledger_factory import RunSpec, StepSpec, dir_state, make_ledger
 from rollback_servers import (
     RUN_ID,
     Behaviour,
@@ -411,14 +412,59 @@ def test_save_plan_never_replaces_an_existing_file_without_force(world, api):
     assert "plan was not saved" in proc.stderr
     assert dir_state(ledgers) == before  # the ledger named by mistake is intact
     forced = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(path), "--force")
-    assert forced.returncode == 2 and "SQLite database" in forced.stderr, forced.stderr
+    assert forced.returncode == 2 and "not a rollback plan" in forced.stderr, forced.stderr
     assert dir_state(ledgers) == before  # not even --force replaces a ledger with JSON
 
 
-def test_save_plan_with_force_replaces_a_regular_file(world, api, tmp_path):
+def _crashed_with_wal(tmp_path):
+    """A ledger whose writer was SIGKILLed: its last committed step lives only in the -wal."""
+    ledgers = tmp_path / "wal"
+    ledgers.mkdir()
+    path = make_ledger(ledgers / "r-wal.db", [RunSpec("r-wal", steps=[StepSpec.committed(1)])])
+    code = (
+        "import os, signal, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA journal_mode=WAL')\n"
+        'c.execute("INSERT INTO step (run_id, seq, intent_ts, method, url, outcome_ts, status) '
+        "VALUES ('r-wal', 2, '2026-05-17T09:00:00.000000Z', 'POST', 'http://h/x', "
+        "'2026-05-17T09:00:01.000000Z', 'committed')\")\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], check=False)
+    assert (ledgers / "r-wal.db-wal").exists()
+    return ledgers, path
+
+
+@pytest.mark.parametrize("sidecar", ["-wal", "-shm"])
+def test_force_never_replaces_a_ledgers_wal_or_shm(tmp_path, sidecar):
+    """--force over a crashed ledger's -wal once replaced it: its committed step was lost."""
+    ledgers, path = _crashed_with_wal(tmp_path)
+    before = dir_state(ledgers)
+    target = Path(str(path) + sidecar)
+    proc = run_cli(
+        "--ledger-dir", ledgers, "rollback", "r-wal", "--dry-run",
+        "--save-plan", target, "--force",
+    )  # fmt: skip
+    assert proc.code == 2 and "not a rollback plan" in proc.stderr, proc.stderr
+
+    def data(state: dict) -> dict:  # the -shm is SQLite's lock index, not data
+        return {name: value for name, value in state.items() if not name.endswith("-shm")}
+
+    assert data(dir_state(ledgers)) == data(before)
+    listed = run_cli("--ledger-dir", ledgers, "list", "--format", "json").json()
+    assert listed[0]["step_count"] == 2  # the step in the -wal is still there
+
+
+def test_save_plan_with_force_replaces_only_an_earlier_plan(world, api, tmp_path):
     ledgers, _, profiles, _ = world
+    notes = tmp_path / "notes.json"
+    notes.write_text("my notes, not a plan")
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(notes), "--force")
+    assert proc.returncode == 2 and "not a rollback plan" in proc.stderr, proc.stderr
+    assert notes.read_text() == "my notes, not a plan"
     old = tmp_path / "old-plan.json"
-    old.write_text("an older plan")
+    first = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(old))
+    assert first.returncode == 0, first.stderr
     proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(old), "--force")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(old.read_text())["run_id"] == RUN_ID

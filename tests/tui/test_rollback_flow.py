@@ -283,7 +283,8 @@ async def test_m_asks_where_then_saves_and_never_overwrites_silently(ledgers, ap
         assert app.screen is screen
         assert first.read_text(encoding="utf-8") == screen.plan.to_markdown()
         # Again: the dialog proposes a free name; the first file is not touched.
-        first.write_text("my notes\n", encoding="utf-8")
+        earlier = first.read_text(encoding="utf-8") + "\n(edited by hand)\n"
+        first.write_text(earlier, encoding="utf-8")
         await pilot.press("m")
         await pilot.pause()
         assert app.screen.query_one("#path", Input).value == str(second)
@@ -299,7 +300,7 @@ async def test_m_asks_where_then_saves_and_never_overwrites_silently(ledgers, ap
         assert dialog.query_one("#path", Input).value == str(second)
         overwrite = dialog.query_one("#overwrite", Button)
         assert overwrite.display and first.name in str(overwrite.label)
-        assert first.read_text(encoding="utf-8") == "my notes\n"
+        assert first.read_text(encoding="utf-8") == earlier
         await pilot.click("#overwrite")
         await settle(app, pilot)
         assert app.screen is screen
@@ -342,8 +343,11 @@ async def test_checklist_default_folder_and_clear_errors(ledgers, api, tmp_path,
         box.value = str(hostile)
         await pilot.press("enter")
         await pilot.pause()
-        label = str(app.screen.query_one("#overwrite", Button).label)
-        assert "[b]x[@click=app.quit]y.md" in label and hostile.read_text() == "keep\n"
+        # Not an earlier checklist: never offered for overwriting; its name shown as data.
+        assert not app.screen.query_one("#overwrite", Button).display
+        problem = str(app.screen.query_one("#problem").render())
+        assert "[b]x[@click=app.quit]y.md" in problem and "never replaced" in problem
+        assert hostile.read_text() == "keep\n"
         box.value = str(expected)
         await pilot.press("enter")
         await settle(app, pilot)
@@ -492,8 +496,32 @@ def test_checklist_writer_never_follows_links_blocks_or_overwrites_by_surprise(t
     with pytest.raises(OSError):  # no reader: an error at once, never a hang
         _write_new_or_replace(fifo, "plan\n", replace=True)
     assert existing.read_text() == "mine\n"
-    _write_new_or_replace(existing, "plan\n", replace=True)
-    assert existing.read_text() == "plan\n"
+    with pytest.raises(OSError, match="not a rollback checklist"):
+        _write_new_or_replace(existing, "plan\n", replace=True)  # "mine" is not a checklist
+    assert existing.read_text() == "mine\n"
+    earlier = tmp_path / "earlier.md"
+    earlier.write_text("# Rollback plan for run abc\n")
+    _write_new_or_replace(earlier, "# Rollback plan for run abc\nnew\n", replace=True)
+    assert earlier.read_text().endswith("new\n")
+
+
+async def test_overwrite_is_never_offered_for_a_ledger(ledgers, api):
+    """The adversary typed the previewed ledger's own path and pressed Overwrite: it became
+    627 bytes of Markdown. Only an earlier checklist may be replaced."""
+    app = make_app(ledgers, api)
+    ledger = ledgers / "prod-invoices.db"
+    before = ledger.read_bytes()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_preview(app, pilot, ledgers, "prod-invoices.db", PROD_ID)
+        await pilot.press("m")
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(ledger)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveChecklistScreen)
+        assert not app.screen.query_one("#overwrite", Button).display
+        assert "never replaced" in str(app.screen.query_one("#problem").render())
+    assert ledger.read_bytes() == before
 
 
 async def test_the_run_header_says_the_profiles_file_cannot_be_used(ledgers, api):

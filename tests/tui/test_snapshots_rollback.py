@@ -160,7 +160,9 @@ def save_dialog(ledgers: Path, *, existing: bool):
         folder = Path("checklists")
         folder.mkdir()
         if existing:
-            (folder / f"ledgerx-rollback-{PROD_ID[:8]}.md").write_text("notes\n")
+            (folder / f"ledgerx-rollback-{PROD_ID[:8]}.md").write_text(
+                "# Rollback plan for run earlier\n"
+            )
         detail = read_run(ledgers / "prod-invoices.db", PROD_ID, now=NOW)
         app.push_screen(RollbackScreen(detail, checklist_dir=folder))
         await pilot.pause()

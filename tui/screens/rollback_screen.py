@@ -18,11 +18,8 @@ before anything else.
 
 from __future__ import annotations
 
-import errno
 import io
-import os
 import re
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +35,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
+from ledger_core import safe_files
 from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import LedgerxError, RollbackRefused
 from ledger_core.models import RunDetail
@@ -134,23 +132,16 @@ def render_plan_line(item: tuple[Any, ...], width: int) -> Text:
 
 
 def _write_new_or_replace(path: Path, text: str, *, replace: bool) -> None:
-    """Write ``text`` to a new file, or over an existing regular file only when ``replace``.
+    """Write ``text`` to a new file, or, when ``replace``, over an earlier checklist only.
 
-    ``O_EXCL`` fails if a file appeared since the dialog looked (never a silent overwrite);
-    ``O_NOFOLLOW`` never writes through a symlink; ``O_NONBLOCK`` and the ``fstat`` check mean a
-    FIFO or device swapped in meanwhile is an error, not a hang.
+    ``ledger_core.safe_files``: ``O_EXCL`` fails if a file appeared since the dialog looked,
+    links are never followed, and only ledgerx's own checklist is ever replaced (atomically):
+    never a ledger or its ``-wal`` named by mistake.
     """
-    flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK
-    flags |= os.O_TRUNC if replace else os.O_CREAT | os.O_EXCL
-    fd = os.open(path, flags, 0o644)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "w", encoding="utf-8", closefd=False) as handle:
-            handle.write(text)
-    finally:
-        os.close(fd)
+    if replace:
+        safe_files.replace_own(path, text, "checklist")
+    else:
+        safe_files.write_new(path, text)
 
 
 class RollbackScreen(Screen[None]):
@@ -361,6 +352,10 @@ class RollbackScreen(Screen[None]):
                 f"Not saved: {plain(path, 300)} appeared meanwhile and was left as it is. "
                 "Press m to choose another name."
             )
+            self.app.call_from_thread(self.notify, message, severity="error", markup=False)
+            return
+        except safe_files.NotOurs as exc:
+            message = f"Not saved to {plain(path, 300)}: {plain(exc.strerror, 300)}"
             self.app.call_from_thread(self.notify, message, severity="error", markup=False)
             return
         except OSError as exc:

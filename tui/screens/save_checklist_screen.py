@@ -33,6 +33,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from ledger_core import safe_files
+
 from ..widgets.safe import plain
 
 
@@ -155,6 +157,19 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
             self.existing = None
             button.display = False
             self._say(f"{plain(path, 200)} exists and is not a regular file; choose another name.")
+            return
+        if not safe_files.is_own(path, "checklist"):
+            # Only an earlier checklist may be replaced: never a ledger, its -wal, your notes.
+            self.existing = None
+            button.display = False
+            self._suggested = free_name(path)
+            box = self.query_one("#path", Input)
+            box.value = str(self._suggested)
+            box.cursor_position = len(box.value)
+            self._say(
+                f"{plain(path, 200)} exists and is not a checklist ledgerx saved, so it is never "
+                "replaced. The box now holds a free name."
+            )
             return
         self.existing = path
         self._suggested = free_name(path)
