@@ -507,18 +507,19 @@ def _start_live(spec: dict[str, Any], timeout: float = 20.0) -> subprocess.Popen
 
 
 def _write_profiles(path: Path, base_url: str) -> None:
-    path.write_text(
-        "# ledgerx demo profiles (the batch runner's [profiles.NAME] shape)\n"
-        "[defaults]\nreadonly = false\n\n"
-        "[profiles.sandbox]\n"
-        f'base_url = "{base_url}"\n'
-        "timeout = 5\n\n"
-        "[profiles.production]\n"
-        "# Writes are disabled here: every rollback on this profile is refused.\n"
-        f'base_url = "{base_url}"\n'
-        "disable_writes = true\n",
-        encoding="utf-8",
-    )
+    # "x": never over a file that appeared since `ledgerx demo DIR` found DIR empty.
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(
+            "# ledgerx demo profiles (the batch runner's [profiles.NAME] shape)\n"
+            "[defaults]\nreadonly = false\n\n"
+            "[profiles.sandbox]\n"
+            f'base_url = "{base_url}"\n'
+            "timeout = 5\n\n"
+            "[profiles.production]\n"
+            "# Writes are disabled here: every rollback on this profile is refused.\n"
+            f'base_url = "{base_url}"\n'
+            "disable_writes = true\n",
+        )
 
 
 def _rollback_for_real(spec: dict[str, Any], profiles_path: Path) -> None:

@@ -379,6 +379,18 @@ def read_run(
         rows = conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,)).fetchall()
         steps = tuple(_step_from_row(row) for row in rows)
         summary = summaries[0]
+        if len(rows) != summary.counts.total:
+            # Some of the run's step rows cannot be read by its id (ids stored as BLOB or with
+            # another type): a plan made from the rest would call committed POSTs "nothing to
+            # undo". Listed, but not opened or rolled back.
+            raise SourceError(
+                str(path),
+                "bad_rows",
+                f"table step, column run_id: run {clean(run_id, 60)} counts "
+                f"{summary.counts.total} step(s) but only {len(rows)} can be read by its id "
+                "(ids stored as BLOB or another type); ledgerx does not open or roll back a run "
+                "it cannot read whole.",
+            )
         problem = step_id_problem((row[0], row[1]) for row in rows)
         if problem is not None:
             summary = replace(summary, diagnosis=(*summary.diagnosis, problem))

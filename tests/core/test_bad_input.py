@@ -570,3 +570,30 @@ def test_state_table_shows_odd_attempt_ids_as_question_marks(tmp_path):
     assert row.split()[:3] == ["?", "?", "DELETE"]
     assert "None" not in proc.stdout
     assert "table step, column step_id" in proc.stdout  # the diagnosis names the problem
+
+
+def test_a_run_whose_steps_cannot_all_be_read_is_not_opened(tmp_path):
+    """Run and step ids stored as BLOBs: the list counts 2 committed steps, and reading by the
+    id found none, so the rollback said "nothing to undo" (exit 0) while 2 POSTs had landed."""
+    import sqlite3
+
+    from ledger_factory import RunSpec, StepSpec, make_ledger
+
+    from ledger_core.errors import SourceError
+    from ledger_core.reader import read_run, scan
+    from ledger_core.sources import Sources
+
+    path = make_ledger(
+        tmp_path / "blob.db",
+        [RunSpec("blob0001", steps=[StepSpec.committed(1), StepSpec.committed(2)])],
+    )
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE run SET run_id = CAST(run_id AS BLOB)")
+    conn.execute("UPDATE step SET run_id = CAST(run_id AS BLOB)")
+    conn.commit()
+    conn.close()
+    listed = scan(Sources((tmp_path,))).runs
+    assert [r.counts.committed for r in listed] == [2]
+    with pytest.raises(SourceError) as info:
+        read_run(path, listed[0].run_id)
+    assert info.value.kind == "bad_rows" and "cannot read whole" in info.value.reason
