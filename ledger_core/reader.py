@@ -299,9 +299,28 @@ _STEP_SELECT = (
 )
 
 
-def _attempts(conn: sqlite3.Connection, tables: set[str], run_id: str) -> list[RollbackAttempt]:
+_ATTEMPT_COLUMNS = frozenset(
+    {"attempt_id", "run_id", "step_id", "method", "url", "intent_ts", "outcome_ts"}
+    | {"http_status", "result", "error_message", "pid", "host"}
+)
+
+
+def _attempts(
+    conn: sqlite3.Connection, tables: set[str], run_id: str, path: Path | str = "?"
+) -> list[RollbackAttempt]:
     if "rollback_attempt" not in tables:
         return []
+    missing = _ATTEMPT_COLUMNS - _columns(conn, "rollback_attempt")
+    if missing:
+        # Not ledgerx's table, though it bears its name: its rollback records cannot be read,
+        # so neither can the run's rollback history (nor may a rollback write into it).
+        raise SourceError(
+            str(path),
+            "bad_rows",
+            "table rollback_attempt is not ledgerx's (it lacks "
+            f"{', '.join(sorted(missing))}): the run's rollback history cannot be read, so "
+            "ledgerx does not open or roll back its runs.",
+        )
     rows = conn.execute(
         "SELECT attempt_id, step_id, method, url, intent_ts, outcome_ts, http_status, result, "
         "error_message, pid, host FROM rollback_attempt WHERE run_id = ? ORDER BY attempt_id",
@@ -394,7 +413,7 @@ def read_run(
         problem = step_id_problem((row[0], row[1]) for row in rows)
         if problem is not None:
             summary = replace(summary, diagnosis=(*summary.diagnosis, problem))
-        return RunDetail(summary, steps, tuple(_attempts(conn, _tables(conn), run_id)))
+        return RunDetail(summary, steps, tuple(_attempts(conn, _tables(conn), run_id, path)))
 
     return snapshot(path, read, timeout=timeout)
 
@@ -429,7 +448,7 @@ def read_steps_page(
 
 def read_attempts(path: Path, run_id: str, *, timeout: float = 2.0) -> list[RollbackAttempt]:
     """Every rollback attempt recorded for a run (none in other formats: no rollback there)."""
-    return snapshot(Path(path), lambda c: _attempts(c, _tables(c), run_id), timeout=timeout)
+    return snapshot(Path(path), lambda c: _attempts(c, _tables(c), run_id, path), timeout=timeout)
 
 
 def load_run(

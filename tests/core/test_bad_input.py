@@ -597,3 +597,24 @@ def test_a_run_whose_steps_cannot_all_be_read_is_not_opened(tmp_path):
     with pytest.raises(SourceError) as info:
         read_run(path, listed[0].run_id)
     assert info.value.kind == "bad_rows" and "cannot read whole" in info.value.reason
+
+
+def test_a_foreign_rollback_attempt_table_is_a_clear_problem(tmp_path):
+    """A table named like ledgerx's own but with other columns: `state` said "no such column:
+    step_id" (exit 2) and the TUI said the run was "still loading"."""
+    import sqlite3
+
+    from ledger_factory import RunSpec, StepSpec, make_ledger
+
+    from ledger_core.errors import SourceError
+    from ledger_core.reader import read_run
+
+    path = make_ledger(tmp_path / "t.db", [RunSpec("r-foreign", steps=[StepSpec.committed(1)])])
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE rollback_attempt (attempt_id INTEGER PRIMARY KEY, x TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SourceError) as info:
+        read_run(path, "r-foreign")
+    assert info.value.kind == "bad_rows" and str(path) in str(info.value)
+    assert "rollback_attempt is not ledgerx's" in info.value.reason

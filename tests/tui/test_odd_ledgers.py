@@ -163,3 +163,30 @@ async def test_every_run_of_fuzzed_ledgers_opens_and_previews_without_a_crash(
             await pilot.press("j")
             await pilot.pause()
     assert app.return_code in (None, 0)
+
+
+async def test_a_run_that_cannot_be_read_says_so_when_r_is_pressed(tmp_path, monkeypatch):
+    """Not "still loading": the run could not be read, and the person is told why."""
+    from ledger_factory import RunSpec, StepSpec, make_ledger
+
+    monkeypatch.chdir(tmp_path)
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = make_ledger(ledgers / "t.db", [RunSpec("r-foreign", steps=[StepSpec.committed(1)])])
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE rollback_attempt (attempt_id INTEGER PRIMARY KEY, x TEXT)")
+    conn.commit()
+    conn.close()
+    app = LedgerxApp(Sources((Path("ledgers"),)), load_profiles(None), poll_interval=0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _until(pilot, lambda: app.scan_done, "the first scan")
+        app.open_run(app.runs[0])
+        await _until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        screen = app.screen
+        await _until(pilot, lambda: screen.load_error is not None, "the read to fail")
+        await pilot.press("r")
+        await pilot.pause()
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "could not be read, so no rollback is planned" in said
+        assert "still loading" not in said
+        assert not isinstance(app.screen, RollbackScreen)

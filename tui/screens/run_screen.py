@@ -168,6 +168,9 @@ class RunScreen(Screen[None]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    load_error: str | None = None
+    """Why the run could not be read, when it could not (says so instead of "still loading")."""
+
     def action_rollback(self) -> None:
         if self.detail is None:
             if self.paged:
@@ -176,6 +179,13 @@ class RunScreen(Screen[None]):
                     markup=False,
                 )
                 self._read_whole(self._generation, for_rollback=True)
+            elif self.load_error is not None:
+                self.notify(
+                    f"This run could not be read, so no rollback is planned: "
+                    f"{plain(self.load_error, 300)}",
+                    severity="error",
+                    markup=False,
+                )
             else:
                 self.notify("The run is still loading; try again in a moment.", markup=False)
             return
@@ -293,6 +303,7 @@ class RunScreen(Screen[None]):
 
     @on(LoadFailed)
     def show_failure(self, message: LoadFailed) -> None:
+        self.load_error = message.reason
         self._loading = False
         self._fetching = None
         detail = self.query_one("#run-detail", StepDetail)
@@ -368,6 +379,7 @@ class RunScreen(Screen[None]):
         """Read the run again: whole, or (paged) its summary and the pages on screen."""
         self._generation += 1
         self._loading = True
+        self.load_error = None
         if not self.paged:
             self._read_whole(self._generation)
             return
