@@ -594,3 +594,10 @@ def test_steps_added_during_the_rollback_exit_4_without_stamp(tmp_path):
     assert "2 rolled back, 0 failed, 0 in doubt" in proc.stderr
     assert "ledgerx: not stamped: 1 step(s) were added" in proc.stderr
     assert "run stamped" not in proc.stderr and run_row(path)[0] == "completed"
+
+
+@pytest.mark.parametrize("name", ["", "somewhere/"])
+def test_save_plan_to_no_file_name_is_a_usage_error(world, api, name):
+    ledgers, _, profiles, _ = world
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", name)
+    assert proc.returncode == 2 and "not a file name" in proc.stderr, proc.stderr

@@ -321,7 +321,7 @@ def run_rollback(args: argparse.Namespace) -> int:
     else:
         plan = _preview(args, profiles)
 
-    if args.save_plan:
+    if args.save_plan is not None:
         why = _save_plan(args.save_plan, plan.to_json() + "\n", args.force)
         if why:
             fail(f"{args.save_plan}: the plan was not saved: {why}")
@@ -334,7 +334,7 @@ def run_rollback(args: argparse.Namespace) -> int:
             )
         _emit(plan, args.format)
         return EXIT_OK
-    if args.save_plan and not args.yes:
+    if args.save_plan is not None and not args.yes:
         return EXIT_OK  # saving is its own act; executing needs --plan FILE later
 
     if args.format == "table":
