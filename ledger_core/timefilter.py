@@ -209,6 +209,25 @@ def display_time(
     return shown.strftime(fmt)
 
 
+def display_with_zone(
+    ts: str | None,
+    fmt: str = "%Y-%m-%d %H:%M:%S",
+    *,
+    utc: bool = False,
+    tz: tzinfo | None = None,
+    header: str | None = None,
+) -> str | None:
+    """``display_time`` plus the zone's name (``2026-05-17 11:14:03 CEST``), left out when it is
+    ``header``, the zone a column header already names: a table headed ``STARTED (CET)`` marks
+    only the summer times. ``None`` if ``ts`` does not parse."""
+    parsed = parse_ts(ts)
+    if parsed is None:
+        return None
+    shown = display_time(ts, fmt, utc=utc, tz=tz)
+    zone = zone_label(utc=utc, at=parsed, tz=tz)
+    return shown if zone == header else f"{shown} {zone}"
+
+
 def zone_label(*, utc: bool = False, at: datetime | None = None, tz: tzinfo | None = None) -> str:
     """The zone's short name for a header, e.g. ``UTC``, ``CET``, ``CEST``; a numeric offset
     (``+05:30``) when the zone has no abbreviation."""
