@@ -17,14 +17,14 @@ from .models import RunSummary
 FACETS = ("manifest", "company", "profile", "environment", "format")
 NONE_VALUE = ""  # the facet's value of a run that has none (shown as "(none)")
 
-# The verdicts the summary line counts, most urgent first (vocabulary.FILTERS keys beside them).
+# The verdicts the summary line counts, most urgent first: those with a preset filter of their
+# own in ``vocabulary.FILTERS``, so each count is a one-key filter.
 SUMMARY_VERDICTS = (
     "crashed",
     "in_doubt",
     "rollback_incomplete",
-    "running",
     "partially_committed",
-    "failed",
+    "running",
 )
 
 

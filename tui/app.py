@@ -39,6 +39,7 @@ from ledger_core.errors import ProfilesError
 from ledger_core.models import Problem, RunSummary
 from ledger_core.profiles import Profiles, ProfilesSource
 from ledger_core.sources import Sources
+from ledger_core.timefilter import zone_label
 from ledger_core.watch import SourceWatcher
 
 from .commands import LedgerxCommands
@@ -71,6 +72,7 @@ class LedgerxApp(App[None]):
             tooltip="Scan the ledger sources again now",
             id="refresh",
         ),
+        Binding("t", "toggle_utc", "UTC", show=False, tooltip="Times in UTC / local", id="utc"),
     ]
 
     def __init__(
@@ -159,6 +161,22 @@ class LedgerxApp(App[None]):
         self.scan()
         if self.poll_interval > 0:
             self.set_interval(self.poll_interval, self.scan, name="poll sources")
+
+    @property
+    def show_utc(self) -> bool:
+        """Times on screen in UTC (``t``, remembered) rather than the local zone."""
+        settings = getattr(self, "settings", None)
+        return bool(settings and settings.utc)
+
+    def action_toggle_utc(self) -> None:
+        self.settings.utc = not self.settings.utc
+        self.settings.save()
+        for screen in self.screen_stack:
+            redraw = getattr(screen, "times_changed", None)
+            if callable(redraw):
+                redraw()
+        zone = "UTC" if self.settings.utc else f"local time ({zone_label()})"
+        self.notify(f"Times in {zone}.", markup=False, timeout=3)
 
     def _remember_theme(self, theme: Theme) -> None:
         if theme.name != self.settings.theme:
