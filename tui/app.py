@@ -39,7 +39,6 @@ from ledger_core.errors import ProfilesError
 from ledger_core.models import Problem, RunSummary
 from ledger_core.profiles import Profiles, ProfilesSource
 from ledger_core.sources import Sources
-from ledger_core.timefilter import zone_label
 from ledger_core.watch import SourceWatcher
 
 from .commands import LedgerxCommands
@@ -175,7 +174,7 @@ class LedgerxApp(App[None]):
             redraw = getattr(screen, "times_changed", None)
             if callable(redraw):
                 redraw()
-        zone = "UTC" if self.settings.utc else f"local time ({zone_label()})"
+        zone = "UTC" if self.settings.utc else "local time"
         self.notify(f"Times in {zone}.", markup=False, timeout=3)
 
     def _remember_theme(self, theme: Theme) -> None:
@@ -232,6 +231,10 @@ class LedgerxApp(App[None]):
             home.action_search()
         elif command == "sort":
             home.action_cycle_sort()
+        elif command == "time":
+            home.action_time_filter()
+        elif command == "facets":
+            home.action_facets()
         elif command == "filter" and argument is not None:
             home.set_filter(argument)
 

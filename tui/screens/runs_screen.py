@@ -224,8 +224,18 @@ class RunsScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", tooltip="Next sort order", id="sort"),
         Binding("p", "problems", "Problems", tooltip="Files that could not be read", id="probs"),
         Binding("escape", "clear_search", "Clear search", show=False, id="clear"),
-        Binding("T", "time_filter", "Time", tooltip="Runs that started since / until", id="time"),
-        Binding("F", "facets", "Facets", tooltip="Filter by manifest, company, …", id="facets"),
+        # Named at the end of the summary line (the footer is full at 80 columns).
+        Binding(
+            "T",
+            "time_filter",
+            "Time",
+            show=False,
+            tooltip="Runs that started since / until",
+            id="time",
+        ),
+        Binding(
+            "F", "facets", "Facets", show=False, tooltip="Filter by manifest, company…", id="facets"
+        ),
         *(
             Binding(key, f"preset('{preset}')", show=False, id=f"preset-{preset}")
             for preset, key in PRESET_KEYS.items()

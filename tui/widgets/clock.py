@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.text import Text
 from textual.app import App
 
@@ -16,8 +18,10 @@ def utc_wanted(app: App) -> bool:
 
 
 def zone(app: App) -> str:
-    """The zone's short name for a column header: ``UTC``, ``CET`` …"""
-    return zone_label(utc=utc_wanted(app))
+    """The zone's short name now (by the app's clock) for a column header: ``UTC``, ``CET`` …"""
+    now = getattr(app, "now", None)
+    at = datetime.fromtimestamp(now(), UTC) if callable(now) else None
+    return zone_label(utc=utc_wanted(app), at=at)
 
 
 def time_text(ts: str | None, fmt: str, utc: bool, width: int = 40) -> Text:

@@ -51,6 +51,10 @@ def summary_line(runs, active: str, *, short: bool = False) -> Text:
         line.append("  ")
         line.append(KEYS["all"], style="bold reverse")
         line.append(" all", style="dim")
+    for key, word in (("T", "time"), ("F", "facets")):
+        line.append("  ")
+        line.append(key, style="bold reverse")
+        line.append(f" {word}", style="dim")
     return line
 
 
