@@ -66,7 +66,8 @@ from ..widgets.virtual_table import Column, VirtualTable
 # go holds the GIL for about a second and starves the event loop.
 PAGED_ABOVE = 5000
 PAGE_SIZE = 200
-NARROW = 110  # below this width the table drops the outcome and correlation columns
+NARROW = 110  # below this width the table drops the correlation column and the milliseconds
+WIDE_OUTCOME = 150  # from this width it also shows the outcome time
 SHORT = 30  # below this height the detail pane starts hidden (``d`` shows it)
 SCROLLBAR = 2
 FEW_ROWS = 0.3  # a table this share of the screen tall, or less, is shown whole
@@ -533,15 +534,19 @@ class RunScreen(Screen[None]):
 
     def _columns(self, width: int = 120) -> list[Column[Row]]:
         narrow = width < NARROW
-        axis_width = 10 if narrow else 24
-        error_width = 14 if narrow else 22
+        # The outcome time only when there is room: the latency already says when it came.
+        with_outcome = width >= WIDE_OUTCOME
+        axis_width = 10 if narrow else 24 if with_outcome else 16
         intent_width = 8 if narrow else 12
         # Wide enough for the biggest seq this run has (a 100,000-step run needs six digits).
         seq_width = max(3, len(str(max(self.summary.last_seq or 0, self.summary.step_count))))
-        fixed = seq_width + 6 + intent_width + 7 + 11 + axis_width + error_width
-        fixed += 0 if narrow else 12 + 14
-        gaps = 7 if narrow else 9
-        url_width = max(10, width - SCROLLBAR - fixed - gaps)
+        fixed = seq_width + 6 + intent_width + 7 + 11 + axis_width
+        fixed += (0 if narrow else 14) + (12 if with_outcome else 0)
+        gaps = 7 + (0 if narrow else 1) + (1 if with_outcome else 0)
+        # The URL's tail and the error share what is left, the error a little less.
+        free = max(20, width - SCROLLBAR - fixed - gaps)
+        error_width = max(10, free * 9 // 20)
+        url_width = max(10, free - error_width)
 
         mono = bool(getattr(self.app, "no_color", False))
         # The zone as it was when the run started (CEST for a summer run, read in winter).
@@ -568,7 +573,7 @@ class RunScreen(Screen[None]):
                 intent_width,
             ),
         ]
-        if not narrow:
+        if with_outcome:
             outcome = cell(lambda s: _clock(s.outcome_ts, utc))
             columns.append(Column("outcome", "outcome", outcome, 12))
         columns += [
