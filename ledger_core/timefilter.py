@@ -219,13 +219,30 @@ def display_with_zone(
 ) -> str | None:
     """``display_time`` plus the zone's name (``2026-05-17 11:14:03 CEST``), left out when it is
     ``header``, the zone a column header already names: a table headed ``STARTED (CET)`` marks
-    only the summer times. ``None`` if ``ts`` does not parse."""
+    only the summer times. ``None`` if ``ts`` does not parse. (One parse and one conversion:
+    ``list`` calls this for every run.)"""
     parsed = parse_ts(ts)
     if parsed is None:
         return None
-    shown = display_time(ts, fmt, utc=utc, tz=tz)
-    zone = zone_label(utc=utc, at=parsed, tz=tz)
-    return shown if zone == header else f"{shown} {zone}"
+    if utc:
+        shown, zone = parsed, "UTC"
+    else:
+        try:
+            shown = _local(parsed, tz)
+        except (OverflowError, ValueError, OSError):
+            shown, zone = parsed, "UTC"
+        else:
+            zone = _zone_name(shown)
+    text = shown.strftime(fmt)
+    return text if zone == header else f"{text} {zone}"
+
+
+def _zone_name(moment: datetime) -> str:
+    name = moment.strftime("%Z")
+    if not name or name[0] in "+-" or name.isdigit():
+        offset = moment.strftime("%z")
+        name = f"{offset[:3]}:{offset[3:]}" if offset else "local"
+    return name
 
 
 def zone_label(*, utc: bool = False, at: datetime | None = None, tz: tzinfo | None = None) -> str:
@@ -233,9 +250,4 @@ def zone_label(*, utc: bool = False, at: datetime | None = None, tz: tzinfo | No
     (``+05:30``) when the zone has no abbreviation."""
     if utc:
         return "UTC"
-    moment = _local(at or datetime.now(UTC), tz)
-    name = moment.strftime("%Z")
-    if not name or name[0] in "+-" or name.isdigit():
-        offset = moment.strftime("%z")
-        name = f"{offset[:3]}:{offset[3:]}" if offset else "local"
-    return name
+    return _zone_name(_local(at or datetime.now(UTC), tz))

@@ -171,3 +171,20 @@ def test_system_local_zone_is_used_without_a_tz(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_local_times_in_a_dst_gap_or_overlap_take_the_earlier_offset():
+    # 02:30 on 29 March does not exist in Berlin; on 25 October it happens twice. Both are
+    # read with the offset in force before the change (fold=0), never an error.
+    assert parse_bound("2026-03-29T02:30", tz=BERLIN) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    assert parse_bound("2026-10-25T02:30", tz=BERLIN) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_display_with_zone_names_the_zone_unless_the_header_does():
+    from ledger_core.timefilter import display_with_zone
+
+    summer, winter = "2026-05-17T10:00:00Z", "2026-01-17T10:00:00Z"
+    assert display_with_zone(summer, tz=BERLIN, header="CET") == "2026-05-17 12:00:00 CEST"
+    assert display_with_zone(winter, tz=BERLIN, header="CET") == "2026-01-17 11:00:00"
+    assert display_with_zone(summer, utc=True, header="UTC") == "2026-05-17 10:00:00"
+    assert display_with_zone("bogus") is None
