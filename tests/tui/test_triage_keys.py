@@ -4,6 +4,7 @@ keys, and on the run screen the opening step, ``n`` / ``N`` and the error column
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import run_ledgers as rl
 from fixtures import IDS
+from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
@@ -21,6 +23,7 @@ from tui.screens.run_screen import RunScreen
 from tui.screens.runs_screen import RunsScreen
 from tui.screens.time_filter_screen import TimeFilterScreen
 from tui.settings import FILE_NAME
+from tui.widgets.step_detail import StepDetail
 
 
 async def _until(pilot: Pilot, condition, what: str) -> None:
@@ -285,3 +288,17 @@ async def test_hostile_error_in_the_column_stays_inert(run_app):
         shown = [str(column.render(row)) for row in table.rows]
         assert all("\x1b" not in text and "\x07" not in text for text in shown)
         assert app.is_running and app.screen is screen
+
+
+async def test_step_detail_shows_the_stored_time_and_the_local_one(run_app, local_zone):
+    local_zone("Europe/Berlin")
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _open(pilot, "crash7")
+        table = screen.query_one("#run-steps")
+        assert any(c.label == "intent CEST" for c in table.columns)
+        console = Console(width=300, file=io.StringIO(), color_system=None, record=True)
+        console.print(screen.query_one("#run-detail", StepDetail).shown)
+        assert "2026-05-17T03:12:05.004000Z  (05:12:05 CEST)" in console.export_text()
+        column = next(c for c in table.columns if c.key == "intent")
+        assert str(column.render(table.cursor_value)) == "05:12:05.004"
