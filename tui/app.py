@@ -71,6 +71,7 @@ class LedgerxApp(App[None]):
             tooltip="Scan the ledger sources again now",
             id="refresh",
         ),
+        Binding("t", "toggle_utc", "UTC", show=False, tooltip="Times in UTC / local", id="utc"),
     ]
 
     def __init__(
@@ -160,6 +161,22 @@ class LedgerxApp(App[None]):
         if self.poll_interval > 0:
             self.set_interval(self.poll_interval, self.scan, name="poll sources")
 
+    @property
+    def show_utc(self) -> bool:
+        """Times on screen in UTC (``t``, remembered) rather than the local zone."""
+        settings = getattr(self, "settings", None)
+        return bool(settings and settings.utc)
+
+    def action_toggle_utc(self) -> None:
+        self.settings.utc = not self.settings.utc
+        self.settings.save()
+        for screen in self.screen_stack:
+            redraw = getattr(screen, "times_changed", None)
+            if callable(redraw):
+                redraw()
+        zone = "UTC" if self.settings.utc else "local time"
+        self.notify(f"Times in {zone}.", markup=False, timeout=3)
+
     def _remember_theme(self, theme: Theme) -> None:
         if theme.name != self.settings.theme:
             self.settings.theme = theme.name
@@ -214,6 +231,10 @@ class LedgerxApp(App[None]):
             home.action_search()
         elif command == "sort":
             home.action_cycle_sort()
+        elif command == "time":
+            home.action_time_filter()
+        elif command == "facets":
+            home.action_facets()
         elif command == "filter" and argument is not None:
             home.set_filter(argument)
 

@@ -38,6 +38,9 @@ class LedgerxCommands(Provider):
             ("Refresh", app.action_refresh, "scan the ledger sources again now"),
             ("Search runs", partial(app.runs_command, "search"), "filter the list as you type"),
             ("Sort: next column", partial(app.runs_command, "sort"), "cycle the sort order"),
+            ("Time filter", partial(app.runs_command, "time"), "runs that started since / until"),
+            ("Facets", partial(app.runs_command, "facets"), "filter by manifest, company, …"),
+            ("Times: UTC / local", app.action_toggle_utc, "show times in UTC or the local zone"),
         ]
         for key, label, _ in FILTERS:
             out.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,32 @@ from fixtures import FIXED_NOW, LEDGER_DIR, build_ledgers, write_profiles  # noq
 from ledger_core.profiles import load_profiles  # noqa: E402
 from ledger_core.sources import Sources  # noqa: E402
 from tui.app import LedgerxApp  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fixed_zone(monkeypatch: pytest.MonkeyPatch):
+    """Times on screen are local: pin the zone to UTC so snapshots do not depend on the
+    machine (tests of local time set their own ``TZ`` through ``local_zone``)."""
+    yield from _zone(monkeypatch, "UTC")
+
+
+@pytest.fixture
+def local_zone(monkeypatch: pytest.MonkeyPatch):
+    """Returns a function that switches the process's local zone (``TZ`` + ``tzset``)."""
+
+    def switch(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    return switch
+
+
+def _zone(monkeypatch: pytest.MonkeyPatch, name: str):
+    monkeypatch.setenv("TZ", name)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -72,6 +72,9 @@ async def test_other_formats_in_the_list_run_screen_and_rollback(make_app, tui_d
         await pilot.pause()
         header = _plain(screen.query_one("#run-header", RunHeader).shown)
         assert "format cr" in header and "pr https://github.com/o/r/pull/7" in header
+        assert "IN DOUBT" in _plain(screen.query_one("#run-detail", StepDetail).shown)
+        await pilot.press("g")  # it opened on the action in doubt; the first one first
+        await pilot.pause()
         detail = _plain(screen.query_one("#run-detail", StepDetail).shown)
         assert "upstream_id" in detail and "PRRC_42" in detail and "inline_comment" in detail
         assert "none for this format" in detail

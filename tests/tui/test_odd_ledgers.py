@@ -98,6 +98,8 @@ async def test_odd_ids_open_read_and_refuse_rollback_without_a_crash(tmp_path, m
         table = screen.query_one("#run-steps", VirtualTable)
         assert table.row_count == len(STEPS)
         seen = []
+        await pilot.press("g")  # it opens on the step that matters; walk from the first
+        await pilot.pause()
         for _ in STEPS:  # every step's detail pane, attempts included
             seen.append(" ".join(_detail_text(screen).split()))
             await pilot.press("j")

@@ -106,6 +106,9 @@ async def test_detail_pane_follows_the_cursor(run_app) -> None:
     app = run_app()
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_run(pilot, "crash7")
+        assert "Step 7" in _detail_text(screen)  # opens on the step in doubt
+        await pilot.press("g")
+        await pilot.pause()
         assert "Step 1" in _detail_text(screen)
         await pilot.press("j", "j", "j")
         await pilot.pause()
@@ -145,6 +148,8 @@ async def test_hostile_text_is_literal_and_inert(run_app) -> None:
         header = _header_text(screen)
         assert "[@click=app.quit]prof" in header
         assert "[b]ACME\\u202e" in header
+        await pilot.press("g")  # it opened on the step in doubt; the hostile error is step 1's
+        await pilot.pause()
         text = _detail_text(screen)
         assert "[@click=app.quit]y[bold red]z\\x1b]8;;http://x\\x07link" in text
         assert "[link=http://x]rb[/link]" in text
@@ -161,7 +166,7 @@ async def test_rollback_attempts_listed_with_results(run_app) -> None:
     app = run_app()
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_run(pilot, "rbk")
-        await pilot.press("j")
+        await pilot.press("g", "j")
         await pilot.pause()
         text = " ".join(_detail_text(screen).split())
         assert "rollback #2" in text and "RB FAILED · HTTP 500" in text

@@ -44,3 +44,11 @@ def test_settings_off_and_unwritable(tmp_path, monkeypatch):
     assert Settings(theme="nord").save(blocker / "sub") is False
     assert blocker.read_text() == "mine"
     assert not list(tmp_path.glob(".tui-settings-*"))
+
+
+def test_utc_choice_is_read_only_when_it_is_true(tmp_path):
+    for value, expected in ((True, True), (False, False), ("yes", False), (1, False)):
+        (tmp_path / FILE_NAME).write_text(json.dumps({"theme": "nord", "utc": value}))
+        assert Settings.load(tmp_path) == Settings(theme="nord", utc=expected)
+    assert Settings(utc=True).save(tmp_path) is True
+    assert json.loads((tmp_path / FILE_NAME).read_text()) == {"theme": None, "utc": True}

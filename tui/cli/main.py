@@ -25,7 +25,7 @@ from ledger_core.errors import (
     SourceError,
 )
 
-from .output import fail
+from .output import add_run_filters, fail
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_FAILURES = 0, 1, 2, 3, 4
 
@@ -57,8 +57,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 GLOBAL_NOTE = (
-    "global options (--ledger-dir, --ledger, --profiles, --formats, --readonly, --stale-after)\n"
-    "work before or after the command; `ledgerx --help` describes them."
+    "global options (--ledger-dir, --ledger, --profiles, --formats, --readonly, --stale-after,\n"
+    "--utc)"
+    " work before or after the command; `ledgerx --help` describes them."
 )
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -66,6 +67,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "ledgerx list --ledger-dir ./ledgers",
         "ledgerx list --state partially_committed --limit 20",
         "ledgerx list --format json | jq -r '.[].run_id'",
+        "ledgerx list --attention --since 24h",
+        "ledgerx list --since yesterday --until today --company CRONUS --utc",
     ),
     "state": (
         "ledgerx state 3f9c2a",
@@ -152,6 +155,14 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
         default=default,
         help=described("an unfinished run with no activity for this long is stale (default 15)"),
     )
+    parser.add_argument(
+        "--utc",
+        action="store_true",
+        default=default if suppress else False,
+        help=described(
+            "show times in UTC (default: the local zone, named in the table; JSON is always UTC)"
+        ),
+    )
 
 
 _FORMAT_HELP = "table (default) or json (the only thing on stdout)"
@@ -223,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only runs of this ledger format (bcli, cr, agent-orchestrator, event-ledger, "
         "or a mapped one; repeatable)",
     )
+    add_run_filters(p)
     p.add_argument("--limit", type=int, metavar="N", help="at most N runs")
     p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
 
@@ -361,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not hasattr(args, name):
             setattr(args, name, None)
     args.readonly = bool(getattr(args, "readonly", False))
+    args.utc = bool(getattr(args, "utc", False))
     try:
         return _dispatch(args)
     except LedgerxError as error:

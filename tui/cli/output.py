@@ -83,3 +83,65 @@ def load_detail(args: argparse.Namespace) -> RunDetail:
             )
         raise RunNotFound(f"{exc.message} in {sources.describe()}{hint}") from None
     return read_run(Path(summary.source), summary.run_id, stale_after=stale_after)
+
+
+# -- filters every command that lists runs shares (``list``; ``search`` alike) ----------------
+
+
+def add_run_filters(parser: argparse.ArgumentParser) -> None:
+    """``--since/--until`` and the facet flags, for any command that lists runs.
+
+    Pair with ``filter_runs_by_args``, which reads them back (and turns bad values into
+    ``ValueError`` for a usage error, exit 2).
+    """
+    parser.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only runs that started at or after WHEN: 2h, 90m, 3d, 1w, today, yesterday, "
+        "an ISO date (its local start) or date-time (local unless it has a zone)",
+    )
+    parser.add_argument(
+        "--until",
+        metavar="WHEN",
+        help="only runs that started before WHEN (an ISO date, today or yesterday: the end of "
+        "that local day)",
+    )
+    parser.add_argument(
+        "--manifest",
+        action="append",
+        metavar="TEXT",
+        help="only runs whose manifest path contains TEXT (any case; repeatable)",
+    )
+    for facet in ("company", "profile", "environment"):
+        parser.add_argument(
+            f"--{facet}",
+            action="append",
+            metavar="NAME",
+            help=f"only runs of this {facet} (exact, any case; repeatable)",
+        )
+
+
+def time_range_from(args: argparse.Namespace):
+    """The ``--since/--until`` range (open when neither is given); ``ValueError`` if bad."""
+    from ledger_core.timefilter import TimeRange
+
+    return TimeRange.parse(getattr(args, "since", None), getattr(args, "until", None))
+
+
+def filter_runs_by_args(runs: list, args: argparse.Namespace) -> tuple[list, bool]:
+    """The runs that pass ``--since/--until`` and the facet flags, and whether any was given."""
+    from ledger_core import facets, timefilter
+
+    span = time_range_from(args)
+    selected = {
+        facet: getattr(args, facet, None) or []
+        for facet in ("manifest", "company", "profile", "environment")
+    }
+    runs = timefilter.filter_runs(runs, span)
+    runs = facets.filter_runs(runs, selected)
+    return runs, span.active or any(selected.values())
+
+
+def show_utc(args: argparse.Namespace) -> bool:
+    """``--utc``: tables show UTC instead of the local zone (JSON is always UTC)."""
+    return bool(getattr(args, "utc", False))

@@ -37,17 +37,21 @@ from ledger_core.reader import read_summaries, scan
 from ledger_core.sanitize import clean
 from ledger_core.schema import RUN_STATES
 from ledger_core.sources import Sources, ledger_files
-from ledger_core.timeutil import format_duration, parse_ts, to_epoch
+from ledger_core.timefilter import display_with_zone, zone_label
+from ledger_core.timeutil import format_duration, to_epoch
 from ledger_core.vocabulary import VERDICTS, parse_many
 
 from ..widgets.safe import LIVENESS_STYLES, STATE_STYLES, VERDICT_STYLES
 from .output import (
     emit_json,
     fail,
+    filter_runs_by_args,
     load_detail,
     piped_width,
+    show_utc,
     sources_from,
     stale_after_seconds,
+    time_range_from,
     warn,
 )
 
@@ -101,12 +105,13 @@ def _verdict_cell(run: RunSummary) -> Text:
     return _cell(verdict, 40, _VERDICT_STYLES.get(verdict, ""))
 
 
-def _when(value: str | None) -> Text:
-    """A ledger timestamp for people; odd values are shown as stored (escaped)."""
-    parsed = parse_ts(value)
-    if parsed is None:
+def _when(value: str | None, utc: bool = False, header: str | None = None) -> Text:
+    """A ledger timestamp for people, in the local zone (or UTC) with the zone named unless
+    ``header`` (a column's zone) already names it; odd values are shown as stored (escaped)."""
+    shown = display_with_zone(value, utc=utc, header=header)
+    if shown is None:
         return _cell(value, 40)
-    return Text(parsed.strftime("%Y-%m-%d %H:%M:%SZ"))
+    return Text(shown)
 
 
 def _duration(run: RunSummary) -> Text:
@@ -178,7 +183,7 @@ _MIN_WIDTH = 8
 _GAP = "  "
 
 
-def _run_cells(run: RunSummary) -> list[Text]:
+def _run_cells(run: RunSummary, utc: bool, zone: str) -> list[Text]:
     state = _state_cell(run.state)
     if run.stamp_mismatch:
         state.append(" (stamped ")
@@ -195,19 +200,21 @@ def _run_cells(run: RunSummary) -> list[Text]:
         _cell(run.profile, 30),
         _cell(run.environment, 30),
         _cell(run.company, 30),
-        _when(run.started_at),
+        _when(run.started_at, utc, zone),
         _duration(run),
     ]
 
 
-def _runs_lines(runs: list[RunSummary], width: int) -> Text:
+def _runs_lines(runs: list[RunSummary], width: int, utc: bool = False) -> Text:
     """The runs as aligned columns, one line per run.
 
     Rich's ``Table`` measures every cell again on each render and takes seconds for 10,000
     runs; these columns are measured once, so ``list`` stays fast however many runs there are.
     """
-    rows = [_run_cells(run) for run in runs]
-    widths = [len(header) for header, _right in _RUN_COLUMNS]
+    zone = zone_label(utc=utc)
+    headers = [f"STARTED ({zone})" if h == "STARTED" else h for h, _right in _RUN_COLUMNS]
+    rows = [_run_cells(run, utc, zone) for run in runs]
+    widths = [len(header) for header in headers]
     for row in rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], cell.cell_len)
@@ -239,7 +246,7 @@ def _runs_lines(runs: list[RunSummary], width: int) -> Text:
                     out.append(pad)
         return out
 
-    header = line([Text(h, style="bold") for h, _right in _RUN_COLUMNS])
+    header = line([Text(h, style="bold") for h in headers])
     rule = Text("─" * min(width, sum(widths) + len(_GAP) * (len(widths) - 1)))
     return Text("\n").join([header, rule, *(line(row) for row in rows)])
 
@@ -257,6 +264,11 @@ def run_list(args: argparse.Namespace) -> int:
         fail("--limit must be zero or a positive number")
         return EXIT_USAGE
     wanted = _parse_formats(getattr(args, "ledger_format", None))
+    try:
+        time_range_from(args)  # a bad --since/--until is a usage error before anything is read
+    except ValueError as exc:
+        fail(str(exc))
+        return EXIT_USAGE
     sources = sources_from(args)
     result = scan(sources, stale_after=stale_after_seconds(args))
     _warn_problems(result.problems)
@@ -269,8 +281,10 @@ def run_list(args: argparse.Namespace) -> int:
         runs = [r for r in runs if needs_attention(r)]
     if wanted is not None:
         runs = [r for r in runs if r.format in wanted]
+    runs, narrowed = filter_runs_by_args(runs, args)
     filtered = (
-        states is not None
+        narrowed
+        or states is not None
         or verdicts is not None
         or wanted is not None
         or getattr(args, "attention", False)
@@ -283,7 +297,9 @@ def run_list(args: argparse.Namespace) -> int:
     else:
         console = _console()
         if runs:
-            console.print(_runs_lines(runs, console.width), no_wrap=True, overflow="ellipsis")
+            console.print(
+                _runs_lines(runs, console.width, show_utc(args)), no_wrap=True, overflow="ellipsis"
+            )
         else:
             what = "matching runs" if filtered else "runs"
             console.print(Text(f"No {what} in {clean(sources.describe(), 500)}."))
@@ -300,7 +316,7 @@ def run_list(args: argparse.Namespace) -> int:
 # -- state ---------------------------------------------------------------------------------
 
 
-def _fact_lines(detail: RunDetail) -> Text:
+def _fact_lines(detail: RunDetail, utc: bool = False) -> Text:
     run = detail.summary
     out = Text()
 
@@ -331,9 +347,9 @@ def _fact_lines(detail: RunDetail) -> Text:
     line("environment", _cell(run.environment, 100))
     line("company", _cell(run.company, 100))
     line("manifest", _cell(run.manifest_path, 300))
-    line("started", _when(run.started_at))
-    line("finished", _when(run.finished_at))
-    line("last activity", _when(run.last_activity))
+    line("started", _when(run.started_at, utc))
+    line("finished", _when(run.finished_at, utc))
+    line("last activity", _when(run.last_activity, utc))
     c = run.counts
     line(
         "steps",
@@ -349,14 +365,15 @@ def _fact_lines(detail: RunDetail) -> Text:
     return out
 
 
-def _steps_table(detail: RunDetail) -> Table:
+def _steps_table(detail: RunDetail, utc: bool = False) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Steps")
+    zone = zone_label(utc=utc)
     for name, justify in (
         ("SEQ", "right"),
         ("METHOD", "left"),
         ("URL", "left"),
-        ("INTENT", "left"),
-        ("OUTCOME", "left"),
+        (f"INTENT ({zone})", "left"),
+        (f"OUTCOME ({zone})", "left"),
         ("LATENCY", "right"),
         ("STATUS", "left"),
         ("CORRELATION ID", "left"),
@@ -377,8 +394,8 @@ def _steps_table(detail: RunDetail) -> Table:
             _cell(step.seq),
             _cell(step.method, 12),
             _cell(step.url, 120),
-            _when(step.intent_ts),
-            _when(step.outcome_ts) if step.outcome_ts is not None else Text("— none —"),
+            _when(step.intent_ts, utc, zone),
+            _when(step.outcome_ts, utc, zone) if step.outcome_ts is not None else Text("— none —"),
             Text(format_duration(latency / 1000.0)) if latency is not None else Text("—"),
             status,
             _cell(step.bc_correlation_id, 60),
@@ -393,9 +410,11 @@ def _extras_cell(extras: tuple[tuple[str, str], ...]) -> Text:
     return _cell("  ".join(f"{k}={v}" for k, v in extras if k != "payload"), 300)
 
 
-def _attempts_table(detail: RunDetail) -> Table:
+def _attempts_table(detail: RunDetail, utc: bool = False) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Rollback attempts")
-    for name in ("#", "STEP", "METHOD", "URL", "INTENT", "OUTCOME", "HTTP", "RESULT", "ERROR"):
+    zone = zone_label(utc=utc)
+    headers = ("#", "STEP", "METHOD", "URL", f"INTENT ({zone})", f"OUTCOME ({zone})", "HTTP")
+    for name in (*headers, "RESULT", "ERROR"):
         table.add_column(name)
     seq_of = {s.step_id: s.seq for s in detail.steps}
     for a in detail.attempts:
@@ -407,8 +426,8 @@ def _attempts_table(detail: RunDetail) -> Table:
             _cell(step),
             _cell(a.method, 12),
             _cell(a.url, 120),
-            _when(a.intent_ts),
-            _when(a.outcome_ts) if a.outcome_ts is not None else Text("— none —"),
+            _when(a.intent_ts, utc, zone),
+            _when(a.outcome_ts, utc, zone) if a.outcome_ts is not None else Text("— none —"),
             _cell(a.http_status),
             result,
             _cell(a.error_message, 200),
@@ -424,7 +443,8 @@ def run_state(args: argparse.Namespace) -> int:
         emit_json(detail.to_dict())
         return EXIT_OK
     console = _console()
-    console.print(_fact_lines(detail))
+    utc = show_utc(args)
+    console.print(_fact_lines(detail, utc))
     sentences = detail.summary.sentences("cli")
     if sentences:
         diagnosis = Text("Diagnosis\n", style="bold")
@@ -434,11 +454,11 @@ def run_state(args: argparse.Namespace) -> int:
             diagnosis.append("\n")
         console.print(diagnosis)
     if detail.steps:
-        console.print(_steps_table(detail))
+        console.print(_steps_table(detail, utc))
     else:
         console.print(Text("No steps recorded."))
     if detail.attempts:
-        console.print(_attempts_table(detail))
+        console.print(_attempts_table(detail, utc))
     return EXIT_OK
 
 

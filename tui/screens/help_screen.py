@@ -28,6 +28,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("q", "quit (waits while a rollback is sending; ctrl+q quits at once)"),
             ("escape", "back / close a dialog"),
             ("ctrl+r", "scan the ledger sources again now"),
+            ("t", "times in UTC / the local zone (remembered)"),
         ),
     ),
     (
@@ -43,6 +44,9 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("s", "next sort: started, verdict, liveness, run id, in doubt, failed, duration"),
             ("click a header", "sort by that column (again: reverse)"),
             ("p", "problems: files that could not be read, and why"),
+            ("T", "time filter: runs that started since / until (2h, 3d, yesterday, a date)"),
+            ("F", "facets: filter by manifest, company, profile, environment, format"),
+            ("0 … 6", "the summary line's filters (0 all, 1 attention, 3 crashed, 4 in doubt …)"),
         ),
     ),
     (
@@ -59,6 +63,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("j / k, g / G", "move through the steps"),
             ("enter", "into the step's detail pane to scroll it (enter again: the steps)"),
             ("d", "show / hide the step detail pane"),
+            ("n / N", "next / previous problem step (in doubt, failed, unknown, rb failed)"),
             ("r", "rollback preview"),
             ("R, ctrl+r", "read the run again"),
             ("escape", "back to the runs list"),

@@ -9,6 +9,12 @@
 | R, ctrl+r | read the run again |
 | enter | into the step detail pane (shown if hidden) to scroll it; enter again: the steps |
 | d | show / hide the step detail pane |
+| n / N | next / previous problem step (in doubt, failed, unknown, rollback failed) |
+| t | times in UTC / the local zone (remembered; the app's key) |
+
+The screen opens on the step that matters (``ledger_core.focus.step_that_matters``: the first in
+doubt, else the first failed, else the last) unless a step was asked for (``focus_step_id``).
+In a paged run, ``n`` / ``N`` look through the steps read so far.
 
 The run is read in thread workers through ``ledger_core`` and handed back as small Messages.
 Steps never become widgets: they live in a ``VirtualTable`` whose rows are plain ``Step``
@@ -41,10 +47,13 @@ from textual.worker import get_current_worker
 from ledger_core import DEFAULT_STALE_AFTER, read_run, read_steps_page, read_summaries
 from ledger_core.access import file_signature
 from ledger_core.errors import LedgerxError, RunNotFound
+from ledger_core.focus import next_problem, step_that_matters
 from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
 from ledger_core.reader import read_attempts
+from ledger_core.timefilter import display_time, zone_label
 from ledger_core.timeutil import format_duration, parse_ts
 
+from ..widgets.clock import utc_wanted
 from ..widgets.footer import LedgerxFooter
 from ..widgets.mono import for_mode
 from ..widgets.run_header import RunHeader
@@ -57,19 +66,33 @@ from ..widgets.virtual_table import Column, VirtualTable
 # go holds the GIL for about a second and starves the event loop.
 PAGED_ABOVE = 5000
 PAGE_SIZE = 200
-NARROW = 110  # below this width the table drops the outcome and correlation columns
+NARROW = 110  # below this width the table drops the correlation column and the milliseconds
+WIDE_OUTCOME = 150  # from this width it also shows the outcome time
 SHORT = 30  # below this height the detail pane starts hidden (``d`` shows it)
 SCROLLBAR = 2
 FEW_ROWS = 0.3  # a table this share of the screen tall, or less, is shown whole
 PLACEHOLDER = Text("…", style="dim")
 
 
-def _clock(ts: str | None) -> Text:
-    """The time of day of a ledger timestamp (the date is in the header), or the raw value."""
-    parsed = parse_ts(ts)
-    if parsed is None:
+def _clock(ts: str | None, utc: bool = False, millis: bool = True) -> Text:
+    """The time of day of a ledger timestamp in the local zone or UTC (the date and the zone
+    are in the header), or the raw value."""
+    shown = display_time(ts, "%H:%M:%S.%f" if millis else "%H:%M:%S", utc=utc)
+    if shown is None:
         return safe_text(ts or "—", 40, style="dim" if not ts else "yellow")
-    return Text(parsed.strftime("%H:%M:%S.%f")[:-3])
+    return Text(shown[:-3] if millis else shown)
+
+
+def _error(step: Step, width: int) -> Text:
+    """The step's error on one line, escaped and cut to the column (the detail pane has it
+    whole)."""
+    if not step.error_message:
+        return Text("—", style="dim")
+    text = safe_text(" ".join(step.error_message.split()), 400, style="red")
+    if text.cell_len > width > 1:
+        text.truncate(width - 1)
+        text.append("…", style="dim")
+    return text
 
 
 def _url_tail(url: str | None, width: int) -> Text:
@@ -102,6 +125,8 @@ class RunScreen(Screen[None]):
         Binding("R,ctrl+r", "refresh", "Refresh", tooltip="Read the run again from its ledger"),
         Binding("enter", "step_detail", "Step", tooltip="Read the step: into its detail pane"),
         Binding("d", "toggle_detail", "Detail", tooltip="Show or hide the step detail pane"),
+        Binding("n", "problem(1)", "Next problem", tooltip="Next in-doubt or failed step"),
+        Binding("N", "problem(-1)", "Prev problem", show=False, tooltip="Previous problem step"),
     ]
 
     @dataclass
@@ -151,6 +176,7 @@ class RunScreen(Screen[None]):
         self._wanted: set[int] = set()
         self._layout: tuple[int, int] | None = None
         self._detail_choice: bool | None = None  # the user's ``d``; None: by screen height
+        self._placed = False  # the cursor was put on the step that matters (first read only)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -204,6 +230,22 @@ class RunScreen(Screen[None]):
             self._apply_size()
         # A long error or URL runs past the pane: focused, it scrolls with the keys.
         detail.focus()
+
+    def action_problem(self, direction: int) -> None:
+        """Jump to the next / previous problem step; say so when there is none that way."""
+        table = self._table()
+        found = next_problem(self._rows, table.cursor_row, direction)
+        if found is None:
+            where = "after" if direction > 0 else "before"
+            self.notify(f"No problem step {where} this one.", markup=False, timeout=3)
+            return
+        table.move_cursor(found)
+
+    def times_changed(self) -> None:
+        """``t`` switched between UTC and local time: redraw the times and the header."""
+        self._layout = None
+        self._apply_size()
+        self._show_header()
 
     def action_toggle_detail(self) -> None:
         self._detail_choice = self.has_class("-no-detail")
@@ -262,7 +304,23 @@ class RunScreen(Screen[None]):
         self._show_header()
         self._table().set_rows(self._rows)
         self._apply_size()
+        self._place_cursor()
         self._show_selected()
+
+    def _place_cursor(self) -> None:
+        """On the first read: the step asked for, else the step that matters."""
+        if self._placed or not self._rows:
+            return
+        self._placed = True
+        steps = [row for row in self._rows if isinstance(row, Step)]
+        wanted = getattr(self, "focus_step_id", None)
+        index = None
+        if wanted is not None:
+            index = next((n for n, s in enumerate(steps) if s.step_id == wanted), None)
+        if index is None:
+            index = step_that_matters(steps)
+        if index:
+            self._table().move_cursor(index)
 
     @on(SummaryLoaded)
     def show_summary(self, message: SummaryLoaded) -> None:
@@ -489,14 +547,24 @@ class RunScreen(Screen[None]):
 
     def _columns(self, width: int = 120) -> list[Column[Row]]:
         narrow = width < NARROW
-        axis_width = 14 if narrow else 24
+        # The outcome time only when there is room: the latency already says when it came.
+        with_outcome = width >= WIDE_OUTCOME
+        axis_width = 10 if narrow else 24 if with_outcome else 16
+        intent_width = 8 if narrow else 12
         # Wide enough for the biggest seq this run has (a 100,000-step run needs six digits).
         seq_width = max(3, len(str(max(self.summary.last_seq or 0, self.summary.step_count))))
-        fixed = seq_width + 6 + 12 + 7 + 11 + axis_width + (0 if narrow else 12 + 14)
-        gaps = 6 if narrow else 8
-        url_width = max(10, width - SCROLLBAR - fixed - gaps)
+        fixed = seq_width + 6 + intent_width + 7 + 11 + axis_width
+        fixed += (0 if narrow else 14) + (12 if with_outcome else 0)
+        gaps = 7 + (0 if narrow else 1) + (1 if with_outcome else 0)
+        # The URL's tail and the error share what is left, the error a little less.
+        free = max(20, width - SCROLLBAR - fixed - gaps)
+        error_width = max(10, free * 9 // 20)
+        url_width = max(10, free - error_width)
 
         mono = bool(getattr(self.app, "no_color", False))
+        # The zone as it was when the run started (CEST for a summer run, read in winter).
+        utc = utc_wanted(self.app)
+        zone_name = zone_label(utc=utc, at=parse_ts(self.summary.started_at))
 
         def cell(render: Callable[[Step], Text], alarm: bool = False) -> Callable[[Row], Text]:
             def draw(row: Row) -> Text:
@@ -511,10 +579,16 @@ class RunScreen(Screen[None]):
             Column("seq", "seq", cell(lambda s: safe_text(s.seq, 20)), seq_width, justify="right"),
             Column("method", "method", cell(lambda s: safe_text(s.method, 10)), 6),
             Column("url", "URL", cell(lambda s: _url_tail(s.url, url_width)), url_width, 10),
-            Column("intent", "intent", cell(lambda s: _clock(s.intent_ts)), 12),
+            Column(
+                "intent",
+                zone_name if narrow else f"intent {zone_name}",
+                cell(lambda s: _clock(s.intent_ts, utc, millis=not narrow)),
+                intent_width,
+            ),
         ]
-        if not narrow:
-            columns.append(Column("outcome", "outcome", cell(lambda s: _clock(s.outcome_ts)), 12))
+        if with_outcome:
+            outcome = cell(lambda s: _clock(s.outcome_ts, utc))
+            columns.append(Column("outcome", "outcome", outcome, 12))
         columns += [
             Column("latency", "latency", cell(_latency), 7, justify="right"),
             Column(
@@ -524,6 +598,8 @@ class RunScreen(Screen[None]):
         if not narrow:
             corr = cell(lambda s: safe_text(s.bc_correlation_id, 60))
             columns.append(Column("corr", "correlation", corr, 14))
+        error = cell(lambda s: _error(s, error_width))
+        columns.append(Column("error", "error", error, error_width))
         axis = cell(lambda s: axis_cell(s, self._window, axis_width))
         columns.append(Column("axis", "timeline", axis, axis_width, axis_width))
         return columns

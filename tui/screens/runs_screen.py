@@ -11,6 +11,11 @@
 | | rollback incomplete, partially committed (``ledgerx list --attention/--verdict V``) |
 | s | next sort order |
 | p | problems: files that could not be read |
+| T | time filter: runs that started since / until (``ledgerx list --since/--until``) |
+| F | facet picker: filter by manifest, company, profile, environment or format |
+| 0 … 6 | the summary line's one-key filters: 0 all, 1 needs attention, 2 running, 3 crashed, |
+| | 4 in doubt, 5 rollback incomplete, 6 partially committed (again: back to all) |
+| t | times in UTC / the local zone (remembered; the app's key) |
 
 Rows are the ``RunSummary`` objects the core derived; the list is a ``VirtualTable``, so ten
 thousand runs cost a list copy, not ten thousand widgets. The app's scan worker calls
@@ -30,17 +35,22 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
+from ledger_core import facets as facet_rules
 from ledger_core import vocabulary
 from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
 from ledger_core.reader import read_run
-from ledger_core.timeutil import format_duration, parse_ts, to_epoch
+from ledger_core.timefilter import TimeRange, display_time
+from ledger_core.timeutil import format_duration, to_epoch
 from ledger_core.watch import Changes
 
 from ..messages import RunDetailFailed, RunDetailRead
+from ..widgets.clock import utc_wanted, zone
 from ..widgets.footer import LedgerxFooter
 from ..widgets.mono import uncoloured
 from ..widgets.safe import liveness_text, plain, safe_text, state_text, verdict_text
+from ..widgets.verdict_summary import KEYS as PRESET_KEYS
+from ..widgets.verdict_summary import summary_line
 from ..widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
@@ -159,11 +169,12 @@ def _duration_seconds(run: RunSummary, now: float) -> float | None:
     return None if end is None else max(0.0, end - start)
 
 
-def _started_cell(run: RunSummary, wide: bool) -> Text:
-    parsed = parse_ts(run.started_at)
-    if parsed is None:
+def _started_cell(run: RunSummary, wide: bool, utc: bool) -> Text:
+    """Local time (or UTC after ``t``); the column header names the zone."""
+    shown = display_time(run.started_at, "%Y-%m-%d %H:%M" if wide else "%m-%d %H:%M", utc=utc)
+    if shown is None:
         return safe_text(run.started_at or "—", 20, style="yellow" if run.started_at else "dim")
-    return Text(parsed.strftime("%Y-%m-%d %H:%M" if wide else "%m-%d %H:%M"))
+    return Text(shown)
 
 
 def _optional(value: str | None) -> Text:
@@ -213,6 +224,22 @@ class RunsScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", tooltip="Next sort order", id="sort"),
         Binding("p", "problems", "Problems", tooltip="Files that could not be read", id="probs"),
         Binding("escape", "clear_search", "Clear search", show=False, id="clear"),
+        # Named at the end of the summary line (the footer is full at 80 columns).
+        Binding(
+            "T",
+            "time_filter",
+            "Time",
+            show=False,
+            tooltip="Runs that started since / until",
+            id="time",
+        ),
+        Binding(
+            "F", "facets", "Facets", show=False, tooltip="Filter by manifest, company…", id="facets"
+        ),
+        *(
+            Binding(key, f"preset('{preset}')", show=False, id=f"preset-{preset}")
+            for preset, key in PRESET_KEYS.items()
+        ),
     ]
 
     def __init__(self) -> None:
@@ -225,6 +252,10 @@ class RunsScreen(Screen[None]):
         self._wide: tuple[bool, bool] | None = None
         self._last_changes: Changes | None = None
         self._first_scan_seen = False
+        self.time_range = TimeRange()
+        """The time filter (``T``): runs kept by their start."""
+        self.facet_values: dict[str, str] = {}
+        """The facet filters (``F``): facet -> the value runs must have."""
 
     @property
     def ledgerx(self) -> LedgerxApp:
@@ -234,6 +265,7 @@ class RunsScreen(Screen[None]):
         yield Header()
         yield Input(placeholder="search runs: id, state, profile, environment, company, file")
         yield Static(id="runs-status")
+        yield Static(id="runs-verdicts")
         yield VirtualTable(
             self._columns(wide=False),
             row_key=lambda run: (run.source, run.run_id),
@@ -270,6 +302,34 @@ class RunsScreen(Screen[None]):
         self._apply_sort()
         self._refresh_status()
 
+    def action_time_filter(self) -> None:
+        from .time_filter_screen import TimeFilterScreen
+
+        def chosen(span: TimeRange | None) -> None:
+            if span is not None:
+                self.time_range = span
+                self._refilter()
+
+        self.app.push_screen(TimeFilterScreen(self.time_range, self.ledgerx.now), chosen)
+
+    def action_facets(self) -> None:
+        from .facet_picker_screen import FacetChoice, FacetPickerScreen
+
+        def chosen(choice: FacetChoice | None) -> None:
+            if choice is None:
+                return
+            if choice.value is None:
+                self.facet_values.pop(choice.facet, None)
+            else:
+                self.facet_values[choice.facet] = choice.value
+            self._refilter()
+
+        self.app.push_screen(FacetPickerScreen(self._narrowed(), self.facet_values), chosen)
+
+    def action_preset(self, key: str) -> None:
+        """A summary-line key: that filter, or back to all runs when it is already on."""
+        self.set_filter("all" if key == self.filter_key else key)
+
     def action_problems(self) -> None:
         self.ledgerx.action_problems()
 
@@ -289,6 +349,11 @@ class RunsScreen(Screen[None]):
         from .run_screen import RunScreen
 
         self.app.push_screen(RunScreen(run))
+
+    def times_changed(self) -> None:
+        """``t`` switched between UTC and local time: redraw the time column and its header."""
+        self._table.set_columns(self._columns(self.size.width >= WIDE))
+        self._apply_sort()
 
     def set_filter(self, key: str) -> None:
         if key in _FILTER_BY_KEY:
@@ -490,11 +555,12 @@ class RunsScreen(Screen[None]):
                     sort_key=lambda r: r.company,
                 ),
             ]
+        utc, zone_name = utc_wanted(self.app), zone(self.app)
         columns += [
             Column(
                 "started",
-                "Started (UTC)" if wide else "Started",
-                lambda r: _started_cell(r, wide),
+                f"Started ({zone_name})" if wide else f"Start {zone_name}",
+                lambda r: _started_cell(r, wide, utc),
                 width=16 if wide else 11,
                 sort_key=lambda r: to_epoch(r.started_at),
             ),
@@ -540,10 +606,25 @@ class RunsScreen(Screen[None]):
 
         return test
 
+    def _narrowed(self) -> list[RunSummary]:
+        """The runs the time and facet filters keep (the summary line counts these)."""
+        runs = self._all
+        if self.time_range.active:
+            runs = [run for run in runs if self.time_range.contains(run.started_at)]
+        if self.facet_values:
+            chosen = {facet: [value] for facet, value in self.facet_values.items()}
+            runs = facet_rules.filter_runs(runs, chosen)
+        return list(runs)
+
     def _refilter(self) -> None:
         _, keep = _FILTER_BY_KEY[self.filter_key]
         search = self._matches_search()
-        rows = [run for run in self._all if keep(run) and search(run)]
+        narrowed = [run for run in self._narrowed() if search(run)]
+        rows = [run for run in narrowed if keep(run)]
+        verdicts = summary_line(narrowed, self.filter_key, short=self.size.width < WIDE)
+        self.query_one("#runs-verdicts", Static).update(
+            uncoloured(verdicts) if self.app.no_color else verdicts
+        )
         table = self._table
         table.empty_message = self._empty_message()
         # While the first scan brings older and newer runs, a cursor the user has not moved
@@ -573,7 +654,10 @@ class RunsScreen(Screen[None]):
                 f"No ledgers found. Looked in: {where}. Use --ledger-dir DIR or --ledger FILE "
                 "(or $LEDGERX_LEDGER_DIR)."
             )
-        return "No run matches the filter and search (f: next filter, escape: clear search)."
+        return (
+            "No run matches the filter and search (f: next filter, 0: all, T: time, F: facets, "
+            "escape: clear search)."
+        )
 
     def _refresh_status(self) -> None:
         """One line: counts, then what needs noticing (problems, loading), then the view."""
@@ -600,6 +684,12 @@ class RunsScreen(Screen[None]):
             flag = _FLAGS.get(self.filter_key)
             if flag and self.size.width >= WIDE:
                 line.append(f" (list {flag})", style="dim")  # the same runs from the CLI
+        if self.time_range.active:
+            line.append("  time: ", style="dim")
+            line.append_text(safe_text(self.time_range.describe(), 40, style="bold"))
+        for facet, value in self.facet_values.items():
+            line.append(f"  {facet}: ", style="dim")
+            line.append_text(safe_text(value or "(none)", 30, style="bold"))
         if self.search_text:
             line.append("  search: ", style="dim")
             line.append_text(safe_text(self.search_text, 40, style="bold"))

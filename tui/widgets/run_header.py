@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 from ledger_core.models import RunSummary
 from ledger_core.profiles import Profiles
-from ledger_core.timeutil import format_duration, parse_ts, to_epoch
+from ledger_core.timefilter import display_with_zone
+from ledger_core.timeutil import format_duration, to_epoch
 
 from .mono import ALARM, for_mode, uncoloured
 from .safe import liveness_text, safe_text, state_text, verdict_text
@@ -62,12 +63,13 @@ def _duration(summary: RunSummary, now: float) -> Text:
     return out
 
 
-def _moment(ts: str | None) -> Text:
-    """A timestamp to the second (the full value is in the ledger), or the raw odd value."""
-    parsed = parse_ts(ts)
-    if parsed is None:
+def _moment(ts: str | None, utc: bool = False) -> Text:
+    """A timestamp to the second in the local zone (or UTC), the zone named; the full value is
+    in the ledger (and the step detail). An odd value is shown raw."""
+    shown = display_with_zone(ts, utc=utc)
+    if shown is None:
         return safe_text(ts or "—", 40, style="dim" if not ts else "yellow")
-    return Text(parsed.strftime("%Y-%m-%d %H:%M:%SZ"))
+    return Text(shown)
 
 
 def _pair(label: str, value: Text) -> Text:
@@ -84,6 +86,7 @@ def render_header(
     now: float,
     mono: bool = False,
     profiles_error: str | None = None,
+    utc: bool = False,
 ) -> Text:
     """The header as one ``Text``: states, counts, one line per diagnosis, then the facts."""
     sep = Text("  ")
@@ -130,8 +133,8 @@ def render_header(
     )
     times = sep.join(
         [
-            _pair("started", _moment(summary.started_at)),
-            _pair("finished", _moment(summary.finished_at)),
+            _pair("started", _moment(summary.started_at, utc)),
+            _pair("finished", _moment(summary.finished_at, utc)),
             _duration(summary, now),
         ]
     )
@@ -191,7 +194,14 @@ class RunHeader(Static):
         profiles_error: str | None = None,
     ) -> None:
         mono = bool(getattr(self.app, "no_color", False))
+        utc = bool(getattr(self.app, "show_utc", False))
         self.shown = render_header(
-            summary, profiles, readonly=readonly, now=now, mono=mono, profiles_error=profiles_error
+            summary,
+            profiles,
+            readonly=readonly,
+            now=now,
+            mono=mono,
+            profiles_error=profiles_error,
+            utc=utc,
         )
         self.update(self.shown)

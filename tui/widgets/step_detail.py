@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ledger_core.models import RollbackAttempt, Step
+from ledger_core.timefilter import display_with_zone
 from ledger_core.timeutil import format_duration
 
 from .mono import for_mode
@@ -46,6 +47,15 @@ def _value(value: Text | str | None) -> Text:
     if value is None or (isinstance(value, Text) and not value.plain) or value == "":
         return Text("—", style="dim")
     return value if isinstance(value, Text) else Text(value)
+
+
+def _stamp(ts: str | None) -> Text:
+    """The timestamp exactly as stored (UTC), then the local time with its zone."""
+    text = safe_text(ts, 60)
+    local = display_with_zone(ts, "%H:%M:%S")
+    if local is not None and not local.endswith(" UTC"):
+        text.append(f"  ({local})", style="dim")
+    return text
 
 
 def _fields(rows: Sequence[tuple[str, Text | str | None]], mono: bool = False) -> Table:
@@ -110,7 +120,7 @@ def render_step(
     request = safe_text(step.method, 20)
     request.append(" ")
     request.append_text(safe_text(step.url, FIELD_LIMIT))
-    outcome = safe_text(step.outcome_ts, 60) if step.outcome_ts else Text("none", "bold magenta")
+    outcome = _stamp(step.outcome_ts) if step.outcome_ts else Text("none", "bold magenta")
     if step.outcome_ts is None and step.format != "bcli" and step.derived_status != "in_doubt":
         outcome = Text("none recorded by this format", style="dim")  # e.g. an event log
     latency = None if step.latency_ms is None else format_duration(step.latency_ms / 1000.0)
@@ -124,7 +134,7 @@ def render_step(
             [
                 ("request", request),
                 ("error", error),
-                ("intent", safe_text(step.intent_ts, 60)),
+                ("intent", _stamp(step.intent_ts)),
                 ("outcome", outcome),
                 ("latency", latency),
                 ("correlation", safe_text(step.bc_correlation_id, FIELD_LIMIT)),
