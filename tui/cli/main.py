@@ -66,6 +66,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "ledgerx list --ledger-dir ./ledgers",
         "ledgerx list --state partially_committed --limit 20",
         "ledgerx list --format json | jq -r '.[].run_id'",
+        "ledgerx list --attention --format csv --fields run_id,verdict,started_at > triage.csv",
+        "ledgerx list --format tsv --no-headers | cut -f1",
     ),
     "state": (
         "ledgerx state 3f9c2a",
@@ -218,7 +220,21 @@ def build_parser() -> argparse.ArgumentParser:
         "or a mapped one; repeatable)",
     )
     p.add_argument("--limit", type=int, metavar="N", help="at most N runs")
-    p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "tsv"),
+        default="table",
+        help="table (default), json, or csv/tsv: one run per line, full values",
+    )
+    p.add_argument(
+        "--fields",
+        metavar="A,B,C",
+        help="with csv/tsv: these columns in this order (run_id, verdict, state, "
+        "stamped_state, liveness, committed, failed, in_doubt, total, started_at, "
+        "finished_at, last_activity, profile, environment, company, format, "
+        "manifest_path, source)",
+    )
+    p.add_argument("--no-headers", action="store_true", help="no header line (table, csv and tsv)")
 
     p = command("state", "one run: run row, steps, diagnosis, rollback attempts")
     p.add_argument("run", metavar="RUN", help="run id or unique prefix")

@@ -21,11 +21,9 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -37,18 +35,23 @@ from ledger_core.reader import read_summaries, scan
 from ledger_core.sanitize import clean
 from ledger_core.schema import RUN_STATES
 from ledger_core.sources import Sources, ledger_files
+from ledger_core.textfit import shorten_middle
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 from ledger_core.vocabulary import VERDICTS, parse_many
 
 from ..widgets.safe import LIVENESS_STYLES, STATE_STYLES, VERDICT_STYLES
+from .columns_fit import Column, fit_columns
 from .output import (
+    RECORD_FORMATS,
     emit_json,
     fail,
     load_detail,
-    piped_width,
+    make_console,
+    parse_fields,
     sources_from,
     stale_after_seconds,
     warn,
+    write_records,
 )
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -76,15 +79,6 @@ _DOCTOR_STATUS = {
 
 
 # -- shared helpers ------------------------------------------------------------------------
-
-
-def _console() -> Console:
-    """A console that never interprets markup and stays plain when piped."""
-    if sys.stdout.isatty():
-        return Console(markup=False, highlight=False, emoji=False)
-    # Piped: no colour or styling, and wide enough that a run stays on one line for grep.
-    width = piped_width(1000)
-    return Console(markup=False, highlight=False, emoji=False, width=width, color_system=None)
 
 
 def _cell(value: object, limit: int | None = 200, style: str = "") -> Text:
@@ -160,22 +154,70 @@ def _parse_formats(values: list[str] | None) -> set[str] | None:
     return {f.strip() for v in values for f in v.split(",") if f.strip()}
 
 
+# Dropped whole at a narrow terminal, highest rank first (``columns_fit``): what matters at
+# 3 a.m. is the verdict, the counts, when it started and which run.
 _RUN_COLUMNS = (
-    # header, right-aligned
-    ("VERDICT", False),
-    ("RUN", False),
-    ("FORMAT", False),
-    ("STATE", False),
-    ("LIVENESS", False),
-    ("STEPS ok/fail/doubt", True),
-    ("PROFILE", False),
-    ("ENV", False),
-    ("COMPANY", False),
-    ("STARTED", False),
-    ("DURATION", True),
+    Column("VERDICT"),
+    Column("RUN", shrink_to=12),
+    Column("FORMAT", drop_rank=4),
+    Column("STATE", drop_rank=2),
+    Column("LIVENESS", drop_rank=1),
+    Column("STEPS ok/fail/doubt", right=True),
+    Column("PROFILE", drop_rank=5),
+    Column("ENVIRONMENT", drop_rank=6),
+    Column("COMPANY", drop_rank=7),
+    Column("STARTED"),
+    Column("DURATION", right=True, drop_rank=3),
 )
-_MIN_WIDTH = 8
+_RUN_ID = 1
 _GAP = "  "
+
+# ``--format csv|tsv`` and ``--fields``: one flat record per run, full values.
+LIST_FIELDS = (
+    "run_id",
+    "verdict",
+    "state",
+    "stamped_state",
+    "liveness",
+    "committed",
+    "failed",
+    "in_doubt",
+    "total",
+    "started_at",
+    "finished_at",
+    "last_activity",
+    "profile",
+    "environment",
+    "company",
+    "format",
+    "manifest_path",
+    "source",
+)
+
+
+def run_record(run: RunSummary) -> dict[str, object]:
+    """One run as a flat record for ``write_records`` (UTC ISO times, as stored)."""
+    c = run.counts
+    return {
+        "run_id": run.run_id,
+        "verdict": run.verdict or run.state,
+        "state": run.state,
+        "stamped_state": run.stamped_state,
+        "liveness": run.liveness,
+        "committed": c.committed,
+        "failed": c.failed,
+        "in_doubt": c.in_doubt,
+        "total": c.total,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "last_activity": run.last_activity,
+        "profile": run.profile,
+        "environment": run.environment,
+        "company": run.company,
+        "format": run.format,
+        "manifest_path": run.manifest_path,
+        "source": run.source,
+    }
 
 
 def _run_cells(run: RunSummary) -> list[Text]:
@@ -187,7 +229,7 @@ def _run_cells(run: RunSummary) -> list[Text]:
     c = run.counts
     return [
         _verdict_cell(run),
-        _cell(run.run_id, 80),
+        _cell(run.run_id, None),  # whole: shortened in its middle only if the column is narrow
         _cell(run.format, 20),
         state,
         _state_cell(run.liveness),
@@ -200,48 +242,48 @@ def _run_cells(run: RunSummary) -> list[Text]:
     ]
 
 
-def _runs_lines(runs: list[RunSummary], width: int) -> Text:
-    """The runs as aligned columns, one line per run.
+def _runs_lines(runs: list[RunSummary], width: int, headers: bool = True) -> Text:
+    """The runs as aligned columns, one line per run, fitted to ``width`` (``columns_fit``).
 
     Rich's ``Table`` measures every cell again on each render and takes seconds for 10,000
     runs; these columns are measured once, so ``list`` stays fast however many runs there are.
     """
     rows = [_run_cells(run) for run in runs]
-    widths = [len(header) for header, _right in _RUN_COLUMNS]
+    natural = [len(column.header) for column in _RUN_COLUMNS]
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], cell.cell_len)
-    # On a narrow terminal, shrink the free-text columns first and the run id last (never
-    # below a uuid's 36 characters); what still does not fit is cut at the screen's edge.
-    excess = sum(widths) + len(_GAP) * (len(widths) - 1) - width
-    for i in (8, 7, 6, 1):  # company, environment, profile, then the run id
-        if excess <= 0:
-            break
-        floor = min(widths[i], 36) if i == 1 else _MIN_WIDTH
-        cut = max(0, min(excess, widths[i] - floor))
-        widths[i] -= cut
-        excess -= cut
+            natural[i] = max(natural[i], cell.cell_len)
+    widths = fit_columns(_RUN_COLUMNS, natural, width, len(_GAP))
+    shown = [i for i, w in enumerate(widths) if w is not None]
 
     def line(cells: list[Text]) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis")
-        for i, cell in enumerate(cells):
-            cell = cell.copy()
-            cell.truncate(widths[i], overflow="ellipsis")
-            pad = " " * (widths[i] - cell.cell_len)
-            if i:
+        for n, i in enumerate(shown):
+            w = widths[i] or 0
+            cell = cells[i]
+            if i == _RUN_ID and cell.cell_len > w:
+                cell = Text(shorten_middle(cell.plain, w), style=cell.style)
+            else:
+                cell = cell.copy()
+                cell.truncate(w, overflow="ellipsis")
+            pad = " " * (w - cell.cell_len)
+            if n:
                 out.append(_GAP)
-            if _RUN_COLUMNS[i][1]:
+            if _RUN_COLUMNS[i].right:
                 out.append(pad)
                 out.append_text(cell)
             else:
                 out.append_text(cell)
-                if i < len(cells) - 1:
+                if n < len(shown) - 1:
                     out.append(pad)
         return out
 
-    header = line([Text(h, style="bold") for h, _right in _RUN_COLUMNS])
-    rule = Text("─" * min(width, sum(widths) + len(_GAP) * (len(widths) - 1)))
-    return Text("\n").join([header, rule, *(line(row) for row in rows)])
+    lines = [line(row) for row in rows]
+    if headers:
+        header = line([Text(column.header, style="bold") for column in _RUN_COLUMNS])
+        used = sum(widths[i] or 0 for i in shown) + len(_GAP) * (len(shown) - 1)
+        lines[:0] = [header, Text("─" * min(width, used))]
+    return Text("\n").join(lines)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -255,6 +297,15 @@ def run_list(args: argparse.Namespace) -> int:
     limit = getattr(args, "limit", None)
     if limit is not None and limit < 0:
         fail("--limit must be zero or a positive number")
+        return EXIT_USAGE
+    field_text = getattr(args, "fields", None)
+    if field_text is not None and getattr(args, "format", "table") not in RECORD_FORMATS:
+        fail("--fields works with --format csv or tsv")
+        return EXIT_USAGE
+    try:
+        fields = parse_fields(field_text, LIST_FIELDS)
+    except ValueError as exc:
+        fail(str(exc))
         return EXIT_USAGE
     wanted = _parse_formats(getattr(args, "ledger_format", None))
     sources = sources_from(args)
@@ -278,12 +329,18 @@ def run_list(args: argparse.Namespace) -> int:
     if limit is not None:
         runs = runs[:limit]
 
-    if getattr(args, "format", "table") == "json":
+    fmt = getattr(args, "format", "table")
+    headers = not getattr(args, "no_headers", False)
+    if fmt == "json":
         emit_json([r.to_dict() for r in runs])
+    elif fmt in RECORD_FORMATS:
+        write_records((run_record(r) for r in runs), fields, fmt, headers=headers)
     else:
-        console = _console()
+        console = make_console()
         if runs:
-            console.print(_runs_lines(runs, console.width), no_wrap=True, overflow="ellipsis")
+            console.print(
+                _runs_lines(runs, console.width, headers), no_wrap=True, overflow="ellipsis"
+            )
         else:
             what = "matching runs" if filtered else "runs"
             console.print(Text(f"No {what} in {clean(sources.describe(), 500)}."))
@@ -423,7 +480,7 @@ def run_state(args: argparse.Namespace) -> int:
     if getattr(args, "format", "table") == "json":
         emit_json(detail.to_dict())
         return EXIT_OK
-    console = _console()
+    console = make_console()
     console.print(_fact_lines(detail))
     sentences = detail.summary.sentences("cli")
     if sentences:
@@ -514,7 +571,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     if getattr(args, "format", "table") == "json":
         emit_json(report)
         return code
-    console = _console()
+    console = make_console()
     if not report:
         console.print(Text(f"No ledger files in {clean(sources.describe(), 500)}."))
         return code
