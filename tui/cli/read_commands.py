@@ -45,6 +45,7 @@ from .output import (
     RECORD_FORMATS,
     emit_json,
     fail,
+    is_piped,
     load_detail,
     make_console,
     parse_fields,
@@ -220,7 +221,9 @@ def run_record(run: RunSummary) -> dict[str, object]:
     }
 
 
-def _run_cells(run: RunSummary) -> list[Text]:
+def _run_cells(run: RunSummary, full: bool = False) -> list[Text]:
+    """One run's cells; ``full`` (piped) keeps every value whole, for grep and cut."""
+    limit = None if full else 60
     state = _state_cell(run.state)
     if run.stamp_mismatch:
         state.append(" (stamped ")
@@ -230,25 +233,27 @@ def _run_cells(run: RunSummary) -> list[Text]:
     return [
         _verdict_cell(run),
         _cell(run.run_id, None),  # whole: shortened in its middle only if the column is narrow
-        _cell(run.format, 20),
+        _cell(run.format, limit),
         state,
         _state_cell(run.liveness),
         Text(f"{c.committed}/{c.failed}/{c.in_doubt}  of {c.total}"),
-        _cell(run.profile, 30),
-        _cell(run.environment, 30),
-        _cell(run.company, 30),
+        _cell(run.profile, limit),
+        _cell(run.environment, limit),
+        _cell(run.company, limit),
         _when(run.started_at),
         _duration(run),
     ]
 
 
-def _runs_lines(runs: list[RunSummary], width: int, headers: bool = True) -> Text:
+def _runs_lines(
+    runs: list[RunSummary], width: int, headers: bool = True, full: bool = False
+) -> Text:
     """The runs as aligned columns, one line per run, fitted to ``width`` (``columns_fit``).
 
     Rich's ``Table`` measures every cell again on each render and takes seconds for 10,000
     runs; these columns are measured once, so ``list`` stays fast however many runs there are.
     """
-    rows = [_run_cells(run) for run in runs]
+    rows = [_run_cells(run, full) for run in runs]
     natural = [len(column.header) for column in _RUN_COLUMNS]
     for row in rows:
         for i, cell in enumerate(row):
@@ -339,7 +344,9 @@ def run_list(args: argparse.Namespace) -> int:
         console = make_console()
         if runs:
             console.print(
-                _runs_lines(runs, console.width, headers), no_wrap=True, overflow="ellipsis"
+                _runs_lines(runs, console.width, headers, full=is_piped()),
+                no_wrap=True,
+                overflow="ellipsis",
             )
         else:
             what = "matching runs" if filtered else "runs"
@@ -357,14 +364,15 @@ def run_list(args: argparse.Namespace) -> int:
 # -- state ---------------------------------------------------------------------------------
 
 
-def _fact_lines(detail: RunDetail) -> Text:
+def _fact_lines(detail: RunDetail) -> Table:
     run = detail.summary
-    out = Text()
+    # A grid, so a long value wraps under itself (hanging indent), not under the labels.
+    out = Table.grid(padding=(0, 1))
+    out.add_column(style="bold", no_wrap=True, min_width=13)
+    out.add_column(overflow="fold")
 
     def line(label: str, value: Text | str) -> None:
-        out.append(f"{label:<14}", style="bold")
-        out.append_text(value if isinstance(value, Text) else Text(value))
-        out.append("\n")
+        out.add_row(Text(label), value if isinstance(value, Text) else Text(value))
 
     line("verdict", _verdict_cell(run))
     line("run", _cell(run.run_id, 200))
@@ -406,7 +414,49 @@ def _fact_lines(detail: RunDetail) -> Text:
     return out
 
 
-def _steps_table(detail: RunDetail) -> Table:
+# Below this many columns the nine-column steps table would cut every cell ("commi…"), so
+# each step is shown as a short block instead.
+_STEPS_TABLE_WIDTH = 140
+
+
+def _step_blocks(detail: RunDetail) -> Table:
+    """The steps for a narrow terminal: one block per step, each value whole and labelled."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for step in detail.steps:
+        latency = step.latency_ms
+        head = Text()
+        head.append_text(_cell(step.method, 12))
+        head.append("  ")
+        head.append_text(_state_cell(step.derived_status))
+        if step.status is not None and step.status != step.derived_status:
+            head.append(" (recorded ")
+            head.append_text(_cell(step.status, 30))
+            head.append(")")
+        if latency is not None:
+            head.append(f"  {format_duration(latency / 1000.0)}")
+        body = Text()
+        body.append_text(_cell(step.url))
+        body.append("\nintent ")
+        body.append_text(_when(step.intent_ts))
+        body.append("  outcome ")
+        body.append_text(_when(step.outcome_ts) if step.outcome_ts else Text("— none —"))
+        if step.bc_correlation_id:
+            body.append("\ncorrelation id ")
+            body.append_text(_cell(step.bc_correlation_id))
+        if step.error_message:
+            body.append("\nerror ")
+            body.append_text(_cell(step.error_message, 1000))
+        if step.extras:
+            body.append("\n")
+            body.append_text(_extras_cell(step.extras))
+        grid.add_row(Text(str(step.seq) if step.seq is not None else "?", style="bold"), head)
+        grid.add_row(Text(""), body)
+    return grid
+
+
+def _steps_table(detail: RunDetail, full: bool = False) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Steps")
     for name, justify in (
         ("SEQ", "right"),
@@ -433,13 +483,13 @@ def _steps_table(detail: RunDetail) -> Table:
         table.add_row(
             _cell(step.seq),
             _cell(step.method, 12),
-            _cell(step.url, 120),
+            _cell(step.url, None if full else 120),
             _when(step.intent_ts),
             _when(step.outcome_ts) if step.outcome_ts is not None else Text("— none —"),
             Text(format_duration(latency / 1000.0)) if latency is not None else Text("—"),
             status,
-            _cell(step.bc_correlation_id, 60),
-            _cell(step.error_message, 200),
+            _cell(step.bc_correlation_id, None if full else 60),
+            _cell(step.error_message, None if full else 200),
             *([_extras_cell(step.extras)] if foreign else []),
         )
     return table
@@ -484,14 +534,20 @@ def run_state(args: argparse.Namespace) -> int:
     console.print(_fact_lines(detail))
     sentences = detail.summary.sentences("cli")
     if sentences:
-        diagnosis = Text("Diagnosis\n", style="bold")
+        console.print(Text("Diagnosis", style="bold"))
+        diagnosis = Table.grid(padding=(0, 1))  # a wrapped sentence stays under its bullet
+        diagnosis.add_column(no_wrap=True)
+        diagnosis.add_column(overflow="fold")
         for sentence in sentences:
-            diagnosis.append("  • ")
-            diagnosis.append_text(_cell(sentence, 1000))
-            diagnosis.append("\n")
+            diagnosis.add_row(Text("  •"), _cell(sentence, 1000))
         console.print(diagnosis)
+        console.print()
     if detail.steps:
-        console.print(_steps_table(detail))
+        if is_piped() or console.width >= _STEPS_TABLE_WIDTH:
+            console.print(_steps_table(detail, full=is_piped()))
+        else:
+            console.print(Text("Steps", style="bold"))
+            console.print(_step_blocks(detail))
     else:
         console.print(Text("No steps recorded."))
     if detail.attempts:
