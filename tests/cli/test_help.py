@@ -36,3 +36,13 @@ def test_global_options_still_work_after_the_command(tmp_path):
     result = run_cli("list", "--ledger-dir", tmp_path, "--format", "json")
     assert result.code == 0
     assert result.json() == []
+
+
+@pytest.mark.parametrize("command", ["list", "rollback"])
+def test_readme_gives_the_exit_codes_exactly_as_help_does(command):
+    from conftest import REPO
+
+    help_text = run_cli(command, "--help").stdout
+    block = help_text[help_text.index("exit codes:") :].rstrip("\n")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert block in readme
