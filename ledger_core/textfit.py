@@ -10,6 +10,15 @@ from __future__ import annotations
 MARKER = "…"
 
 
+def middle_cut(length: int, width: int) -> tuple[int, int] | None:
+    """How many characters to keep from the head and the tail of a ``length``-long text so that
+    head, ``…`` and tail fill ``width``; ``None`` when it fits as it is (or ``width`` < 2)."""
+    if length <= width or width < 2:
+        return None
+    room = width - 1
+    return room // 2, room - room // 2
+
+
 def shorten_middle(text: str, width: int) -> str:
     """``text`` unchanged if it fits in ``width`` characters, else its head, ``…`` and its tail.
 
@@ -21,9 +30,8 @@ def shorten_middle(text: str, width: int) -> str:
         return ""
     if len(text) <= width:
         return text
-    if width == 1:
+    cut = middle_cut(len(text), width)
+    if cut is None:  # width 1
         return MARKER
-    room = width - 1
-    head = room // 2
-    tail = room - head
+    head, tail = cut
     return text[:head] + MARKER + text[-tail:]

@@ -83,8 +83,16 @@ class LedgerxApp(App[None]):
         now: Callable[[], float] | None = None,
         poll_interval: float = 2.0,
         title_note: str | None = None,
+        initial_filter: str = "all",
+        hints: bool | None = None,
     ) -> None:
         super().__init__()
+        self.initial_filter = initial_filter
+        """The runs list's preset filter at start (the demo opens on ``attention``)."""
+        self.settings = Settings.load()
+        """Remembered preferences (theme, hints), read once at start."""
+        self.hints = self.settings.hints if hints is None else hints
+        """Whether the hint bar shows at start (``None`` given: as remembered)."""
         self.sources = sources
         self.profiles_source = ProfilesSource.of(profiles)
         """Where the profiles file is: the core reads it afresh at every rollback decision."""
@@ -127,7 +135,7 @@ class LedgerxApp(App[None]):
         return profiles
 
     def get_default_screen(self) -> RunsScreen:
-        return RunsScreen()
+        return RunsScreen(filter_key=self.initial_filter)
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header title, led by an ``RO`` badge when every write is refused."""
@@ -143,7 +151,6 @@ class LedgerxApp(App[None]):
         return Content.assemble(*parts)
 
     def on_mount(self) -> None:
-        self.settings = Settings.load()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -190,6 +197,16 @@ class LedgerxApp(App[None]):
 
     def action_refresh(self) -> None:
         self.scan()
+
+    def set_hints(self, show: bool) -> None:
+        """Show or hide the first-time hint bar, and remember it (``Settings.hints``)."""
+        self.hints = show
+        if self.settings.hints != show:
+            self.settings.hints = show
+            self.settings.save()
+        self.runs_screen().show_hints(show)
+        if not show:
+            self.notify('ctrl+p "Show hints" brings them back.', title="Hints hidden", markup=False)
 
     def action_problems(self) -> None:
         if not isinstance(self.screen, ProblemsScreen):

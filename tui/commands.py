@@ -38,6 +38,8 @@ class LedgerxCommands(Provider):
             ("Refresh", app.action_refresh, "scan the ledger sources again now"),
             ("Search runs", partial(app.runs_command, "search"), "filter the list as you type"),
             ("Sort: next column", partial(app.runs_command, "sort"), "cycle the sort order"),
+            ("Show hints", partial(app.set_hints, True), "the one-line hint bar for new users"),
+            ("Hide hints", partial(app.set_hints, False), "hide the hint bar (x does too)"),
         ]
         for key, label, _ in FILTERS:
             out.append(

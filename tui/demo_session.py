@@ -62,6 +62,7 @@ def run_demo_tui(args: argparse.Namespace) -> int:
             readonly=bool(getattr(args, "readonly", False)),
             stale_after=stale_after_seconds(args),
             title_note="demo",
+            initial_filter="attention",  # two minutes tell the story: what needs a person
         )
         app.run()
     finally:

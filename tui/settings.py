@@ -1,4 +1,4 @@
-"""The TUI's remembered preferences (the theme), in a small JSON file of ledgerx's own.
+"""The TUI's remembered preferences (theme, hint bar), in a small JSON file of ledgerx's own.
 
 Where: ``$LEDGERX_STATE_DIR``, else ``$XDG_STATE_HOME/ledgerx``, else ``~/.local/state/ledgerx``
 (``LEDGERX_STATE_DIR=off`` remembers nothing). Only ledgerx writes that file, atomically (a
@@ -31,6 +31,8 @@ class Settings:
     """What the TUI remembers between sessions."""
 
     theme: str | None = None
+    hints: bool = True
+    """The first-time hint bar on the runs list; ``x`` dismisses it, the palette restores it."""
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Settings:
@@ -41,8 +43,14 @@ class Settings:
             data = json.loads((directory / FILE_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls()
-        theme = data.get("theme") if isinstance(data, dict) else None
-        return cls(theme=theme if isinstance(theme, str) and len(theme) < 100 else None)
+        if not isinstance(data, dict):
+            return cls()
+        theme = data.get("theme")
+        hints = data.get("hints", True)
+        return cls(
+            theme=theme if isinstance(theme, str) and len(theme) < 100 else None,
+            hints=hints if isinstance(hints, bool) else True,
+        )
 
     def save(self, directory: Path | None = None) -> bool:
         """Write the settings; False (and nothing written) when the directory cannot be used."""

@@ -43,6 +43,7 @@ from ledger_core.access import file_signature
 from ledger_core.errors import LedgerxError, RunNotFound
 from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
 from ledger_core.reader import read_attempts
+from ledger_core.textfit import shorten_middle
 from ledger_core.timeutil import format_duration, parse_ts
 
 from ..widgets.footer import LedgerxFooter
@@ -208,7 +209,7 @@ class RunScreen(Screen[None]):
             # Ask for the first page before anything is drawn: it is what the user waits for.
             self._want_page(0)
         self.title = "ledgerx"
-        self.sub_title = plain(f"run {self.summary.run_id}", 80)
+        self.sub_title = "run " + shorten_middle(plain(self.summary.run_id, None), 40)
         self._show_header()
         self.query_one("#run-detail", StepDetail).show_message("Reading the run…")
         self._table().focus()

@@ -11,6 +11,7 @@
 | | rollback incomplete, partially committed (``ledgerx list --attention/--verdict V``) |
 | s | next sort order |
 | p | problems: files that could not be read |
+| x | hide the hint bar (remembered; the palette's "Show hints" brings it back) |
 
 Rows are the ``RunSummary`` objects the core derived; the list is a ``VirtualTable``, so ten
 thousand runs cost a list copy, not ten thousand widgets. The app's scan worker calls
@@ -39,6 +40,7 @@ from ledger_core.watch import Changes
 
 from ..messages import RunDetailFailed, RunDetailRead
 from ..widgets.footer import LedgerxFooter
+from ..widgets.hint_bar import HintBar
 from ..widgets.mono import uncoloured
 from ..widgets.safe import liveness_text, plain, safe_text, state_text, verdict_text
 from ..widgets.virtual_table import Column, VirtualTable
@@ -213,11 +215,12 @@ class RunsScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", tooltip="Next sort order", id="sort"),
         Binding("p", "problems", "Problems", tooltip="Files that could not be read", id="probs"),
         Binding("escape", "clear_search", "Clear search", show=False, id="clear"),
+        Binding("x", "hide_hints", "Hide hints", show=False, id="hide-hints"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, filter_key: str = "all") -> None:
         super().__init__()
-        self.filter_key = "all"
+        self.filter_key = filter_key if filter_key in _FILTER_BY_KEY else "all"
         self.sort_index = 0
         self.search_text = ""
         self._all: tuple[RunSummary, ...] = ()
@@ -242,6 +245,7 @@ class RunsScreen(Screen[None]):
             selectable=False,  # enter is this screen's "Open", shown in the footer
         )
         yield Static(id="runs-diagnosis")
+        yield HintBar(id="runs-hints")
         yield LedgerxFooter()
 
     # -- actions ------------------------------------------------------------------------------
@@ -273,6 +277,10 @@ class RunsScreen(Screen[None]):
     def action_problems(self) -> None:
         self.ledgerx.action_problems()
 
+    def action_hide_hints(self) -> None:
+        if self.query_one(HintBar).display:
+            self.ledgerx.set_hints(False)
+
     def action_clear_search(self) -> None:
         search = self.query_one(Input)
         if not self.search_text and not search.has_class("-shown"):
@@ -289,6 +297,12 @@ class RunsScreen(Screen[None]):
         from .run_screen import RunScreen
 
         self.app.push_screen(RunScreen(run))
+
+    def show_hints(self, show: bool) -> None:
+        bar = self.query_one(HintBar)
+        bar.display = show
+        if show:
+            bar.show_for(self._table.cursor_value)
 
     def set_filter(self, key: str) -> None:
         if key in _FILTER_BY_KEY:
@@ -307,6 +321,7 @@ class RunsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._table.focus()
+        self.show_hints(self.ledgerx.hints)
         self._refresh_status()
 
     def on_resize(self) -> None:
@@ -374,6 +389,9 @@ class RunsScreen(Screen[None]):
     def _show_summary(self, run: RunSummary | None) -> None:
         """The pane below the list: the highlighted run as the latest scan derived it."""
         pane = self.query_one("#runs-diagnosis", Static)
+        hints = self.query_one(HintBar)
+        if hints.display:
+            hints.show_for(run)
         if run is None:
             pane.update("")
             return
@@ -436,6 +454,7 @@ class RunsScreen(Screen[None]):
                 min_width=10,
                 flex=True,
                 sort_key=lambda r: r.run_id,
+                shorten="middle",  # timestamped ids start alike: keep the end that differs
             ),
             Column(
                 "committed",
@@ -456,9 +475,9 @@ class RunsScreen(Screen[None]):
             ),
             Column(
                 "in_doubt",
-                "Doubt" if wide else "Dbt",
+                "Doubt",  # never "Dbt": a label must read as a word
                 lambda r: _count_cell(r.counts.in_doubt, "bold magenta"),
-                width=5 if wide else 3,
+                width=5,
                 justify="right",
                 sort_key=lambda r: r.counts.in_doubt,
             ),
@@ -570,10 +589,16 @@ class RunsScreen(Screen[None]):
         if not self._all:
             where = plain(app.sources.describe(), 300)
             return (
-                f"No ledgers found. Looked in: {where}. Use --ledger-dir DIR or --ledger FILE "
-                "(or $LEDGERX_LEDGER_DIR)."
+                f"No ledgers found. Looked in: {where}. Point ledgerx at them with "
+                "--ledger-dir DIR, --ledger FILE or $LEDGERX_LEDGER_DIR; to look around "
+                "first, run `ledgerx --demo`."
             )
-        return "No run matches the filter and search (f: next filter, escape: clear search)."
+        label, _ = _FILTER_BY_KEY[self.filter_key]
+        what = f'No run matches the filter "{label}"' if self.filter_key != "all" else "No run"
+        if self.search_text:
+            what += f' and the search "{plain(self.search_text, 60)}"'
+            return f"{what}. escape clears the search; f shows the next filter."
+        return f"{what} (of {len(self._all):,} runs). f shows the next filter; f again to all runs."
 
     def _refresh_status(self) -> None:
         """One line: counts, then what needs noticing (problems, loading), then the view."""
