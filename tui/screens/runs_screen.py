@@ -302,7 +302,7 @@ class RunsScreen(Screen[None]):
         bar = self.query_one(HintBar)
         bar.display = show
         if show:
-            bar.show_for(self._table.cursor_value)
+            bar.show_for(self._table.cursor_value, bool(self._all))
 
     def set_filter(self, key: str) -> None:
         if key in _FILTER_BY_KEY:
@@ -391,7 +391,7 @@ class RunsScreen(Screen[None]):
         pane = self.query_one("#runs-diagnosis", Static)
         hints = self.query_one(HintBar)
         if hints.display:
-            hints.show_for(run)
+            hints.show_for(run, bool(self._all))
         if run is None:
             pane.update("")
             return

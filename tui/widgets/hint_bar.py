@@ -12,25 +12,32 @@ from textual.widgets import Static
 
 from ledger_core.models import RunSummary
 
-DISMISS = "x hides hints"
-
-# verdict -> what to do about it; the keys are the runs list's own bindings.
+# verdict -> what to do about it; the keys are the runs list's own bindings. Each fits, with
+# the ending, in 80 columns: a hint cut off at the edge would hide the key to press.
 _BY_VERDICT = {
-    "crashed": "This run crashed: enter opens its steps · r previews its rollback",
-    "in_doubt": "A request may have landed: enter opens the run on its steps · r previews rollback",
-    "rollback_incomplete": "Its rollback did not finish: enter shows what failed · r retries",
-    "partially_committed": "Some steps landed, some failed: enter opens them · r previews rollback",
-    "failed": "This run failed: enter opens its steps and the error",
-    "running": "Still being written: the list updates by itself · enter watches its steps",
+    "crashed": "Crashed: enter opens steps · r previews rollback",
+    "in_doubt": "A request may have landed: enter checks the steps",
+    "rollback_incomplete": "Rollback unfinished: enter shows what failed",
+    "partially_committed": "Partial: enter opens steps · r previews rollback",
+    "failed": "Failed: enter opens its steps and the error",
+    "running": "Being written: the list updates · enter opens it",
 }
-_DEFAULT = "enter opens the run · f filters · / searches · p lists files that could not be read"
-_EMPTY = "f shows the next filter · escape clears the search · ? lists every key"
+_DEFAULT = "enter opens the run · f filters · / searches"
+_NO_MATCH = "f shows the next filter · escape clears the search"
+_NO_RUNS = "No ledgers here: try `ledgerx --demo`"
+ENDING = " · ? explains · x hides"
 
 
-def hint_for(run: RunSummary | None) -> str:
-    """The hint for ``run`` (``None``: nothing highlighted), then how to explain or hide it."""
-    first = _EMPTY if run is None else _BY_VERDICT.get(run.verdict or run.state, _DEFAULT)
-    return f"{first} · ? explains · {DISMISS}"
+def hint_for(run: RunSummary | None, any_runs: bool = True) -> str:
+    """The hint for ``run`` (``None``: nothing highlighted; ``any_runs`` false: no run at all),
+    then how to have it explained or hide it."""
+    if run is None:
+        first = _NO_MATCH if any_runs else _NO_RUNS
+    elif run.liveness == "dead":  # its writer died mid-run, whatever the verdict weighs most
+        first = _BY_VERDICT["crashed"]
+    else:
+        first = _BY_VERDICT.get(run.verdict or run.state, _DEFAULT)
+    return first + ENDING
 
 
 class HintBar(Static):
@@ -47,7 +54,7 @@ class HintBar(Static):
     }
     """
 
-    def show_for(self, run: RunSummary | None) -> None:
+    def show_for(self, run: RunSummary | None, any_runs: bool = True) -> None:
         text = Text("hint ", style="bold")
-        text.append(hint_for(run))
+        text.append(hint_for(run, any_runs))
         self.update(text)
