@@ -31,6 +31,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.reactive import Reactive
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -41,6 +42,7 @@ from ledger_core.profiles import Profiles, ProfilesSource
 from ledger_core.sources import Sources
 from ledger_core.watch import SourceWatcher
 
+from .ansi_palette import LIGHT_ANSI
 from .commands import LedgerxCommands
 from .messages import ScanFailed, SourcesScanned
 from .screens.help_screen import HelpScreen
@@ -56,6 +58,8 @@ class LedgerxApp(App[None]):
     """Browse runs, open one, preview and execute rollbacks (see SPEC §5)."""
 
     TITLE = "ledgerx"
+    # State colours readable on every light theme (``ansi_palette``: WCAG AA, measured).
+    ansi_theme_light = Reactive(LIGHT_ANSI, init=False)
     # The home screen is the default screen, whose own CSS_PATH Textual never loads. Absolute,
     # so subclasses elsewhere (demo, benchmarks) find the files too.
     CSS_PATH = [_HERE / "app.tcss", _HERE / "screens" / "runs_screen.tcss"]
