@@ -216,3 +216,19 @@ def test_a_reader_that_leaves_early_is_not_an_error(big_run, tmp_path, command):
     result = _closed_early(args)
     assert result.stdout
     assert result.returncode == 0 and result.stderr == b""
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_doctor_cut_short_keeps_its_meaning(tmp_path, broken):
+    # Enough files that the report is far bigger than a pipe's buffer.
+    directory = tmp_path / "many"
+    directory.mkdir()
+    make_ledger(directory / "seed.db", [_run(1)])
+    seed = (directory / "seed.db").read_bytes()
+    for n in range(300):
+        (directory / f"{'ledger-with-a-long-name-' * 8}{n:03d}.db").write_bytes(seed)
+    if broken:
+        (directory / "broken.db").write_bytes(b"not a database at all" * 100)
+    result = _closed_early(["doctor", "--ledger-dir", str(directory)])
+    assert result.stdout and result.stderr == b""
+    assert result.returncode == (1 if broken else 0)  # 1: a file has a problem, as unpiped

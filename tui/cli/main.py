@@ -25,7 +25,7 @@ from ledger_core.errors import (
     SourceError,
 )
 
-from .output import fail
+from .output import OutputClosed, fail
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_FAILURES = 0, 1, 2, 3, 4
 
@@ -350,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         fail("interrupted")
         return 130
+    except OutputClosed:
+        return EXIT_OK  # the console already sent the rest of the output to /dev/null
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `| head`); not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -101,6 +101,11 @@ def load_detail(args: argparse.Namespace) -> RunDetail:
 PIPED_WIDTH = 100_000
 
 
+class OutputClosed(Exception):
+    """The reader of stdout went away (``| head``): the output ends, quietly. ``main`` exits 0;
+    a command whose exit code means something (``doctor``) catches it and keeps its code."""
+
+
 class _QuietConsole(Console):
     """A Rich console whose reader may leave: a broken pipe is the end of the output, not an
     error (Rich's own ``on_broken_pipe`` exits 1, which ``state X | head`` would report)."""
@@ -109,7 +114,7 @@ class _QuietConsole(Console):
         self.quiet = True
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, self.file.fileno())
-        raise SystemExit(0)
+        raise OutputClosed
 
 
 def make_console(stderr: bool = False) -> Console:

@@ -43,6 +43,7 @@ from ..widgets.safe import LIVENESS_STYLES, STATE_STYLES, VERDICT_STYLES
 from .columns_fit import Column, fit_columns
 from .output import (
     RECORD_FORMATS,
+    OutputClosed,
     emit_json,
     fail,
     is_piped,
@@ -627,10 +628,18 @@ def run_doctor(args: argparse.Namespace) -> int:
     if getattr(args, "format", "table") == "json":
         emit_json(report)
         return code
+    try:
+        _print_doctor(report, sources)
+    except OutputClosed:
+        pass  # `doctor | head`: still 1 when a file has a problem, whatever was read of it
+    return code
+
+
+def _print_doctor(report: list[dict], sources: Sources) -> None:
     console = make_console()
     if not report:
         console.print(Text(f"No ledger files in {clean(sources.describe(), 500)}."))
-        return code
+        return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("STATUS", no_wrap=True)
     table.add_column("FORMAT", no_wrap=True)
@@ -649,4 +658,3 @@ def run_doctor(args: argparse.Namespace) -> int:
     console.print(table)
     bad = sum(1 for e in report if e["status"] != "ok")
     console.print(Text(f"{len(report) - bad} ok, {bad} with problems."))
-    return code
