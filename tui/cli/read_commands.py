@@ -490,7 +490,8 @@ def _steps_table(detail: RunDetail, full: bool = False) -> Table:
             Text(format_duration(latency / 1000.0)) if latency is not None else Text("—"),
             status,
             _cell(step.bc_correlation_id, None if full else 60),
-            _cell(step.error_message, None if full else 200),
+            # Free text, whole in JSON: cut even when piped (a 1 MB error is no record).
+            _cell(step.error_message, 2000 if full else 200),
             *([_extras_cell(step.extras)] if foreign else []),
         )
     return table

@@ -594,11 +594,13 @@ class RunsScreen(Screen[None]):
                 "first, run `ledgerx --demo`."
             )
         label, _ = _FILTER_BY_KEY[self.filter_key]
-        what = f'No run matches the filter "{label}"' if self.filter_key != "all" else "No run"
+        parts = [f'the filter "{label}"'] if self.filter_key != "all" else []
         if self.search_text:
-            what += f' and the search "{plain(self.search_text, 60)}"'
-            return f"{what}. escape clears the search; f shows the next filter."
-        return f"{what} (of {len(self._all):,} runs). f shows the next filter; f again to all runs."
+            parts.append(f'the search "{plain(self.search_text, 60)}"')
+        what = f"No run of {len(self._all):,} matches {' and '.join(parts)}."
+        if self.search_text:
+            return f"{what} escape clears the search; f shows the next filter."
+        return f"{what} f shows the next filter (it comes back to all runs)."
 
     def _refresh_status(self) -> None:
         """One line: counts, then what needs noticing (problems, loading), then the view."""
