@@ -110,3 +110,19 @@ def test_every_hint_fits_80_columns():
         texts.append(hint_for(run))  # type: ignore[arg-type]
     for text in texts:
         assert len("hint " + text) <= 78, text  # 80 columns less the bar's padding
+
+
+async def test_no_ledgers_at_80_columns_says_where_and_suggests_the_demo(make_app, tui_dir):
+    from pathlib import Path
+
+    from ledger_core.sources import Sources
+
+    (tui_dir / "empty-ledgers").mkdir()
+    app = make_app(sources=Sources((Path("empty-ledgers"),)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        table = screen._table
+        lines = [table.render_line(y).text.rstrip() for y in range(1, 6)]
+        text = " ".join(line.strip() for line in lines if line.strip())
+        assert "Looked in: empty-ledgers" in text and "`ledgerx --demo`" in text
+        assert "…" not in text  # wrapped, not cut at the edge
