@@ -92,6 +92,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("╌ … ?", "timeline: no outcome recorded, the request may have landed (in doubt)"),
             ("✗", "timeline: the step failed"),
             ("+", "a duration still counting, or stopped without finishing"),
+            ("▸ / •", "one diagnosis sentence: what the steps show, then what to do"),
         ),
     ),
     (
