@@ -31,6 +31,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.reactive import Reactive
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -41,6 +42,7 @@ from ledger_core.profiles import Profiles, ProfilesSource
 from ledger_core.sources import Sources
 from ledger_core.watch import SourceWatcher
 
+from .ansi_palette import LIGHT_ANSI
 from .commands import LedgerxCommands
 from .messages import ScanFailed, SourcesScanned
 from .screens.help_screen import HelpScreen
@@ -56,6 +58,8 @@ class LedgerxApp(App[None]):
     """Browse runs, open one, preview and execute rollbacks (see SPEC §5)."""
 
     TITLE = "ledgerx"
+    # State colours readable on every light theme (``ansi_palette``: WCAG AA, measured).
+    ansi_theme_light = Reactive(LIGHT_ANSI, init=False)
     # The home screen is the default screen, whose own CSS_PATH Textual never loads. Absolute,
     # so subclasses elsewhere (demo, benchmarks) find the files too.
     CSS_PATH = [_HERE / "app.tcss", _HERE / "screens" / "runs_screen.tcss"]
@@ -84,8 +88,16 @@ class LedgerxApp(App[None]):
         now: Callable[[], float] | None = None,
         poll_interval: float = 2.0,
         title_note: str | None = None,
+        initial_filter: str = "all",
+        hints: bool | None = None,
     ) -> None:
         super().__init__()
+        self.initial_filter = initial_filter
+        """The runs list's preset filter at start (the demo opens on ``attention``)."""
+        self.settings = Settings.load()
+        """Remembered preferences (theme, hints), read once at start."""
+        self.hints = self.settings.hints if hints is None else hints
+        """Whether the hint bar shows at start (``None`` given: as remembered)."""
         self.sources = sources
         self.profiles_source = ProfilesSource.of(profiles)
         """Where the profiles file is: the core reads it afresh at every rollback decision."""
@@ -128,7 +140,7 @@ class LedgerxApp(App[None]):
         return profiles
 
     def get_default_screen(self) -> RunsScreen:
-        return RunsScreen()
+        return RunsScreen(filter_key=self.initial_filter)
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header title, led by an ``RO`` badge when every write is refused."""
@@ -144,7 +156,6 @@ class LedgerxApp(App[None]):
         return Content.assemble(*parts)
 
     def on_mount(self) -> None:
-        self.settings = Settings.load()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -207,6 +218,16 @@ class LedgerxApp(App[None]):
 
     def action_refresh(self) -> None:
         self.scan()
+
+    def set_hints(self, show: bool) -> None:
+        """Show or hide the first-time hint bar, and remember it (``Settings.hints``)."""
+        self.hints = show
+        if self.settings.hints != show:
+            self.settings.hints = show
+            self.settings.save()
+        self.runs_screen().show_hints(show)
+        if not show:
+            self.notify('ctrl+p "Show hints" brings them back.', title="Hints hidden", markup=False)
 
     def action_problems(self) -> None:
         if not isinstance(self.screen, ProblemsScreen):

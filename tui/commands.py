@@ -41,6 +41,8 @@ class LedgerxCommands(Provider):
             ("Time filter", partial(app.runs_command, "time"), "runs that started since / until"),
             ("Facets", partial(app.runs_command, "facets"), "filter by manifest, company, …"),
             ("Times: UTC / local", app.action_toggle_utc, "show times in UTC or the local zone"),
+            ("Show hints", partial(app.set_hints, True), "the one-line hint bar for new users"),
+            ("Hide hints", partial(app.set_hints, False), "hide the hint bar (x does too)"),
         ]
         for key, label, _ in FILTERS:
             out.append(

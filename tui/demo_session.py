@@ -22,6 +22,9 @@ from ledger_core.sanitize import clean
 from .cli.output import stale_after_seconds
 
 DELETE_DELAY = (0.15, 0.3)  # seconds per DELETE at the demo API: progress is seen as it lands
+# How the demo's app differs from a plain session: two minutes must tell the story, so it opens
+# on the runs that need a person.
+DEMO_APP_OPTIONS = {"title_note": "demo", "initial_filter": "attention"}
 
 
 def _say(message: str) -> None:
@@ -61,7 +64,7 @@ def run_demo_tui(args: argparse.Namespace) -> int:
             ProfilesSource.lookup(directory / "profiles.toml"),
             readonly=bool(getattr(args, "readonly", False)),
             stale_after=stale_after_seconds(args),
-            title_note="demo",
+            **DEMO_APP_OPTIONS,
         )
         app.run()
     finally:

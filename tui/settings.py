@@ -1,4 +1,4 @@
-"""The TUI's remembered preferences (theme, UTC or local time), in a JSON file of its own.
+"""The TUI's remembered preferences (theme, UTC or local time, hint bar), in a file of its own.
 
 Where: ``$LEDGERX_STATE_DIR``, else ``$XDG_STATE_HOME/ledgerx``, else ``~/.local/state/ledgerx``
 (``LEDGERX_STATE_DIR=off`` remembers nothing). Only ledgerx writes that file, atomically (a
@@ -32,6 +32,8 @@ class Settings:
 
     theme: str | None = None
     utc: bool = False  # ``t``: times in UTC instead of the local zone
+    hints: bool = True
+    """The first-time hint bar on the runs list; ``x`` dismisses it, the palette restores it."""
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Settings:
@@ -45,9 +47,11 @@ class Settings:
         if not isinstance(data, dict):
             return cls()
         theme = data.get("theme")
+        hints = data.get("hints", True)
         return cls(
             theme=theme if isinstance(theme, str) and len(theme) < 100 else None,
             utc=data.get("utc") is True,
+            hints=hints if isinstance(hints, bool) else True,
         )
 
     def save(self, directory: Path | None = None) -> bool:

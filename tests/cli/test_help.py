@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import run_cli
 
@@ -36,3 +38,11 @@ def test_global_options_still_work_after_the_command(tmp_path):
     result = run_cli("list", "--ledger-dir", tmp_path, "--format", "json")
     assert result.code == 0
     assert result.json() == []
+
+
+@pytest.mark.parametrize("command", ["list", "rollback"])
+def test_readme_gives_the_exit_codes_exactly_as_help_does(command):
+    help_text = run_cli(command, "--help").stdout
+    block = help_text[help_text.index("exit codes:") :].rstrip("\n")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert block in readme

@@ -67,6 +67,8 @@ def make_app(tui_dir: Path) -> Callable[..., LedgerxApp]:
         options: dict[str, object] = {
             "now": lambda: FIXED_NOW,
             "poll_interval": 0,
+            # First-time hints change every runs-list picture; their own tests turn them on.
+            "hints": False,
         }
         options.update(kw)
         sources = options.pop("sources", Sources((Path(LEDGER_DIR),)))

@@ -51,4 +51,8 @@ def test_utc_choice_is_read_only_when_it_is_true(tmp_path):
         (tmp_path / FILE_NAME).write_text(json.dumps({"theme": "nord", "utc": value}))
         assert Settings.load(tmp_path) == Settings(theme="nord", utc=expected)
     assert Settings(utc=True).save(tmp_path) is True
-    assert json.loads((tmp_path / FILE_NAME).read_text()) == {"theme": None, "utc": True}
+    assert json.loads((tmp_path / FILE_NAME).read_text()) == {
+        "theme": None,
+        "utc": True,
+        "hints": True,
+    }

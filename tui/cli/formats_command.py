@@ -4,15 +4,13 @@ can do (rollback or why not, liveness source, whether steps can be in doubt)."""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from rich.console import Console
 from rich.text import Text
 
 from ledger_core.formats import all_formats
 from ledger_core.sanitize import clean
 
-from .output import emit_json, piped_width
+from .output import emit_json, make_console
 
 EXIT_OK = 0
 
@@ -38,12 +36,7 @@ def run_formats(args: argparse.Namespace) -> int:
     if getattr(args, "format", "table") == "json":
         emit_json(entries)
         return EXIT_OK
-    if sys.stdout.isatty():
-        console = Console(markup=False, highlight=False, emoji=False)
-    else:
-        console = Console(
-            markup=False, highlight=False, emoji=False, width=piped_width(200), color_system=None
-        )
+    console = make_console()
     for e in entries:
         head = Text(clean(e["name"], 60), style="bold")
         head.append(f"  {'built-in' if e['builtin'] else 'mapped'} — {clean(e['title'], 200)}")

@@ -25,7 +25,7 @@ from ledger_core.errors import (
     SourceError,
 )
 
-from .output import add_run_filters, fail
+from .output import OutputClosed, add_run_filters, fail
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_FAILURES = 0, 1, 2, 3, 4
 
@@ -69,6 +69,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "ledgerx list --format json | jq -r '.[].run_id'",
         "ledgerx list --attention --since 24h",
         "ledgerx list --since yesterday --until today --company CRONUS --utc",
+        "ledgerx list --attention --format csv --fields run_id,verdict,started_at > triage.csv",
+        "ledgerx list --format tsv --no-headers | cut -f1",
     ),
     "state": (
         "ledgerx state 3f9c2a",
@@ -236,7 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_run_filters(p)
     p.add_argument("--limit", type=int, metavar="N", help="at most N runs")
-    p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "tsv"),
+        default="table",
+        help="table (default), json, or csv/tsv: one run per line, full values",
+    )
+    p.add_argument(
+        "--fields",
+        metavar="A,B,C",
+        help="with csv/tsv: these columns in this order (run_id, verdict, state, "
+        "stamped_state, liveness, committed, failed, in_doubt, total, started_at, "
+        "finished_at, last_activity, profile, environment, company, format, "
+        "manifest_path, source)",
+    )
+    p.add_argument("--no-headers", action="store_true", help="no header line (table, csv and tsv)")
 
     p = command("state", "one run: run row, steps, diagnosis, rollback attempts")
     p.add_argument("run", metavar="RUN", help="run id or unique prefix")
@@ -382,6 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         fail("interrupted")
         return 130
+    except OutputClosed:
+        return EXIT_OK  # the console already sent the rest of the output to /dev/null
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `| head`); not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

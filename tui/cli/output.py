@@ -1,13 +1,22 @@
-"""Shared output helpers of the CLI: JSON to stdout only, messages to stderr, all sanitised."""
+"""Shared output helpers of the CLI: JSON to stdout only, messages to stderr, all sanitised.
+
+Also the one console factory (``make_console``) every command prints through, so that a reader
+that goes away (``| head``) ends the command quietly with exit 0, and the one record writer
+(``write_records``) behind ``--format csv|tsv``, ``--fields`` and ``--no-headers``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+from rich.console import Console
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import RunNotFound
@@ -145,3 +154,109 @@ def filter_runs_by_args(runs: list, args: argparse.Namespace) -> tuple[list, boo
 def show_utc(args: argparse.Namespace) -> bool:
     """``--utc``: tables show UTC instead of the local zone (JSON is always UTC)."""
     return bool(getattr(args, "utc", False))
+
+
+# -- consoles ------------------------------------------------------------------------------
+
+# Piped output is for grep, cut and awk: one record per line, never wrapped, whatever $COLUMNS
+# says (a wrapped URL or GUID cannot be matched or copied whole).
+PIPED_WIDTH = 100_000
+
+
+class OutputClosed(Exception):
+    """The reader of stdout went away (``| head``): the output ends, quietly. ``main`` exits 0;
+    a command whose exit code means something (``doctor``) catches it and keeps its code."""
+
+
+class _QuietConsole(Console):
+    """A Rich console whose reader may leave: a broken pipe is the end of the output, not an
+    error (Rich's own ``on_broken_pipe`` exits 1, which ``state X | head`` would report)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.file.fileno())
+        raise OutputClosed
+
+
+def make_console(stderr: bool = False) -> Console:
+    """The console every CLI command prints through: markup never interpreted, no emoji codes;
+    on a terminal it fits the terminal, piped it is plain and as wide as a record needs."""
+    stream = sys.stderr if stderr else sys.stdout
+    common: dict[str, Any] = {"file": stream, "markup": False, "highlight": False, "emoji": False}
+    if stream.isatty():
+        return _QuietConsole(**common)
+    return _QuietConsole(**common, width=PIPED_WIDTH, color_system=None)
+
+
+def is_piped() -> bool:
+    """Whether stdout goes to a program or a file rather than a person's terminal."""
+    return not sys.stdout.isatty()
+
+
+# -- records: --format csv|tsv, --fields, --no-headers ---------------------------------------
+
+RECORD_FORMATS = ("csv", "tsv")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); in CSV
+# such a cell gets a leading apostrophe, which spreadsheets show as text. TSV is for cut/awk
+# and keeps the value exactly.
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def parse_fields(text: str | None, known: Sequence[str]) -> list[str]:
+    """``--fields a,b,c`` checked against ``known`` (any case); ``None`` means all of them.
+
+    Raises ``ValueError`` naming the unknown fields and the known ones.
+    """
+    if text is None:
+        return list(known)
+    wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in known]
+    if unknown or not wanted:
+        what = ", ".join(unknown) if unknown else "(none given)"
+        raise ValueError(f"--fields: unknown field {what}; known fields: {', '.join(known)}")
+    return wanted
+
+
+def _record_value(value: object, fmt: str) -> str:
+    """One full value, inert: control characters (tab and newline included) become visible
+    escapes, so a record stays one line and a TSV column stays one column."""
+    if value is None:
+        return ""
+    text = ("true" if value else "false") if isinstance(value, bool) else clean(value, None)
+    if fmt == "csv" and text.startswith(_FORMULA_START):
+        text = "'" + text
+    return text
+
+
+def write_records(
+    rows: Iterable[Mapping[str, object]],
+    fields: Sequence[str],
+    fmt: str,
+    *,
+    headers: bool = True,
+    stream: TextIO | None = None,
+) -> None:
+    """Write ``rows`` as CSV or TSV on ``stream`` (stdout): one record per line, the columns
+    ``fields`` in that order, full values (never cut), a header line unless ``headers`` is
+    false. A reader that goes away (``| head``) ends the output quietly.
+    """
+    out = stream if stream is not None else sys.stdout
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        write = writer.writerow
+    elif fmt == "tsv":
+
+        def write(values: Sequence[str]) -> None:
+            out.write("\t".join(values) + "\n")
+
+    else:
+        raise ValueError(f"unknown record format {fmt!r}")
+    try:
+        if headers:
+            write(list(fields))
+        for row in rows:
+            write([_record_value(row.get(field), fmt) for field in fields])
+        out.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())

@@ -21,11 +21,9 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -37,22 +35,29 @@ from ledger_core.reader import read_summaries, scan
 from ledger_core.sanitize import clean
 from ledger_core.schema import RUN_STATES
 from ledger_core.sources import Sources, ledger_files
+from ledger_core.textfit import shorten_middle
 from ledger_core.timefilter import display_with_zone, zone_label
 from ledger_core.timeutil import format_duration, to_epoch
 from ledger_core.vocabulary import VERDICTS, parse_many
 
 from ..widgets.safe import LIVENESS_STYLES, STATE_STYLES, VERDICT_STYLES
+from .columns_fit import Column, fit_columns
 from .output import (
+    RECORD_FORMATS,
+    OutputClosed,
     emit_json,
     fail,
     filter_runs_by_args,
+    is_piped,
     load_detail,
-    piped_width,
+    make_console,
+    parse_fields,
     show_utc,
     sources_from,
     stale_after_seconds,
     time_range_from,
     warn,
+    write_records,
 )
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -80,15 +85,6 @@ _DOCTOR_STATUS = {
 
 
 # -- shared helpers ------------------------------------------------------------------------
-
-
-def _console() -> Console:
-    """A console that never interprets markup and stays plain when piped."""
-    if sys.stdout.isatty():
-        return Console(markup=False, highlight=False, emoji=False)
-    # Piped: no colour or styling, and wide enough that a run stays on one line for grep.
-    width = piped_width(1000)
-    return Console(markup=False, highlight=False, emoji=False, width=width, color_system=None)
 
 
 def _cell(value: object, limit: int | None = 200, style: str = "") -> Text:
@@ -165,25 +161,75 @@ def _parse_formats(values: list[str] | None) -> set[str] | None:
     return {f.strip() for v in values for f in v.split(",") if f.strip()}
 
 
+# Dropped whole at a narrow terminal, highest rank first (``columns_fit``): what matters at
+# 3 a.m. is the verdict, the counts, when it started and which run.
 _RUN_COLUMNS = (
-    # header, right-aligned
-    ("VERDICT", False),
-    ("RUN", False),
-    ("FORMAT", False),
-    ("STATE", False),
-    ("LIVENESS", False),
-    ("STEPS ok/fail/doubt", True),
-    ("PROFILE", False),
-    ("ENV", False),
-    ("COMPANY", False),
-    ("STARTED", False),
-    ("DURATION", True),
+    Column("VERDICT"),
+    Column("RUN", shrink_to=12),
+    Column("FORMAT", drop_rank=4),
+    Column("STATE", drop_rank=2),
+    Column("LIVENESS", drop_rank=1),
+    Column("STEPS ok/fail/doubt", right=True),
+    Column("PROFILE", drop_rank=5),
+    Column("ENVIRONMENT", drop_rank=6),
+    Column("COMPANY", drop_rank=7),
+    Column("STARTED"),
+    Column("DURATION", right=True, drop_rank=3),
 )
-_MIN_WIDTH = 8
+_RUN_ID = 1
 _GAP = "  "
 
+# ``--format csv|tsv`` and ``--fields``: one flat record per run, full values.
+LIST_FIELDS = (
+    "run_id",
+    "verdict",
+    "state",
+    "stamped_state",
+    "liveness",
+    "committed",
+    "failed",
+    "in_doubt",
+    "total",
+    "started_at",
+    "finished_at",
+    "last_activity",
+    "profile",
+    "environment",
+    "company",
+    "format",
+    "manifest_path",
+    "source",
+)
 
-def _run_cells(run: RunSummary, utc: bool, zone: str) -> list[Text]:
+
+def run_record(run: RunSummary) -> dict[str, object]:
+    """One run as a flat record for ``write_records`` (UTC ISO times, as stored)."""
+    c = run.counts
+    return {
+        "run_id": run.run_id,
+        "verdict": run.verdict or run.state,
+        "state": run.state,
+        "stamped_state": run.stamped_state,
+        "liveness": run.liveness,
+        "committed": c.committed,
+        "failed": c.failed,
+        "in_doubt": c.in_doubt,
+        "total": c.total,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "last_activity": run.last_activity,
+        "profile": run.profile,
+        "environment": run.environment,
+        "company": run.company,
+        "format": run.format,
+        "manifest_path": run.manifest_path,
+        "source": run.source,
+    }
+
+
+def _run_cells(run: RunSummary, utc: bool, zone: str, full: bool = False) -> list[Text]:
+    """One run's cells; ``full`` (piped) keeps every value whole, for grep and cut."""
+    limit = None if full else 60
     state = _state_cell(run.state)
     if run.stamp_mismatch:
         state.append(" (stamped ")
@@ -192,63 +238,69 @@ def _run_cells(run: RunSummary, utc: bool, zone: str) -> list[Text]:
     c = run.counts
     return [
         _verdict_cell(run),
-        _cell(run.run_id, 80),
-        _cell(run.format, 20),
+        _cell(run.run_id, None),  # whole: shortened in its middle only if the column is narrow
+        _cell(run.format, limit),
         state,
         _state_cell(run.liveness),
         Text(f"{c.committed}/{c.failed}/{c.in_doubt}  of {c.total}"),
-        _cell(run.profile, 30),
-        _cell(run.environment, 30),
-        _cell(run.company, 30),
+        _cell(run.profile, limit),
+        _cell(run.environment, limit),
+        _cell(run.company, limit),
         _when(run.started_at, utc, zone),
         _duration(run),
     ]
 
 
-def _runs_lines(runs: list[RunSummary], width: int, utc: bool = False) -> Text:
-    """The runs as aligned columns, one line per run.
+def _runs_lines(
+    runs: list[RunSummary],
+    width: int,
+    utc: bool = False,
+    headers: bool = True,
+    full: bool = False,
+) -> Text:
+    """The runs as aligned columns, one line per run, fitted to ``width`` (``columns_fit``).
 
     Rich's ``Table`` measures every cell again on each render and takes seconds for 10,000
     runs; these columns are measured once, so ``list`` stays fast however many runs there are.
     """
     zone = zone_label(utc=utc)
-    headers = [f"STARTED ({zone})" if h == "STARTED" else h for h, _right in _RUN_COLUMNS]
-    rows = [_run_cells(run, utc, zone) for run in runs]
-    widths = [len(header) for header in headers]
+    names = [f"STARTED ({zone})" if c.header == "STARTED" else c.header for c in _RUN_COLUMNS]
+    rows = [_run_cells(run, utc, zone, full) for run in runs]
+    natural = [len(name) for name in names]
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], cell.cell_len)
-    # On a narrow terminal, shrink the free-text columns first and the run id last (never
-    # below a uuid's 36 characters); what still does not fit is cut at the screen's edge.
-    excess = sum(widths) + len(_GAP) * (len(widths) - 1) - width
-    for i in (8, 7, 6, 1):  # company, environment, profile, then the run id
-        if excess <= 0:
-            break
-        floor = min(widths[i], 36) if i == 1 else _MIN_WIDTH
-        cut = max(0, min(excess, widths[i] - floor))
-        widths[i] -= cut
-        excess -= cut
+            natural[i] = max(natural[i], cell.cell_len)
+    widths = fit_columns(_RUN_COLUMNS, natural, width, len(_GAP))
+    shown = [i for i, w in enumerate(widths) if w is not None]
 
     def line(cells: list[Text]) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis")
-        for i, cell in enumerate(cells):
-            cell = cell.copy()
-            cell.truncate(widths[i], overflow="ellipsis")
-            pad = " " * (widths[i] - cell.cell_len)
-            if i:
+        for n, i in enumerate(shown):
+            w = widths[i] or 0
+            cell = cells[i]
+            if i == _RUN_ID and cell.cell_len > w:
+                cell = Text(shorten_middle(cell.plain, w), style=cell.style)
+            else:
+                cell = cell.copy()
+                cell.truncate(w, overflow="ellipsis")
+            pad = " " * (w - cell.cell_len)
+            if n:
                 out.append(_GAP)
-            if _RUN_COLUMNS[i][1]:
+            if _RUN_COLUMNS[i].right:
                 out.append(pad)
                 out.append_text(cell)
             else:
                 out.append_text(cell)
-                if i < len(cells) - 1:
+                if n < len(shown) - 1:
                     out.append(pad)
         return out
 
-    header = line([Text(h, style="bold") for h in headers])
-    rule = Text("─" * min(width, sum(widths) + len(_GAP) * (len(widths) - 1)))
-    return Text("\n").join([header, rule, *(line(row) for row in rows)])
+    lines = [line(row) for row in rows]
+    if headers:
+        header = line([Text(name, style="bold") for name in names])
+        used = sum(widths[i] or 0 for i in shown) + len(_GAP) * (len(shown) - 1)
+        lines[:0] = [header, Text("─" * min(width, used))]
+    return Text("\n").join(lines)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -262,6 +314,15 @@ def run_list(args: argparse.Namespace) -> int:
     limit = getattr(args, "limit", None)
     if limit is not None and limit < 0:
         fail("--limit must be zero or a positive number")
+        return EXIT_USAGE
+    field_text = getattr(args, "fields", None)
+    if field_text is not None and getattr(args, "format", "table") not in RECORD_FORMATS:
+        fail("--fields works with --format csv or tsv")
+        return EXIT_USAGE
+    try:
+        fields = parse_fields(field_text, LIST_FIELDS)
+    except ValueError as exc:
+        fail(str(exc))
         return EXIT_USAGE
     wanted = _parse_formats(getattr(args, "ledger_format", None))
     try:
@@ -292,13 +353,19 @@ def run_list(args: argparse.Namespace) -> int:
     if limit is not None:
         runs = runs[:limit]
 
-    if getattr(args, "format", "table") == "json":
+    fmt = getattr(args, "format", "table")
+    headers = not getattr(args, "no_headers", False)
+    if fmt == "json":
         emit_json([r.to_dict() for r in runs])
+    elif fmt in RECORD_FORMATS:
+        write_records((run_record(r) for r in runs), fields, fmt, headers=headers)
     else:
-        console = _console()
+        console = make_console()
         if runs:
             console.print(
-                _runs_lines(runs, console.width, show_utc(args)), no_wrap=True, overflow="ellipsis"
+                _runs_lines(runs, console.width, show_utc(args), headers, full=is_piped()),
+                no_wrap=True,
+                overflow="ellipsis",
             )
         else:
             what = "matching runs" if filtered else "runs"
@@ -316,14 +383,15 @@ def run_list(args: argparse.Namespace) -> int:
 # -- state ---------------------------------------------------------------------------------
 
 
-def _fact_lines(detail: RunDetail, utc: bool = False) -> Text:
+def _fact_lines(detail: RunDetail, utc: bool = False) -> Table:
     run = detail.summary
-    out = Text()
+    # A grid, so a long value wraps under itself (hanging indent), not under the labels.
+    out = Table.grid(padding=(0, 1))
+    out.add_column(style="bold", no_wrap=True, min_width=13)
+    out.add_column(overflow="fold")
 
     def line(label: str, value: Text | str) -> None:
-        out.append(f"{label:<14}", style="bold")
-        out.append_text(value if isinstance(value, Text) else Text(value))
-        out.append("\n")
+        out.add_row(Text(label), value if isinstance(value, Text) else Text(value))
 
     line("verdict", _verdict_cell(run))
     line("run", _cell(run.run_id, 200))
@@ -365,7 +433,49 @@ def _fact_lines(detail: RunDetail, utc: bool = False) -> Text:
     return out
 
 
-def _steps_table(detail: RunDetail, utc: bool = False) -> Table:
+# Below this many columns the nine-column steps table would cut every cell ("commi…"), so
+# each step is shown as a short block instead.
+_STEPS_TABLE_WIDTH = 140
+
+
+def _step_blocks(detail: RunDetail, utc: bool = False) -> Table:
+    """The steps for a narrow terminal: one block per step, each value whole and labelled."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for step in detail.steps:
+        latency = step.latency_ms
+        head = Text()
+        head.append_text(_cell(step.method, 12))
+        head.append("  ")
+        head.append_text(_state_cell(step.derived_status))
+        if step.status is not None and step.status != step.derived_status:
+            head.append(" (recorded ")
+            head.append_text(_cell(step.status, 30))
+            head.append(")")
+        if latency is not None:
+            head.append(f"  {format_duration(latency / 1000.0)}")
+        body = Text()
+        body.append_text(_cell(step.url))
+        body.append("\nintent ")
+        body.append_text(_when(step.intent_ts, utc))
+        body.append("  outcome ")
+        body.append_text(_when(step.outcome_ts, utc) if step.outcome_ts else Text("— none —"))
+        if step.bc_correlation_id:
+            body.append("\ncorrelation id ")
+            body.append_text(_cell(step.bc_correlation_id))
+        if step.error_message:
+            body.append("\nerror ")
+            body.append_text(_cell(step.error_message, 1000))
+        if step.extras:
+            body.append("\n")
+            body.append_text(_extras_cell(step.extras))
+        grid.add_row(Text(str(step.seq) if step.seq is not None else "?", style="bold"), head)
+        grid.add_row(Text(""), body)
+    return grid
+
+
+def _steps_table(detail: RunDetail, utc: bool = False, full: bool = False) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Steps")
     zone = zone_label(utc=utc)
     for name, justify in (
@@ -393,13 +503,14 @@ def _steps_table(detail: RunDetail, utc: bool = False) -> Table:
         table.add_row(
             _cell(step.seq),
             _cell(step.method, 12),
-            _cell(step.url, 120),
+            _cell(step.url, None if full else 120),
             _when(step.intent_ts, utc, zone),
             _when(step.outcome_ts, utc, zone) if step.outcome_ts is not None else Text("— none —"),
             Text(format_duration(latency / 1000.0)) if latency is not None else Text("—"),
             status,
-            _cell(step.bc_correlation_id, 60),
-            _cell(step.error_message, 200),
+            _cell(step.bc_correlation_id, None if full else 60),
+            # Free text, whole in JSON: cut even when piped (a 1 MB error is no record).
+            _cell(step.error_message, 2000 if full else 200),
             *([_extras_cell(step.extras)] if foreign else []),
         )
     return table
@@ -442,19 +553,25 @@ def run_state(args: argparse.Namespace) -> int:
     if getattr(args, "format", "table") == "json":
         emit_json(detail.to_dict())
         return EXIT_OK
-    console = _console()
+    console = make_console()
     utc = show_utc(args)
     console.print(_fact_lines(detail, utc))
     sentences = detail.summary.sentences("cli")
     if sentences:
-        diagnosis = Text("Diagnosis\n", style="bold")
+        console.print(Text("Diagnosis", style="bold"))
+        diagnosis = Table.grid(padding=(0, 1))  # a wrapped sentence stays under its bullet
+        diagnosis.add_column(no_wrap=True)
+        diagnosis.add_column(overflow="fold")
         for sentence in sentences:
-            diagnosis.append("  • ")
-            diagnosis.append_text(_cell(sentence, 1000))
-            diagnosis.append("\n")
+            diagnosis.add_row(Text("  •"), _cell(sentence, 1000))
         console.print(diagnosis)
+        console.print()
     if detail.steps:
-        console.print(_steps_table(detail, utc))
+        if is_piped() or console.width >= _STEPS_TABLE_WIDTH:
+            console.print(_steps_table(detail, utc, full=is_piped()))
+        else:
+            console.print(Text("Steps", style="bold"))
+            console.print(_step_blocks(detail, utc))
     else:
         console.print(Text("No steps recorded."))
     if detail.attempts:
@@ -534,10 +651,18 @@ def run_doctor(args: argparse.Namespace) -> int:
     if getattr(args, "format", "table") == "json":
         emit_json(report)
         return code
-    console = _console()
+    try:
+        _print_doctor(report, sources)
+    except OutputClosed:
+        pass  # `doctor | head`: still 1 when a file has a problem, whatever was read of it
+    return code
+
+
+def _print_doctor(report: list[dict], sources: Sources) -> None:
+    console = make_console()
     if not report:
         console.print(Text(f"No ledger files in {clean(sources.describe(), 500)}."))
-        return code
+        return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("STATUS", no_wrap=True)
     table.add_column("FORMAT", no_wrap=True)
@@ -556,4 +681,3 @@ def run_doctor(args: argparse.Namespace) -> int:
     console.print(table)
     bad = sum(1 for e in report if e["status"] != "ok")
     console.print(Text(f"{len(report) - bad} ok, {bad} with problems."))
-    return code

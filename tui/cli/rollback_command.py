@@ -38,7 +38,7 @@ from ledger_core.plan import Plan
 from ledger_core.profiles import ProfilesSource
 from ledger_core.sanitize import clean
 
-from .output import emit_json, fail, load_detail, piped_width, stale_after_seconds
+from .output import emit_json, fail, load_detail, make_console, stale_after_seconds
 
 EXIT_OK, EXIT_CANCELLED, EXIT_USAGE, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 4, 130
 CONFIRM_CHARS = 6
@@ -55,13 +55,7 @@ NOTHING_TO_DO = "nothing_to_do"
 
 
 def _console(stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    if stream.isatty():
-        return Console(file=stream, markup=False, highlight=False, emoji=False)
-    width = piped_width(200)
-    return Console(
-        file=stream, markup=False, highlight=False, emoji=False, width=width, color_system=None
-    )
+    return make_console(stderr)
 
 
 def _cell(value: object, limit: int = 200, style: str = "") -> Text:

@@ -47,6 +47,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("T", "time filter: runs that started since / until (2h, 3d, yesterday, a date)"),
             ("F", "facets: filter by manifest, company, profile, environment, format"),
             ("0 … 6", "the summary line's filters (0 all, 1 attention, 3 crashed, 4 in doubt …)"),
+            ("x", 'hide the hint bar (remembered; ctrl+p "Show hints" brings it back)'),
         ),
     ),
     (
@@ -77,6 +78,33 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("m", "save the plan as a Markdown checklist (asks where)"),
             ("R, ctrl+r", "re-plan from the run and profiles file as they are now"),
             ("escape", "back to the run"),
+        ),
+    ),
+    (
+        "Symbols on screen",
+        (
+            ("≠", "the runner's stamped state disagrees with its steps (the steps decide)"),
+            ("DEAD (boxed)", "the writer stopped while the run was unfinished: it crashed"),
+            ("crashed (reversed)", "the verdict of a run whose writer died mid-run"),
+            ("·", "zero in a count; a finished run in the narrow Live column; the empty track"),
+            ("—", "no value recorded"),
+            ("…", "text shortened: a run id loses its middle, so the end that differs shows"),
+            ("RO", "read-only session: every write (rollback) is refused"),
+            ("cr, event-ledger…", "a reversed format badge: another tool's ledger, no rollback"),
+            ("⚠ N unreadable", "files that could not be read: p lists them with the reason"),
+            ("▲ / ▼", "the column the list is sorted by, and in which direction"),
+            ("━", "timeline: a step from its intent to its outcome"),
+            ("╌ … ?", "timeline: no outcome recorded, the request may have landed (in doubt)"),
+            ("✗", "timeline: the step failed"),
+            ("+", "a duration still counting, or stopped without finishing"),
+            ("▸ / •", "one diagnosis sentence: what the steps show, then what to do"),
+        ),
+    ),
+    (
+        "Hint bar",
+        (
+            ("hint …", "one line for first-time users: the key to press next for this run"),
+            ("x", 'hide it for good (remembered); ctrl+p "Show hints" brings it back'),
         ),
     ),
     (

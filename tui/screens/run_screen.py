@@ -50,6 +50,7 @@ from ledger_core.errors import LedgerxError, RunNotFound
 from ledger_core.focus import next_problem, step_that_matters
 from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
 from ledger_core.reader import read_attempts
+from ledger_core.textfit import shorten_middle
 from ledger_core.timefilter import display_time, zone_label
 from ledger_core.timeutil import format_duration, parse_ts
 
@@ -260,7 +261,7 @@ class RunScreen(Screen[None]):
             # Ask for the first page before anything is drawn: it is what the user waits for.
             self._want_page(0)
         self.title = "ledgerx"
-        self.sub_title = plain(f"run {self.summary.run_id}", 80)
+        self.sub_title = "run " + shorten_middle(plain(self.summary.run_id, None), 40)
         self._show_header()
         self.query_one("#run-detail", StepDetail).show_message("Reading the run…")
         self._table().focus()

@@ -16,6 +16,7 @@
 | 0 … 6 | the summary line's one-key filters: 0 all, 1 needs attention, 2 running, 3 crashed, |
 | | 4 in doubt, 5 rollback incomplete, 6 partially committed (again: back to all) |
 | t | times in UTC / the local zone (remembered; the app's key) |
+| x | hide the hint bar (remembered; the palette's "Show hints" brings it back) |
 
 Rows are the ``RunSummary`` objects the core derived; the list is a ``VirtualTable``, so ten
 thousand runs cost a list copy, not ten thousand widgets. The app's scan worker calls
@@ -47,6 +48,7 @@ from ledger_core.watch import Changes
 from ..messages import RunDetailFailed, RunDetailRead
 from ..widgets.clock import utc_wanted, zone
 from ..widgets.footer import LedgerxFooter
+from ..widgets.hint_bar import HintBar
 from ..widgets.mono import uncoloured
 from ..widgets.safe import liveness_text, plain, safe_text, state_text, verdict_text
 from ..widgets.verdict_summary import KEYS as PRESET_KEYS
@@ -240,11 +242,12 @@ class RunsScreen(Screen[None]):
             Binding(key, f"preset('{preset}')", show=False, id=f"preset-{preset}")
             for preset, key in PRESET_KEYS.items()
         ),
+        Binding("x", "hide_hints", "Hide hints", show=False, id="hide-hints"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, filter_key: str = "all") -> None:
         super().__init__()
-        self.filter_key = "all"
+        self.filter_key = filter_key if filter_key in _FILTER_BY_KEY else "all"
         self.sort_index = 0
         self.search_text = ""
         self._all: tuple[RunSummary, ...] = ()
@@ -274,6 +277,7 @@ class RunsScreen(Screen[None]):
             selectable=False,  # enter is this screen's "Open", shown in the footer
         )
         yield Static(id="runs-diagnosis")
+        yield HintBar(id="runs-hints")
         yield LedgerxFooter()
 
     # -- actions ------------------------------------------------------------------------------
@@ -333,6 +337,10 @@ class RunsScreen(Screen[None]):
     def action_problems(self) -> None:
         self.ledgerx.action_problems()
 
+    def action_hide_hints(self) -> None:
+        if self.query_one(HintBar).display:
+            self.ledgerx.set_hints(False)
+
     def action_clear_search(self) -> None:
         search = self.query_one(Input)
         if not self.search_text and not search.has_class("-shown"):
@@ -355,6 +363,12 @@ class RunsScreen(Screen[None]):
         self._table.set_columns(self._columns(self.size.width >= WIDE))
         self._apply_sort()
 
+    def show_hints(self, show: bool) -> None:
+        bar = self.query_one(HintBar)
+        bar.display = show
+        if show:
+            bar.show_for(self._table.cursor_value, bool(self._all))
+
     def set_filter(self, key: str) -> None:
         if key in _FILTER_BY_KEY:
             self.filter_key = key
@@ -372,6 +386,7 @@ class RunsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._table.focus()
+        self.show_hints(self.ledgerx.hints)
         self._refresh_status()
 
     def on_resize(self) -> None:
@@ -439,6 +454,9 @@ class RunsScreen(Screen[None]):
     def _show_summary(self, run: RunSummary | None) -> None:
         """The pane below the list: the highlighted run as the latest scan derived it."""
         pane = self.query_one("#runs-diagnosis", Static)
+        hints = self.query_one(HintBar)
+        if hints.display:
+            hints.show_for(run, bool(self._all))
         if run is None:
             pane.update("")
             return
@@ -501,6 +519,7 @@ class RunsScreen(Screen[None]):
                 min_width=10,
                 flex=True,
                 sort_key=lambda r: r.run_id,
+                shorten="middle",  # timestamped ids start alike: keep the end that differs
             ),
             Column(
                 "committed",
@@ -521,9 +540,9 @@ class RunsScreen(Screen[None]):
             ),
             Column(
                 "in_doubt",
-                "Doubt" if wide else "Dbt",
+                "Doubt",  # never "Dbt": a label must read as a word
                 lambda r: _count_cell(r.counts.in_doubt, "bold magenta"),
-                width=5 if wide else 3,
+                width=5,
                 justify="right",
                 sort_key=lambda r: r.counts.in_doubt,
             ),
@@ -651,13 +670,19 @@ class RunsScreen(Screen[None]):
         if not self._all:
             where = plain(app.sources.describe(), 300)
             return (
-                f"No ledgers found. Looked in: {where}. Use --ledger-dir DIR or --ledger FILE "
-                "(or $LEDGERX_LEDGER_DIR)."
+                f"No ledgers found. Looked in: {where}. Point ledgerx at them with "
+                "--ledger-dir DIR, --ledger FILE or $LEDGERX_LEDGER_DIR; to look around "
+                "first, run `ledgerx --demo`."
             )
-        return (
-            "No run matches the filter and search (f: next filter, 0: all, T: time, F: facets, "
-            "escape: clear search)."
-        )
+        label, _ = _FILTER_BY_KEY[self.filter_key]
+        parts = [f'the filter "{label}"'] if self.filter_key != "all" else []
+        if self.search_text:
+            parts.append(f'the search "{plain(self.search_text, 60)}"')
+        parts = parts or ["the time or facet filter"]
+        what = f"No run of {len(self._all):,} matches {' and '.join(parts)}."
+        if self.search_text:
+            return f"{what} escape clears the search; 0 shows all runs."
+        return f"{what} 0 shows all runs; f, T (time) and F (facets) change the view."
 
     def _refresh_status(self) -> None:
         """One line: counts, then what needs noticing (problems, loading), then the view."""

@@ -14,6 +14,8 @@ from textual.widgets import Static
 
 from ledger_core.models import RunSummary
 from ledger_core.profiles import Profiles
+from ledger_core.sanitize import clean
+from ledger_core.textfit import shorten_middle
 from ledger_core.timefilter import display_with_zone
 from ledger_core.timeutil import format_duration, to_epoch
 
@@ -93,7 +95,8 @@ def render_header(
     verdict = summary.verdict or summary.state
     title = for_mode(verdict_text(verdict), mono, verdict)
     title.append("  Run ", style="bold")
-    title.append_text(safe_text(summary.run_id, 120, style="bold"))
+    # Cut in its middle if ever too long: ids that start alike differ at their end.
+    title.append(shorten_middle(clean(summary.run_id, None), 120), style="bold")
     title.append("  state ", style="dim")
     title.append_text(for_mode(state_text(summary.state), mono, summary.state))
     if summary.stamp_mismatch and summary.liveness == "alive":

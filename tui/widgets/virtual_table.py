@@ -38,6 +38,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ledger_core.textfit import MARKER, middle_cut
+
 from .mono import uncoloured
 
 R = TypeVar("R")
@@ -58,6 +60,22 @@ class Column(Generic[R]):
     justify: Justify = "left"
     sort_key: Callable[[R], Any] | None = None
     flex: bool = False  # takes the width left over by the other columns
+    # "middle": a cell too wide loses its middle, not its end (ids that start alike).
+    shorten: str = "end"
+
+
+def shorten_text_middle(cell: Text, width: int) -> Text:
+    """``cell`` cut in its middle to ``width`` (``ledger_core.textfit``), keeping its styles."""
+    cut = middle_cut(len(cell.plain), width)
+    if cut is None:
+        return cell
+    head, tail = cut
+    pieces = cell.divide([head, len(cell.plain) - tail])
+    out = pieces[0]
+    out.append(MARKER, style="dim")
+    out.append_text(pieces[-1])
+    out.no_wrap, out.end = True, ""
+    return out
 
 
 def _none_last(key: Callable[[Any], Any], reverse: bool) -> Callable[[Any], tuple[bool, Any]]:
@@ -363,9 +381,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             return strip
         index = y - 1 + scroll_y
         if not self._rows:
-            if y == 1:
+            # The message wraps (at 80 columns "where it looked" must not be cut off).
+            lines = Text(self.empty_message).wrap(self.app.console, max(10, width - 2))
+            if 1 <= y <= len(lines):
                 style = self.get_component_rich_style("virtual-table--empty")
-                return self._crop(Text(" " + self.empty_message, style=style), 0, width)
+                line = Text(" ", style=style)
+                line.append_text(lines[y - 1])
+                line.stylize(style)
+                return self._crop(line, 0, width)
             return Strip.blank(width, self.rich_style)
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
@@ -412,7 +435,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 cell = Text(f"<{type(exc).__name__}>", style="red")
             if mono:
                 cell = uncoloured(cell)
-            cells.append(self._fit(cell, width, column.justify))
+            cells.append(self._fit(cell, width, column.justify, column.shorten))
         line = Text(" " * _GAP).join(cells)
         if is_cursor:
             line.pad_right(max(0, self.size.width - line.cell_len))
@@ -420,10 +443,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return line
 
     @staticmethod
-    def _fit(cell: Text, width: int, justify: Justify) -> Text:
+    def _fit(cell: Text, width: int, justify: Justify, shorten: str = "end") -> Text:
         cell = cell.copy()
         cell.no_wrap = True
         cell.end = ""
+        if cell.cell_len > width and shorten == "middle":
+            cell = shorten_text_middle(cell, width)
         if cell.cell_len > width:
             cell.truncate(width, overflow="ellipsis")
         cell.align(justify, width)
