@@ -275,6 +275,21 @@ def snapshot(
     ``fn`` runs inside one read transaction and must only read. Raises ``SourceError``.
     """
     path = Path(path)
+    if path.is_symlink():
+        # SQLite follows the link and keeps the -wal/-shm beside its target, so the checks
+        # below must look there too: beside the link, a live ledger's -wal would go unseen.
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links
+            raise SourceError(str(path), "unreadable", "a symbolic link that never ends") from None
+        try:
+            return _snapshot(target, fn, timeout)
+        except SourceError as exc:
+            raise SourceError(str(path), exc.kind, exc.reason) from None
+    return _snapshot(path, fn, timeout)
+
+
+def _snapshot(path: Path, fn: Callable[[sqlite3.Connection], T], timeout: float) -> T:
     is_wal = check_header(path)
     try:
         if is_wal and not _sidecar(path, "-wal").exists():

@@ -21,7 +21,8 @@ SQLite's locks: another process could then believe it is the last connection, ch
 delete the ``-wal`` under a live reader. So probe descriptors are opened once per file (keyed by
 device and inode, re-checked with ``fstat``) and kept open for the life of the process; they are
 never closed. Only the files of unfinished runs are probed, two descriptors each at most (the
-``-shm`` when there is one, and the database file). The cache is bounded (``MAX_PROBES``, and
+``-shm`` when there is one, and the database file when a connection can hold it: see
+``_may_be_held_without_shm``). The cache is bounded (``MAX_PROBES``, and
 half the process's open-file limit); past the bound a file is reported as "cannot know" rather
 than risk a close. ``tests/core/test_holders.py`` proves the hazard is
 avoided with a real in-process connection and a child process's ``F_GETLK``.
@@ -272,6 +273,25 @@ def _held(pid: int) -> HoldCheck:
     return HoldCheck(HELD, Holder(pid, command_of(pid)))
 
 
+def _may_be_held_without_shm(name: str) -> bool:
+    """Whether a connection can hold ``name`` open although no ``-shm`` lies beside it.
+
+    A connection keeps its sidecars beside the path it opened: a WAL connection that has read
+    the file keeps a ``-wal`` (in ``locking_mode=EXCLUSIVE`` without a ``-shm``), a
+    rollback-journal writer in a transaction (or in exclusive mode) a ``-journal``. So only
+    those files, and a file reached under another name (a hard link, a symbolic link: the
+    holder's sidecars are named after the other path), are worth a kept descriptor; a cleanly
+    closed ledger costs none, however many of them are browsed.
+    """
+    try:
+        st = os.stat(name)
+    except OSError:
+        return False
+    if st.st_nlink > 1 or os.path.realpath(name) != os.path.abspath(name):
+        return True
+    return os.path.lexists(name + "-wal") or os.path.lexists(name + "-journal")
+
+
 def check(path: str | os.PathLike[str]) -> HoldCheck:
     """Whether another process holds the ledger at ``path`` open. Never raises, never writes,
     never creates a file; keeps read-only descriptors open (see the module docstring).
@@ -280,10 +300,10 @@ def check(path: str | os.PathLike[str]) -> HoldCheck:
     connection that shares memory through it), then the database file's lock window (every
     WAL connection, including one in ``locking_mode=EXCLUSIVE``, which has no ``-shm``; a hard
     link to a live ledger, whose ``-shm`` is named after the other path; a rollback-journal
-    writer in the middle of a transaction). The database file is probed whether or not a
-    ``-shm`` exists. Without a ``-shm`` and with nobody holding the database file's locks,
-    nothing can be concluded (an idle rollback-journal writer holds no lock at all): the answer
-    is "cannot know", with the reason.
+    writer in the middle of a transaction). Without a ``-shm``, the database file is probed
+    when a connection can hold it (``_may_be_held_without_shm``). Without a ``-shm`` and with
+    nobody holding the database file's locks, nothing can be concluded (an idle
+    rollback-journal writer holds no lock at all): the answer is "cannot know", with the reason.
     """
     if not sys.platform.startswith("linux"):
         return _unknown("lock probing is implemented for Linux only")
@@ -297,6 +317,8 @@ def check(path: str | os.PathLike[str]) -> HoldCheck:
         shm_fd = _probe_fd(name + "-shm")
     except FileNotFoundError:
         shm_silent = "no -shm (not open in WAL mode, or closed cleanly)"
+        if not _may_be_held_without_shm(name):
+            return _unknown(shm_silent)
     except OSError as exc:
         shm_silent = f"the -shm cannot be opened ({exc.strerror or 'not a regular file'})"
     else:

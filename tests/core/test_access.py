@@ -277,3 +277,44 @@ def test_a_holder_appearing_during_the_private_copy_makes_the_read_happen_in_pla
     finally:
         for proc in holders:
             proc.communicate("\n", timeout=30)
+
+
+WRITE_AND_HOLD = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("INSERT INTO run (run_id) VALUES ('r-in-wal')")
+print("open", flush=True)
+sys.stdin.readline()
+conn.close()
+"""
+
+
+def test_a_symbolic_link_to_a_live_ledger_sees_the_rows_in_its_wal(tmp_path):
+    """SQLite keeps the -wal beside the link's target; an immutable read of the link (no -wal
+    beside it) would miss every row the writer has not checkpointed."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    original = make_ledger(tmp_path / "a" / "run.db", [RunSpec("r1")])
+    link = tmp_path / "b" / "run.db"
+    link.symlink_to(original)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITE_AND_HOLD, str(original)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "open"
+        assert snapshot(link, _count) == 2
+        assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["run.db"]
+    finally:
+        writer.communicate("\n", timeout=30)
+    loop = tmp_path / "b" / "loop.db"
+    loop.symlink_to(loop)
+    with pytest.raises(SourceError) as info:
+        snapshot(loop, _count)
+    assert info.value.kind == "unreadable" and info.value.path == str(loop)

@@ -89,9 +89,11 @@ def test_a_cleanly_closed_ledger_cannot_be_known(tmp_path):
     conn.execute("SELECT 1 FROM run").fetchall()
     conn.close()  # the last connection removes -wal and -shm
     assert not Path(f"{path}-shm").exists()
+    kept = holders.kept_descriptors()
     found = holders.check(path)
     assert found.state == holders.UNKNOWN
     assert "no -shm" in found.reason
+    assert holders.kept_descriptors() == kept, "nothing can hold it: no descriptor kept"
     assert not Path(f"{path}-shm").exists(), "the probe must never create a file"
 
 
@@ -341,7 +343,8 @@ def test_a_hard_link_to_a_live_ledger_is_seen_through_its_inode(tmp_path):
 
 def test_a_rollback_journal_writer_is_seen_only_while_it_holds_a_lock(tmp_path):
     """An idle rollback-journal connection holds no lock: nothing can be seen, and the answer
-    says why; one in locking_mode=EXCLUSIVE keeps its lock and is seen."""
+    says why; one in locking_mode=EXCLUSIVE that wrote keeps its lock (and a -journal) and is
+    seen."""
     idle = make_ledger(tmp_path / "idle.db", [RunSpec("r1")], journal="delete")
     conn = subprocess.Popen(
         [sys.executable, "-c", HOLDER.replace("WAL", "DELETE"), str(idle)],
@@ -355,7 +358,7 @@ def test_a_rollback_journal_writer_is_seen_only_while_it_holds_a_lock(tmp_path):
     finally:
         _stop(conn)
     held = make_ledger(tmp_path / "held.db", [RunSpec("r1")], journal="delete")
-    proc = _hold_with(EXCLUSIVE_HOLDER, str(held), "DELETE", "read")
+    proc = _hold_with(EXCLUSIVE_HOLDER, str(held), "DELETE", "write")
     try:
         found = holders.check(held)
         assert found.state == holders.HELD and found.holder is not None
@@ -365,9 +368,27 @@ def test_a_rollback_journal_writer_is_seen_only_while_it_holds_a_lock(tmp_path):
 
 
 def test_without_a_shm_the_database_probe_respects_the_bound(tmp_path, monkeypatch):
-    path = make_ledger(tmp_path / "run.db", [RunSpec("r1")])
+    path = make_crashed_wal(tmp_path / "run.db", [RunSpec("r1")])
+    os.remove(f"{path}-shm")  # a -wal alone: worth a probe of the database file
     monkeypatch.setattr(holders, "_limit", lambda: holders.kept_descriptors())
     kept = holders.kept_descriptors()
     found = holders.check(path)
     assert found.state == holders.UNKNOWN and "lock probes open" in found.reason
     assert holders.kept_descriptors() == kept
+
+
+def test_a_symbolic_link_to_a_live_ledger_is_seen(tmp_path):
+    """SQLite names the sidecars after the file the link points to: none lies beside the link."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    original = make_ledger(tmp_path / "a" / "run.db", [RunSpec("r1")])
+    link = tmp_path / "b" / "run.db"
+    link.symlink_to(original)
+    proc = _hold(link)
+    try:
+        assert not Path(f"{link}-shm").exists()
+        found = holders.check(link)
+        assert found.state == holders.HELD and found.holder is not None
+        assert found.holder.pid == proc.pid
+    finally:
+        _stop(proc)
