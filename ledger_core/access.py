@@ -238,6 +238,16 @@ def _nobody_holds(path: Path) -> bool:
     return holders.check(path).state == holders.FREE
 
 
+def _no_copy(path: Path, exc: OSError) -> SourceError:
+    # Reading in place instead would rewrite (or create) the -shm: say why it was not read.
+    return SourceError(
+        str(path),
+        "unreadable",
+        "cannot be read without changing its -shm: a private copy of it and its -wal could not "
+        f"be made in {tempfile.gettempdir()} ({exc.strerror or exc})",
+    )
+
+
 def _read_private_copy(path: Path, fn: Callable[[sqlite3.Connection], T], timeout: float):
     """Read a ``-wal`` that no process holds open from a private copy of the file and its
     ``-wal`` (never the ``-shm``).
@@ -250,7 +260,11 @@ def _read_private_copy(path: Path, fn: Callable[[sqlite3.Connection], T], timeou
     holds the ledger): then the caller reads in place, as one more of that writer's readers.
     """
     wal, shm = _sidecar(path, "-wal"), _sidecar(path, "-shm")
-    with tempfile.TemporaryDirectory(prefix="ledgerx-read-") as tmp:
+    try:
+        workspace = tempfile.TemporaryDirectory(prefix="ledgerx-read-")
+    except OSError as exc:
+        raise _no_copy(path, exc) from None
+    with workspace as tmp:
         copy = Path(tmp) / "ledger.db"
         try:
             had_shm = shm.exists()
@@ -260,6 +274,8 @@ def _read_private_copy(path: Path, fn: Callable[[sqlite3.Connection], T], timeou
             after = _fingerprint(path), wal.stat().st_size, wal.stat().st_mtime_ns
         except FileNotFoundError:
             return _CHANGED  # a writer checkpointed and removed the -wal meanwhile
+        except OSError as exc:
+            raise _no_copy(path, exc) from None
         if after != before or shm.exists() != had_shm:
             return _CHANGED
         if had_shm and holders.check(path).state != holders.FREE:

@@ -318,3 +318,25 @@ def test_a_symbolic_link_to_a_live_ledger_sees_the_rows_in_its_wal(tmp_path):
     with pytest.raises(SourceError) as info:
         snapshot(loop, _count)
     assert info.value.kind == "unreadable" and info.value.path == str(loop)
+
+
+def test_when_no_private_copy_can_be_made_the_reason_says_so_and_nothing_changes(
+    tmp_path, monkeypatch
+):
+    import tempfile
+
+    from ledger_factory import make_crashed_wal
+
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = make_crashed_wal(ledgers / "c.db", [RunSpec("r1")])
+    before = dir_state(ledgers)
+    not_a_directory = tmp_path / "tmp-is-a-file"
+    not_a_directory.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_directory))
+    with pytest.raises(SourceError) as info:
+        snapshot(path, _count)
+    assert info.value.kind == "unreadable"
+    assert "without changing its -shm" in info.value.reason
+    assert str(not_a_directory) in info.value.reason
+    assert dir_state(ledgers) == before
