@@ -6,11 +6,13 @@ with ``mode=ro`` creates ``-wal``/``-shm`` files and leaves them behind. So:
 * a WAL file with no ``-wal`` beside it has no writer; it is read with ``immutable=1`` and the
   file's size, mtime and the absence of ``-wal`` are checked again afterwards — if a writer
   appeared meanwhile the read is done again the normal way;
-* a WAL file with a ``-wal`` beside it (a live or crashed writer) is read with ``mode=ro``,
-  which then creates nothing, under SQLite's normal locking so a live writer stays correct;
-* a rollback-journal file is read with ``mode=ro`` (never creates a journal);
-* a ``-wal`` without its ``-shm`` (a crashed writer's files, copied) is read from a private
-  copy, since SQLite would otherwise create the ``-shm`` beside the ledger.
+* a WAL file with a ``-wal`` beside it that another process holds open (a live writer,
+  ``holders``) is read with ``mode=ro``, which then creates nothing, under SQLite's normal
+  locking so the writer stays correct; so is one this process holds open (``hold``);
+* a WAL file with a ``-wal`` that no process holds open (a crashed writer's leftovers, with or
+  without their ``-shm``, or a copy of them) is read from a private copy of the file and its
+  ``-wal``: SQLite, as the first connection, would rewrite the ``-shm`` (or create it);
+* a rollback-journal file is read with ``mode=ro`` (never creates a journal).
 
 Before SQLite sees a file, its header is checked so that zero-byte, foreign and truncated files
 get a precise reason instead of a generic "file is not a database". Every error is turned into
@@ -31,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from . import holders
 from .errors import SourceError
 
 T = TypeVar("T")
@@ -218,25 +221,64 @@ def _run_once(
 _CHANGED = object()
 
 
-def _read_private_copy(path: Path, fn: Callable[[sqlite3.Connection], T], timeout: float):
-    """Read a ``-wal`` that has no ``-shm`` beside it from a private copy of both files.
+def _nobody_holds(path: Path) -> bool:
+    """Whether a ledger with a ``-wal`` is held open by no process, this one included, so that
+    reading it in place would make ledgerx SQLite's first connection (see ``snapshot``).
 
-    Such a pair is what a crashed writer's files look like once copied elsewhere. SQLite can
-    only read that ``-wal`` by building a ``-shm`` next to it, which would leave a new file in
-    the ledger directory (or fail in a read-only one); a copy in a temporary directory gets the
-    same rows and touches nothing. Returns ``_CHANGED`` when a writer appeared meanwhile.
+    A file this process holds open (``hold``) is read in place: SQLite coordinates its own
+    connections, and copying it would open and close the file, dropping their locks.
     """
-    wal = _sidecar(path, "-wal")
-    with tempfile.TemporaryDirectory(prefix="ledgerx-read-") as tmp:
+    try:
+        if held_here(path.stat()):
+            return False
+    except OSError:
+        return False
+    if not _sidecar(path, "-shm").exists():
+        return True
+    return holders.check(path).state == holders.FREE
+
+
+def _no_copy(path: Path, exc: OSError) -> SourceError:
+    # Reading in place instead would rewrite (or create) the -shm: say why it was not read.
+    return SourceError(
+        str(path),
+        "unreadable",
+        "cannot be read without changing its -shm: a private copy of it and its -wal could not "
+        f"be made in {tempfile.gettempdir()} ({exc.strerror or exc})",
+    )
+
+
+def _read_private_copy(path: Path, fn: Callable[[sqlite3.Connection], T], timeout: float):
+    """Read a ``-wal`` that no process holds open from a private copy of the file and its
+    ``-wal`` (never the ``-shm``).
+
+    Such files are a crashed writer's leftovers (or their copy). SQLite, opening them as the
+    first connection, rebuilds the wal-index: it rewrites the ``-shm`` beside the ledger, or
+    creates one when it is missing (and fails in a read-only directory). A copy in a temporary
+    directory gets the same rows and touches nothing. Returns ``_CHANGED`` when a writer
+    appeared meanwhile (the files' signatures moved, a ``-shm`` came or went, or a process now
+    holds the ledger): then the caller reads in place, as one more of that writer's readers.
+    """
+    wal, shm = _sidecar(path, "-wal"), _sidecar(path, "-shm")
+    try:
+        workspace = tempfile.TemporaryDirectory(prefix="ledgerx-read-")
+    except OSError as exc:
+        raise _no_copy(path, exc) from None
+    with workspace as tmp:
         copy = Path(tmp) / "ledger.db"
         try:
+            had_shm = shm.exists()
             before = _fingerprint(path), wal.stat().st_size, wal.stat().st_mtime_ns
             shutil.copyfile(path, copy)
             shutil.copyfile(wal, _sidecar(copy, "-wal"))
             after = _fingerprint(path), wal.stat().st_size, wal.stat().st_mtime_ns
         except FileNotFoundError:
             return _CHANGED  # a writer checkpointed and removed the -wal meanwhile
-        if after != before or _sidecar(path, "-shm").exists():
+        except OSError as exc:
+            raise _no_copy(path, exc) from None
+        if after != before or shm.exists() != had_shm:
+            return _CHANGED
+        if had_shm and holders.check(path).state != holders.FREE:
             return _CHANGED
         return _run(copy, _uri(copy, "mode=ro"), fn, timeout)
 
@@ -249,6 +291,21 @@ def snapshot(
     ``fn`` runs inside one read transaction and must only read. Raises ``SourceError``.
     """
     path = Path(path)
+    if path.is_symlink():
+        # SQLite follows the link and keeps the -wal/-shm beside its target, so the checks
+        # below must look there too: beside the link, a live ledger's -wal would go unseen.
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links
+            raise SourceError(str(path), "unreadable", "a symbolic link that never ends") from None
+        try:
+            return _snapshot(target, fn, timeout)
+        except SourceError as exc:
+            raise SourceError(str(path), exc.kind, exc.reason) from None
+    return _snapshot(path, fn, timeout)
+
+
+def _snapshot(path: Path, fn: Callable[[sqlite3.Connection], T], timeout: float) -> T:
     is_wal = check_header(path)
     try:
         if is_wal and not _sidecar(path, "-wal").exists():
@@ -257,7 +314,7 @@ def snapshot(
             if _fingerprint(path) == before:
                 return result
             # A writer started while we read: read again, under locks, now that -wal exists.
-        elif is_wal and not _sidecar(path, "-shm").exists():
+        elif is_wal and _nobody_holds(path):
             copied = _read_private_copy(path, fn, timeout)
             if copied is not _CHANGED:
                 return copied  # type: ignore[return-value]

@@ -33,6 +33,15 @@ _KNOWN_STATUSES = frozenset(
 
 LIVENESS = ("alive", "stale", "dead", "unknown", "finished")
 
+# Dead by the absence of locks. Locks show who holds THIS file on THIS machine: a copy of a
+# live ledger (its -wal/-shm copied with it) looks exactly like a crash, so the words say what
+# is known and no more.
+LEFT_BEHIND = (
+    "no process on this machine holds this file open and its -wal/-shm were left behind: the "
+    "writer that used this file is gone (if this file is a copy, the original's writer cannot "
+    "be seen from here)"
+)
+
 
 def step_status(status: str | None, outcome_ts: str | None) -> str:
     """The derived status of one step (mirrors ``schema.STEP_STATUS_SQL``)."""
@@ -141,7 +150,8 @@ def judge_liveness(
     3. ledgerx's ``writer`` record on this host: ``closed_at`` set → ``dead``; its pid gone (or
        reused) → ``dead``; its pid running → ``alive``.
     4. The lock probe worked (a ``-shm`` exists) and nobody holds the ledger → ``dead``: the
-       writer's files were left behind by a process that is gone.
+       writer's files were left behind by a process that is gone. Locks cannot tell a crash
+       from a copy of a live ledger made elsewhere; the reason (``LEFT_BEHIND``) says so.
     5. Nothing can be checked (no ``-shm``, network filesystem, writer on another host, no
        probe): ``stale`` when quiet for longer than ``stale_after``, else ``unknown`` — and the
        reason says why it could not be checked, so the word never stands alone.
@@ -160,7 +170,7 @@ def judge_liveness(
         # every process would make every screenshot of a live run differ).
         return "alive", "the writer ledgerx recorded on this host is still running"
     if hold is not None and hold.state == "free":
-        return "dead", "no process holds the ledger open; the writer's -wal/-shm were left behind"
+        return "dead", LEFT_BEHIND
     if writer is not None and writer.host != host:
         why = f"writer recorded on host {clean(writer.host, 60)}, which ledgerx cannot check"
     elif hold is not None and hold.reason:

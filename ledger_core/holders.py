@@ -20,14 +20,16 @@ in-process ``LedgerWriter``) and did ``os.open(…-shm); fcntl; os.close`` would
 SQLite's locks: another process could then believe it is the last connection, checkpoint and
 delete the ``-wal`` under a live reader. So probe descriptors are opened once per file (keyed by
 device and inode, re-checked with ``fstat``) and kept open for the life of the process; they are
-never closed. Only ledgers with a ``-shm`` (unfinished, written in WAL mode, not closed
-cleanly) are probed, one or two descriptors each. The cache is bounded (``MAX_PROBES``, and
+never closed. Only the files of unfinished runs are probed, two descriptors each at most (the
+``-shm`` when there is one, and the database file when a connection can hold it: see
+``_may_be_held_without_shm``). The cache is bounded (``MAX_PROBES``, and
 half the process's open-file limit); past the bound a file is reported as "cannot know" rather
 than risk a close. ``tests/core/test_holders.py`` proves the hazard is
 avoided with a real in-process connection and a child process's ``F_GETLK``.
 
-What cannot be known is said so, with the reason: no ``-shm`` (the ledger is not open in WAL
-mode, or was closed cleanly), a network filesystem (locks there are another host's business or
+What cannot be known is said so, with the reason: no ``-shm`` and no lock on the database file
+(the ledger is not open in WAL mode, or was closed cleanly; an idle rollback-journal writer
+holds no lock), a network filesystem (locks there are another host's business or
 not propagated at all), not Linux (``struct flock`` layout and ``/proc`` are Linux's), a file
 that cannot be opened for reading.
 """
@@ -271,13 +273,37 @@ def _held(pid: int) -> HoldCheck:
     return HoldCheck(HELD, Holder(pid, command_of(pid)))
 
 
+def _may_be_held_without_shm(name: str) -> bool:
+    """Whether a connection can hold ``name`` open although no ``-shm`` lies beside it.
+
+    A connection keeps its sidecars beside the path it opened: a WAL connection that has read
+    the file keeps a ``-wal`` (in ``locking_mode=EXCLUSIVE`` without a ``-shm``), a
+    rollback-journal writer in a transaction (or in exclusive mode) a ``-journal``. So only
+    those files, and a file reached under another name (a hard link, a symbolic link: the
+    holder's sidecars are named after the other path), are worth a kept descriptor; a cleanly
+    closed ledger costs none, however many of them are browsed.
+    """
+    try:
+        st = os.stat(name)
+    except OSError:
+        return False
+    if st.st_nlink > 1 or os.path.realpath(name) != os.path.abspath(name):
+        return True
+    return os.path.lexists(name + "-wal") or os.path.lexists(name + "-journal")
+
+
 def check(path: str | os.PathLike[str]) -> HoldCheck:
     """Whether another process holds the ledger at ``path`` open. Never raises, never writes,
     never creates a file; keeps read-only descriptors open (see the module docstring).
 
-    Only a ledger with a ``-shm`` is probed (one descriptor; a second, on the database file,
-    when the ``-shm`` says nobody holds it, before calling the writer gone). Without a
-    ``-shm`` nothing is opened and the answer is "cannot know".
+    Two signals, one descriptor each: the ``-shm`` file's first-connection byte (every WAL
+    connection that shares memory through it), then the database file's lock window (every
+    WAL connection, including one in ``locking_mode=EXCLUSIVE``, which has no ``-shm``; a hard
+    link to a live ledger, whose ``-shm`` is named after the other path; a rollback-journal
+    writer in the middle of a transaction). Without a ``-shm``, the database file is probed
+    when a connection can hold it (``_may_be_held_without_shm``). Without a ``-shm`` and with
+    nobody holding the database file's locks, nothing can be concluded (an idle
+    rollback-journal writer holds no lock at all): the answer is "cannot know", with the reason.
     """
     if not sys.platform.startswith("linux"):
         return _unknown("lock probing is implemented for Linux only")
@@ -285,27 +311,37 @@ def check(path: str | os.PathLike[str]) -> HoldCheck:
     fstype = filesystem_type(name)
     if is_network_filesystem(fstype):
         return _unknown(f"network filesystem ({fstype})")
+    # Why the -shm says nothing (None: it was probed and nobody holds it).
+    shm_silent: str | None = None
     try:
         shm_fd = _probe_fd(name + "-shm")
     except FileNotFoundError:
-        return _unknown("no -shm (not open in WAL mode, or closed cleanly)")
+        shm_silent = "no -shm (not open in WAL mode, or closed cleanly)"
+        if not _may_be_held_without_shm(name):
+            return _unknown(shm_silent)
     except OSError as exc:
-        return _unknown(f"the -shm cannot be opened ({exc.strerror or 'not a regular file'})")
-    if shm_fd is None:
-        return _unknown(f"this process already keeps {_limit()} lock probes open")
-    try:
-        pid = _getlk(shm_fd, SHM_DMS_BYTE, 1)
-    except OSError as exc:
-        return _unknown(f"the lock probe failed ({exc.strerror})")
-    if pid is not None:
-        return _held(pid)
-    # Second signal before calling the writer gone: a connection keeps a SHARED lock on the
-    # database file (a rollback-journal writer mid-transaction holds bytes of the same window).
+        shm_silent = f"the -shm cannot be opened ({exc.strerror or 'not a regular file'})"
+    else:
+        if shm_fd is None:
+            return _unknown(f"this process already keeps {_limit()} lock probes open")
+        try:
+            pid = _getlk(shm_fd, SHM_DMS_BYTE, 1)
+        except OSError as exc:
+            shm_silent = f"the lock probe failed ({exc.strerror})"
+        else:
+            if pid is not None:
+                return _held(pid)
+    # The database file: every connection that has read it keeps a SHARED lock in this window
+    # while open (a WAL connection always; a rollback-journal one while it reads or writes).
     try:
         db_fd = _probe_fd(name)
+        if db_fd is None and shm_silent is not None:
+            return _unknown(f"this process already keeps {_limit()} lock probes open")
         db_pid = _getlk(db_fd, PENDING_BYTE, LOCK_WINDOW) if db_fd is not None else None
     except OSError:
         db_pid = None
     if db_pid is not None:
         return _held(db_pid)
-    return HoldCheck(FREE)
+    if shm_silent is None:
+        return HoldCheck(FREE)
+    return _unknown(shm_silent)

@@ -63,6 +63,7 @@ from pathlib import Path
 
 import httpx
 
+from . import holders
 from .access import snapshot
 from .derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
 from .errors import LedgerxError, ProfilesError, RollbackRefused, SourceError
@@ -338,6 +339,22 @@ def _liveness_refusal(detail: RunDetail) -> tuple[str, str] | None:
             "may still be running. Wait until it finishes or goes quiet (stale)."
         )
     return None
+
+
+def _busy_refusal(path: Path, run_id: str) -> tuple[str, str]:
+    """Why a ledger that stayed locked is refused: ``run_alive`` naming the process seen
+    holding it (``holders``), else ``ledger_busy``."""
+    found = holders.check(path)
+    if found.state == holders.HELD and found.holder is not None:
+        return "run_alive", (
+            f"run {clean(run_id, 60)} is still being written ({found.holder.describe()} holds "
+            "the ledger open); nothing was sent. Wait until it finishes or stops before rolling "
+            "it back."
+        )
+    return "ledger_busy", (
+        f"another process kept {clean(path, 300)} locked for {_BUSY_TIMEOUT:g}s; "
+        "nothing was sent. Try again when it is released."
+    )
 
 
 def _nothing_refusal(plan: Plan, stamped: str | None = None) -> tuple[str, str] | None:
@@ -739,17 +756,20 @@ async def execute(
     token = _token(profile)
     scrub = _Scrubber(token)
 
-    conn = open_readwrite(path, timeout=_BUSY_TIMEOUT)
+    try:
+        conn = open_readwrite(path, timeout=_BUSY_TIMEOUT)
+    except SourceError as exc:
+        # A process that appeared since the checks above and holds the file's lock (a runner
+        # in locking_mode=EXCLUSIVE keeps it for its whole life): a refusal, not an error.
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise RollbackRefused(*_busy_refusal(path, run_id)) from None
+        raise
     try:
         try:
             _acquire_lock(conn, run_id, me)
         except sqlite3.Error as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise RollbackRefused(
-                    "ledger_busy",
-                    f"another process kept {clean(path, 300)} locked for {_BUSY_TIMEOUT:g}s; "
-                    "nothing was sent. Try again when it is released.",
-                ) from None
+                raise RollbackRefused(*_busy_refusal(path, run_id)) from None
             raise SourceError(
                 str(path),
                 "unreadable",

@@ -190,3 +190,153 @@ def test_reading_a_ledger_this_process_writes_keeps_its_locks(tmp_path):
         conn.close()
     assert _probe_from_child(path) == "free"
     read_run(path, "r-held")  # and once closed, the header is checked again as usual
+
+
+HOLD_OPEN = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("SELECT count(*) FROM run").fetchone()
+print("open", flush=True)
+sys.stdin.readline()
+conn.close()
+"""
+
+
+def _spy_connect(monkeypatch) -> list[str]:
+    opened: list[str] = []
+    real_connect = sqlite3.connect
+
+    def spy(database, *args, **kwargs):
+        opened.append(str(database))
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", spy)
+    return opened
+
+
+def test_a_crashed_ledger_is_read_from_a_copy_and_a_held_one_in_place(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from ledger_factory import StepSpec, make_crashed_wal
+
+    path = make_crashed_wal(tmp_path / "c.db", [RunSpec("r1", steps=[StepSpec.in_doubt(1)])])
+    opened = _spy_connect(monkeypatch)
+    assert snapshot(path, _count) == 1
+    assert len(opened) == 1 and "/c.db?" not in opened[0]  # a private copy: nobody holds it
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        opened.clear()
+        assert snapshot(path, _count) == 1
+        assert len(opened) == 1 and opened[0].split("?")[0].endswith("/c.db")  # in place
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
+def test_a_holder_appearing_during_the_private_copy_makes_the_read_happen_in_place(
+    tmp_path, monkeypatch
+):
+    """The copy is trusted only if nobody took the ledger meanwhile; else read it in place,
+    as one more of that writer's readers."""
+    import shutil
+    import subprocess
+    import sys
+
+    from ledger_factory import make_crashed_wal
+
+    path = make_crashed_wal(tmp_path / "c.db", [RunSpec("r1"), RunSpec("r2")])
+    holders: list[subprocess.Popen] = []
+    real_copy = shutil.copyfile
+
+    def copy_while_a_writer_opens(src, dst, *args, **kwargs):
+        if not holders:
+            holders.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", HOLD_OPEN, str(path)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            assert holders[0].stdout.readline().strip() == "open"
+        return real_copy(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "copyfile", copy_while_a_writer_opens)
+    opened = _spy_connect(monkeypatch)
+    try:
+        assert snapshot(path, _count) == 2
+        assert holders, "the private copy was not attempted"
+        assert len(opened) == 1 and opened[0].split("?")[0].endswith("/c.db")
+    finally:
+        for proc in holders:
+            proc.communicate("\n", timeout=30)
+
+
+WRITE_AND_HOLD = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("INSERT INTO run (run_id) VALUES ('r-in-wal')")
+print("open", flush=True)
+sys.stdin.readline()
+conn.close()
+"""
+
+
+def test_a_symbolic_link_to_a_live_ledger_sees_the_rows_in_its_wal(tmp_path):
+    """SQLite keeps the -wal beside the link's target; an immutable read of the link (no -wal
+    beside it) would miss every row the writer has not checkpointed."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    original = make_ledger(tmp_path / "a" / "run.db", [RunSpec("r1")])
+    link = tmp_path / "b" / "run.db"
+    link.symlink_to(original)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITE_AND_HOLD, str(original)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "open"
+        assert snapshot(link, _count) == 2
+        assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["run.db"]
+    finally:
+        writer.communicate("\n", timeout=30)
+    loop = tmp_path / "b" / "loop.db"
+    loop.symlink_to(loop)
+    with pytest.raises(SourceError) as info:
+        snapshot(loop, _count)
+    assert info.value.kind == "unreadable" and info.value.path == str(loop)
+
+
+def test_when_no_private_copy_can_be_made_the_reason_says_so_and_nothing_changes(
+    tmp_path, monkeypatch
+):
+    import tempfile
+
+    from ledger_factory import make_crashed_wal
+
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = make_crashed_wal(ledgers / "c.db", [RunSpec("r1")])
+    before = dir_state(ledgers)
+    not_a_directory = tmp_path / "tmp-is-a-file"
+    not_a_directory.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_directory))
+    with pytest.raises(SourceError) as info:
+        snapshot(path, _count)
+    assert info.value.kind == "unreadable"
+    assert "without changing its -shm" in info.value.reason
+    assert str(not_a_directory) in info.value.reason
+    assert dir_state(ledgers) == before

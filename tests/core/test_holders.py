@@ -89,9 +89,11 @@ def test_a_cleanly_closed_ledger_cannot_be_known(tmp_path):
     conn.execute("SELECT 1 FROM run").fetchall()
     conn.close()  # the last connection removes -wal and -shm
     assert not Path(f"{path}-shm").exists()
+    kept = holders.kept_descriptors()
     found = holders.check(path)
     assert found.state == holders.UNKNOWN
     assert "no -shm" in found.reason
+    assert holders.kept_descriptors() == kept, "nothing can hold it: no descriptor kept"
     assert not Path(f"{path}-shm").exists(), "the probe must never create a file"
 
 
@@ -278,3 +280,115 @@ def test_past_the_bound_nothing_is_opened_and_the_answer_says_why(tmp_path, monk
     found = holders.check(crashed)
     assert found.state == holders.UNKNOWN and "lock probes open" in found.reason
     assert holders.kept_descriptors() == kept
+
+
+# A runner in locking_mode=EXCLUSIVE: WAL without a -shm (the index lives in its own memory),
+# and a lock on the database file for as long as it is open.
+EXCLUSIVE_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+conn.execute("PRAGMA journal_mode=" + sys.argv[2])
+conn.execute("SELECT count(*) FROM run").fetchone()
+if sys.argv[3] == "write":
+    conn.execute("INSERT INTO schema_version (version) VALUES (99)")
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def _hold_with(code: str, *args: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+def test_a_wal_writer_in_exclusive_locking_mode_is_seen_without_a_shm(tmp_path):
+    path = make_ledger(tmp_path / "run.db", [RunSpec("r1")])
+    proc = _hold_with(EXCLUSIVE_HOLDER, str(path), "WAL", "write")
+    try:
+        assert Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
+        found = holders.check(path)
+        assert found.state == holders.HELD, found
+        assert found.holder is not None and found.holder.pid == proc.pid
+    finally:
+        _stop(proc)
+    after = holders.check(path)
+    assert after.state == holders.UNKNOWN and "no -shm" in after.reason
+
+
+def test_a_hard_link_to_a_live_ledger_is_seen_through_its_inode(tmp_path):
+    """The link's own -wal/-shm names do not exist; the writer's lock is on the shared inode."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    original = make_ledger(tmp_path / "a" / "run.db", [RunSpec("r1")])
+    link = tmp_path / "b" / "run.db"
+    os.link(original, link)
+    proc = _hold(original)
+    try:
+        assert Path(f"{original}-shm").exists() and not Path(f"{link}-shm").exists()
+        found = holders.check(link)
+        assert found.state == holders.HELD, found
+        assert found.holder is not None and found.holder.pid == proc.pid
+    finally:
+        _stop(proc)
+    assert holders.check(link).state == holders.UNKNOWN
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["run.db"]
+
+
+def test_a_rollback_journal_writer_is_seen_only_while_it_holds_a_lock(tmp_path):
+    """An idle rollback-journal connection holds no lock: nothing can be seen, and the answer
+    says why; one in locking_mode=EXCLUSIVE that wrote keeps its lock (and a -journal) and is
+    seen."""
+    idle = make_ledger(tmp_path / "idle.db", [RunSpec("r1")], journal="delete")
+    conn = subprocess.Popen(
+        [sys.executable, "-c", HOLDER.replace("WAL", "DELETE"), str(idle)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert conn.stdout is not None and conn.stdout.readline().strip() == "ready"
+        found = holders.check(idle)
+        assert found.state == holders.UNKNOWN and "no -shm" in found.reason
+    finally:
+        _stop(conn)
+    held = make_ledger(tmp_path / "held.db", [RunSpec("r1")], journal="delete")
+    proc = _hold_with(EXCLUSIVE_HOLDER, str(held), "DELETE", "write")
+    try:
+        found = holders.check(held)
+        assert found.state == holders.HELD and found.holder is not None
+        assert found.holder.pid == proc.pid
+    finally:
+        _stop(proc)
+
+
+def test_without_a_shm_the_database_probe_respects_the_bound(tmp_path, monkeypatch):
+    path = make_crashed_wal(tmp_path / "run.db", [RunSpec("r1")])
+    os.remove(f"{path}-shm")  # a -wal alone: worth a probe of the database file
+    monkeypatch.setattr(holders, "_limit", lambda: holders.kept_descriptors())
+    kept = holders.kept_descriptors()
+    found = holders.check(path)
+    assert found.state == holders.UNKNOWN and "lock probes open" in found.reason
+    assert holders.kept_descriptors() == kept
+
+
+def test_a_symbolic_link_to_a_live_ledger_is_seen(tmp_path):
+    """SQLite names the sidecars after the file the link points to: none lies beside the link."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    original = make_ledger(tmp_path / "a" / "run.db", [RunSpec("r1")])
+    link = tmp_path / "b" / "run.db"
+    link.symlink_to(original)
+    proc = _hold(link)
+    try:
+        assert not Path(f"{link}-shm").exists()
+        found = holders.check(link)
+        assert found.state == holders.HELD and found.holder is not None
+        assert found.holder.pid == proc.pid
+    finally:
+        _stop(proc)

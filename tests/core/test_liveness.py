@@ -86,6 +86,27 @@ def test_after_sigkill_the_same_ledger_is_dead_and_crashed(stuck):
     assert run.verdict == "in_doubt"  # step 2's request may or may not have landed
 
 
+def test_a_copy_of_a_live_ledger_says_the_original_cannot_be_seen(stuck, tmp_path):
+    """Locks cannot tell a copy (its -wal/-shm copied too) from a crash: the words say so."""
+    import shutil
+
+    from ledger_factory import dir_state
+
+    path, _proc = stuck
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for suffix in ("", "-wal", "-shm"):
+        shutil.copyfile(f"{path}{suffix}", copy / f"r-stuck.db{suffix}")
+    before = dir_state(copy)
+    (run,) = read_summaries(copy / "r-stuck.db")
+    assert run.liveness == "dead"
+    assert "no process on this machine holds this file open" in run.liveness_reason
+    assert "if this file is a copy, the original's writer cannot be seen" in run.liveness_reason
+    assert dir_state(copy) == before
+    (original,) = read_summaries(path)
+    assert original.liveness == "alive"
+
+
 def test_a_quiet_cleanly_closed_ledger_is_stale_with_the_reason(tmp_path):
     path = _stuck_ledger(tmp_path / "quiet.db")  # closed: no -wal, no -shm
     (run,) = read_summaries(path)
