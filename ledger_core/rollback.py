@@ -70,8 +70,6 @@ from .formats.no_rollback import refuse_other_formats, refused_plan
 from .models import RunDetail
 from .plan import Plan, PlanAction, make_plan, step_id_refusal
 from .profiles import (
-    DISABLE_WRITES,
-    READONLY,
     Profile,
     Profiles,
     ProfileSnapshot,
@@ -200,6 +198,10 @@ def _readonly_refusal(readonly: bool | str) -> tuple[str, str]:
     return "readonly", f"this session is read-only ({where}): no rollback request is sent."
 
 
+def _sentences(findings) -> str:
+    return "; ".join(finding.sentence() for finding in findings)
+
+
 def _profile_refusal(
     run_id: str,
     profile_name: str | None,
@@ -214,11 +216,12 @@ def _profile_refusal(
     if readonly:
         return _readonly_refusal(readonly)
     path = clean(profiles.path, 300)
-    if profiles.readonly_misspelled:
-        return "misspelled_key", (
-            f"the profiles file {path} has {clean(profiles.readonly_misspelled, 100)}, which "
-            f"looks like a misspelling of [defaults] {READONLY}: ledgerx treats the whole "
-            f"session as read-only until it is spelled [defaults] {READONLY}."
+    if profiles.findings:
+        first = profiles.findings[0]
+        return first.code, (
+            f"the profiles file {path} has {_sentences(profiles.findings)}: the whole session "
+            f"stays read-only until that key is removed or replaced by {first.expected} (or "
+            "= false to allow writes)."
         )
     if profiles.readonly:
         return "readonly", (
@@ -238,12 +241,12 @@ def _profile_refusal(
             f"run {clean(run_id, 60)} uses profile '{name}', which is not in {where}; "
             "ledgerx will not guess where to send requests."
         )
-    if profile.misspelled:
-        found = ", ".join(f"'{clean(key, 60)}'" for key in profile.misspelled)
-        return "misspelled_key", (
-            f"profile '{name}' has {found}, which looks like a misspelling of {DISABLE_WRITES}: "
-            f"ledgerx treats the profile as write-disabled until the key is spelled "
-            f"{DISABLE_WRITES}."
+    if profile.findings:
+        first = profile.findings[0]
+        return first.code, (
+            f"profile '{name}' has {_sentences(profile.findings)}: the profile stays "
+            f"write-disabled until that key is removed or replaced by {first.expected} (or "
+            "= false to allow writes)."
         )
     if profile.disable_writes:
         return "writes_disabled", (
