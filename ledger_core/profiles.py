@@ -107,16 +107,32 @@ def says_no_writes(key: object) -> bool:
     letters or more, one for eight or nine, none below) also counts, so ``disable_logs``,
     ``readable``, ``reload``, ``writer`` and ``write_timeout`` do not.
     """
-    if not isinstance(key, str):
+    if not isinstance(key, str) or len(key) > 100:
         return False
     found = _normalise(key)
     if found in WRITE_WORDS:
         return True
-    for word in WRITE_WORDS:
-        allowed = 2 if len(word) >= 10 else 1 if len(word) >= 8 else 0
-        if allowed and abs(len(found) - len(word)) <= allowed and _distance(found, word) <= allowed:
+    pairs = _bigrams(found)
+    if not pairs & _ALL_BIGRAMS:
+        return False
+    for word, allowed, needed in _NEAR_WORDS:
+        # k edits destroy at most 2k of the word's bigrams: a cheap test before the distance
+        # (a file may hold a hundred thousand keys).
+        if abs(len(found) - len(word)) > allowed or len(pairs & needed) < len(needed) - 2 * allowed:
+            continue
+        if _distance(found, word) <= allowed:
             return True
     return False
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
+
+
+_NEAR_WORDS = tuple(
+    (word, 2 if len(word) >= 10 else 1, _bigrams(word)) for word in WRITE_WORDS if len(word) >= 8
+)
+_ALL_BIGRAMS = frozenset().union(*(needed for _, _, needed in _NEAR_WORDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +235,14 @@ class Profiles:
 
 
 def _quotes(findings: tuple[Finding, ...]) -> str | None:
-    return "; ".join(finding.sentence() for finding in findings) or None
+    return describe_findings(findings) or None
+
+
+def describe_findings(findings: tuple[Finding, ...] | list[Finding], most: int = 3) -> str:
+    """The first ``most`` findings in words (a hostile file may hold thousands)."""
+    said = "; ".join(finding.sentence() for finding in findings[:most])
+    more = len(findings) - most
+    return said + (f"; and {more} more such key{'s' if more > 1 else ''}" if more > 0 else "")
 
 
 def redact_password(url: str | None) -> str | None:
@@ -477,7 +500,9 @@ def _findings(data: dict[str, Any], text: str) -> tuple[dict[str, list[Finding]]
     session: list[Finding] = []
 
     def found(path: tuple[str, ...], key: str, value: object) -> None:
-        line = _key_line(text, path, key)
+        # Each line is a search of the text: only the few that are ever shown get one.
+        shown_already = len(session) + sum(len(found) for found in per_profile.values())
+        line = _key_line(text, path, key) if shown_already < 10 else None
         table, shown = _table_name(path), _shown_value(value)
         if len(path) >= 2 and path[0] == "profiles":
             name = path[1]

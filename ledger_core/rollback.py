@@ -75,6 +75,7 @@ from .profiles import (
     ProfileSnapshot,
     ProfilesSource,
     describe_change,
+    describe_findings,
 )
 from .reader import read_run
 from .sanitize import clean, has_credentials, redact_url
@@ -198,10 +199,6 @@ def _readonly_refusal(readonly: bool | str) -> tuple[str, str]:
     return "readonly", f"this session is read-only ({where}): no rollback request is sent."
 
 
-def _sentences(findings) -> str:
-    return "; ".join(finding.sentence() for finding in findings)
-
-
 def _profile_refusal(
     run_id: str,
     profile_name: str | None,
@@ -219,9 +216,9 @@ def _profile_refusal(
     if profiles.findings:
         first = profiles.findings[0]
         return first.code, (
-            f"the profiles file {path} has {_sentences(profiles.findings)}: the whole session "
-            f"stays read-only until that key is removed or replaced by {first.expected} (or "
-            "= false to allow writes)."
+            f"the profiles file {path} has {describe_findings(profiles.findings)}: the whole "
+            f"session stays read-only until that key is removed or replaced by "
+            f"{first.expected} (or = false to allow writes)."
         )
     if profiles.readonly:
         return "readonly", (
@@ -244,7 +241,7 @@ def _profile_refusal(
     if profile.findings:
         first = profile.findings[0]
         return first.code, (
-            f"profile '{name}' has {_sentences(profile.findings)}: the profile stays "
+            f"profile '{name}' has {describe_findings(profile.findings)}: the profile stays "
             f"write-disabled until that key is removed or replaced by {first.expected} (or "
             "= false to allow writes)."
         )

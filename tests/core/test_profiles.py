@@ -15,6 +15,7 @@ from ledger_core.profiles import (
     ProfilesSource,
     candidate_paths,
     describe_change,
+    describe_findings,
     load_profiles,
     parse_profiles,
     redact_password,
@@ -239,7 +240,9 @@ SAYS_NO_WRITES = [
 NOT_NO_WRITES = [
     "disable_logs", "readable", "reload", "timeout", "token_env", "base_url", "write_timeout",
     "writer", "rewrite", "overwrite", "read", "only", "ready", "disable", "write_log",
-    "writes_per_second", "tenant_id", "client_id", "default_profile",
+    "writes_per_second", "tenant_id", "client_id", "default_profile", "disable_reads",
+    "allow_reads", "read_timeout", "write_ahead_log", "readonly_token", "allow_redirects",
+    "writer_id", "written", "x" * 5000,
 ]  # fmt: skip
 
 
@@ -356,6 +359,17 @@ def test_a_misplaced_key_change_is_said_as_the_file_says_it(tmp_path: Path):
     sentence = describe_change("sandbox", old, load_profiles(path).snapshot("sandbox"))
     assert sentence is not None and "now read-only" in sentence
     assert "[defaults] read_only = false (line 4)" in sentence
+
+
+def test_a_file_full_of_write_blocking_keys_is_said_briefly(tmp_path: Path):
+    text = "[profiles.sandbox]\n" + "".join(
+        f"[profiles.sandbox.t{i}]\nno_writes = 1\n" for i in range(500)
+    )
+    sandbox = parse_profiles(text, tmp_path / "p.toml").get("sandbox")
+    assert sandbox is not None and sandbox.disable_writes and len(sandbox.findings) == 500
+    said = describe_findings(sandbox.findings)
+    assert said.endswith("; and 497 more such keys") and said.count("no_writes = 1") == 3
+    assert "[profiles.sandbox.t0] no_writes = 1 (line 3)" in said and "not even true/false" in said
 
 
 def test_a_snapshot_with_a_finding_survives_the_plan_file(tmp_path: Path):
