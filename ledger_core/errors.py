@@ -76,7 +76,9 @@ class RollbackRefused(LedgerxError):
     ``rollback_in_progress``, ``ledger_busy``, ``nothing_to_do``, ``not_confirmed``,
     ``profiles_changed`` (the profiles file differs from the one the plan was made with),
     ``profiles_error`` (the profiles file cannot be read), ``misspelled_key`` (a key spelled
-    alike ``disable_writes`` or ``readonly``), ``bad_step_ids``, ``no_rollback_for_format``).
+    alike ``disable_writes`` or ``readonly``), ``misplaced_key`` (a key that says "no writes"
+    in another place or other words: ``[defaults] disable_writes``, ``[profiles.X] readonly``,
+    ``writes = false``), ``bad_step_ids``, ``no_rollback_for_format``).
     """
 
     def __init__(self, code: str, reason: str) -> None:

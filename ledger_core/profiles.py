@@ -12,6 +12,14 @@ whatever its value, and the refusal names the key found and the spelling expecte
 equal once case, ``-``/``_``/spaces and camelCase humps are ignored, or within a small edit
 distance of the expected spelling (``spelled_alike``).
 
+Nor do they fail open in the wrong place or in other words. Every key of the whole TOML tree is
+matched (same normalisation) against a vocabulary of "writes on/off" words (``WRITE_WORDS``:
+``readonly``, ``no_writes``, ``writes``, ``allow_writes``, …; ``says_no_writes``). Except the two
+keys ledgerx reads (``[profiles.NAME] disable_writes``, ``[defaults] readonly``), such a key in
+``[profiles.NAME]`` or any sub-table of it write-disables that profile; anywhere else (top level,
+``[defaults]``, ``[profiles]``, any other table, or a profile named alike ``defaults``) it makes
+the session read-only. Each is a ``Finding`` quoting the key, value, table and line.
+
 The file is read when a decision is made, not once at start: a ``ProfilesSource`` knows where
 the file is and ``load()`` reads it afresh every call. Each ``Profiles`` carries a fingerprint
 of the bytes it was parsed from, and ``ProfileSnapshot`` is what a plan records of it, so a
@@ -78,8 +86,88 @@ def spelled_alike(found: str, expected: str) -> bool:
     return a == b or (abs(len(a) - len(b)) <= allowed and _distance(a, b) <= allowed)
 
 
-def _near_misses(table: dict[str, Any], expected: str) -> list[str]:
-    return [key for key in table if spelled_alike(key, expected)]
+# Keys that say "no writes" in other words: ledgerx reads none of them, so wherever one sits it
+# counts as write-blocking, whatever its value (it never fails open). Normalised spellings.
+WRITE_WORDS = frozenset(
+    {
+        "disablewrites", "disablewrite", "disablewriting", "writesdisabled", "writedisabled",
+        "writingdisabled", "readonly", "readonlymode", "nowrites", "nowrite", "nowriting",
+        "denywrites", "blockwrites", "preventwrites", "writeprotect", "writeprotected",
+        "writes", "write", "allowwrites", "allowwrite", "allowwriting", "writesallowed",
+        "writeallowed", "writable", "writeable", "writesenabled", "writeenabled",
+        "enablewrites", "enablewrite", "canwrite",
+    }
+)  # fmt: skip
+
+
+def says_no_writes(key: object) -> bool:
+    """True if ``key`` is one of the words for "writes on/off" (``WRITE_WORDS``), or a near miss.
+
+    Matched after ``spelled_alike``'s normalisation; a near miss (two edits for words of ten
+    letters or more, one for eight or nine, none below) also counts, so ``disable_logs``,
+    ``readable``, ``reload``, ``writer`` and ``write_timeout`` do not.
+    """
+    if not isinstance(key, str) or len(key) > 100:
+        return False
+    found = _normalise(key)
+    if found in WRITE_WORDS:
+        return True
+    pairs = _bigrams(found)
+    if not pairs & _ALL_BIGRAMS:
+        return False
+    for word, allowed, needed in _NEAR_WORDS:
+        # k edits destroy at most 2k of the word's bigrams: a cheap test before the distance
+        # (a file may hold a hundred thousand keys).
+        if abs(len(found) - len(word)) > allowed or len(pairs & needed) < len(needed) - 2 * allowed:
+            continue
+        if _distance(found, word) <= allowed:
+            return True
+    return False
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
+
+
+_NEAR_WORDS = tuple(
+    (word, 2 if len(word) >= 10 else 1, _bigrams(word)) for word in WRITE_WORDS if len(word) >= 8
+)
+_ALL_BIGRAMS = frozenset().union(*(needed for _, _, needed in _NEAR_WORDS))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A write-blocking key ledgerx does not read where it stands, as the file spells it.
+
+    ``table`` is the TOML path of the table holding it (``[profiles.sandbox.settings]``, or
+    ``the top level``); ``expected`` is the spelling ledgerx reads instead; ``code`` is
+    ``misspelled_key`` (the right key misspelled in its right table) or ``misplaced_key``.
+    """
+
+    key: str
+    value: str
+    table: str
+    line: int | None
+    expected: str
+    code: str
+
+    def quote(self) -> str:
+        """``[profiles.sandbox] Disable-Writes = false (line 3)``, cleaned for display."""
+        at = f" (line {self.line})" if self.line else ""
+        setting = f"{clean(self.key, 60)} = {clean(self.value, 60)}"
+        if self.table == "the top level":
+            return f"{setting} at the top level{at}"
+        return f"{clean(self.table, 120)} {setting}{at}"
+
+    def sentence(self) -> str:
+        """What the file says, why it counts as write-blocking, and what ledgerx reads."""
+        if self.code == "misspelled_key":
+            real = DISABLE_WRITES if self.expected.startswith("[profiles") else READONLY
+            why = f"and '{clean(self.key, 60)}' looks like a misspelling of {real}"
+        else:
+            why = f"a key about writes that ledgerx does not read there (it reads {self.expected})"
+        odd = "" if self.value in ("true", "false") else " (and that value is not even true/false)"
+        return f"{self.quote()}, {why}, so it counts as write-blocking whatever its value{odd}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,8 +178,10 @@ def _near_misses(table: dict[str, Any], expected: str) -> list[str]:
 class Profile:
     """One ``[profiles.NAME]`` table.
 
-    ``misspelled`` lists keys spelled alike ``disable_writes`` (e.g. ``disable-writes``); any
-    of them makes ``disable_writes`` true, whatever its value.
+    ``misspelled`` lists keys spelled alike ``disable_writes`` (e.g. ``disable-writes``) or
+    other write-blocking keys in the profile or any sub-table of it (``readonly``, ``writes``,
+    …); ``findings`` says each as found. Any of them makes ``disable_writes`` true, whatever its
+    value.
     """
 
     name: str
@@ -100,6 +190,7 @@ class Profile:
     token_env: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     misspelled: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
     @property
     def writes_enabled(self) -> bool:
@@ -112,7 +203,8 @@ class Profiles:
 
     ``fingerprint`` is ``sha256:<hex>`` of the file's bytes (``absent`` when there is no file);
     ``readonly_misspelled`` names a key spelled alike ``[defaults] readonly`` (which then makes
-    ``readonly`` true).
+    ``readonly`` true). ``findings`` lists every write-blocking key outside the profiles (top
+    level, ``[defaults]``, any other table): each makes ``readonly`` true.
     """
 
     path: Path | None
@@ -120,6 +212,7 @@ class Profiles:
     readonly: bool = False
     fingerprint: str = ABSENT
     readonly_misspelled: str | None = None
+    findings: tuple[Finding, ...] = ()
 
     def get(self, name: str | None) -> Profile | None:
         return self.profiles.get(name) if name is not None else None
@@ -136,7 +229,20 @@ class Profiles:
             token_env=profile.token_env if profile else None,
             timeout=profile.timeout if profile else None,
             readonly=self.readonly,
+            disable_writes_by=_quotes(profile.findings) if profile else None,
+            readonly_by=_quotes(self.findings),
         )
+
+
+def _quotes(findings: tuple[Finding, ...]) -> str | None:
+    return describe_findings(findings) or None
+
+
+def describe_findings(findings: tuple[Finding, ...] | list[Finding], most: int = 3) -> str:
+    """The first ``most`` findings in words (a hostile file may hold thousands)."""
+    said = "; ".join(finding.sentence() for finding in findings[:most])
+    more = len(findings) - most
+    return said + (f"; and {more} more such key{'s' if more > 1 else ''}" if more > 0 else "")
 
 
 def redact_password(url: str | None) -> str | None:
@@ -164,7 +270,9 @@ class ProfileSnapshot:
     """The profile settings a plan was made with, compared again before anything is sent.
 
     ``error`` is the file's error when it could not be read (the plan is then refused).
-    ``base_url`` never holds a password.
+    ``base_url`` never holds a password. ``disable_writes_by``/``readonly_by`` quote the
+    write-blocking keys that made ``disable_writes``/``readonly`` true, when not the real key
+    (left out of ``to_dict`` when None, so plans of correct files keep their fingerprint).
     """
 
     path: str | None
@@ -176,13 +284,19 @@ class ProfileSnapshot:
     timeout: float | None
     readonly: bool
     error: str | None = None
+    disable_writes_by: str | None = None
+    readonly_by: str | None = None
 
     @classmethod
     def failed(cls, path: str | None, fingerprint: str, error: str) -> ProfileSnapshot:
         return cls(path, fingerprint, False, None, None, None, None, False, error)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        for key in _OPTIONAL:
+            if data[key] is None:
+                del data[key]
+        return data
 
     @classmethod
     def from_dict(cls, data: object) -> ProfileSnapshot:
@@ -199,10 +313,12 @@ class ProfileSnapshot:
             "timeout": ((int, float), True),
             "readonly": ((bool,), False),
             "error": ((str,), True),
+            "disable_writes_by": ((str,), True),
+            "readonly_by": ((str,), True),
         }
         values: dict[str, Any] = {}
         for key, (types, nullable) in kinds.items():
-            value = data[key] if key != "error" else data.get(key)
+            value = data.get(key) if key in _OPTIONAL or key == "error" else data[key]
             ok = (value is None and nullable) or (
                 isinstance(value, types) and not (bool not in types and isinstance(value, bool))
             )
@@ -210,6 +326,9 @@ class ProfileSnapshot:
                 raise TypeError(f"'profile_snapshot.{key}' has the wrong type")
             values[key] = value
         return cls(**values)
+
+
+_OPTIONAL = ("disable_writes_by", "readonly_by")
 
 
 def describe_change(name: str | None, old: ProfileSnapshot, new: ProfileSnapshot) -> str | None:
@@ -237,9 +356,13 @@ def describe_change(name: str | None, old: ProfileSnapshot, new: ProfileSnapshot
     if old.present and not new.present:
         return f"{who} was removed from {where} since the preview"
     if old.disable_writes != new.disable_writes:
+        if new.disable_writes and new.disable_writes_by:
+            return f"{who} is now write-disabled in {where}: {clean(new.disable_writes_by, 600)}"
         value = "true" if new.disable_writes else "false"
         return f"{who} now has disable_writes = {value} in {where}"
     if old.readonly != new.readonly:
+        if new.readonly and new.readonly_by:
+            return f"the session is now read-only by {where}: {clean(new.readonly_by, 600)}"
         value = "true" if new.readonly else "false"
         return f"[defaults] readonly is now {value} in {where}"
     for key in ("base_url", "token_env", "timeout"):
@@ -290,7 +413,13 @@ def _header_line(text: str, name: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def _profile(name: str, table: object, source: Path, line: int | None = None) -> Profile:
+def _profile(
+    name: str,
+    table: object,
+    source: Path,
+    line: int | None = None,
+    findings: tuple[Finding, ...] = (),
+) -> Profile:
     where = f"{source}" + (f", line {line}" if line else "") + f": [profiles.{name}]"
     if not isinstance(table, dict):
         raise ProfilesError(f"{where} must be a table")
@@ -306,38 +435,128 @@ def _profile(name: str, table: object, source: Path, line: int | None = None) ->
     if not math.isfinite(timeout) or timeout <= 0:
         raise ProfilesError(f"{where} timeout must be a positive number of seconds")
     disable = _bool(table.get(DISABLE_WRITES, False), f"{where} {DISABLE_WRITES}")
-    misspelled = tuple(_near_misses(table, DISABLE_WRITES))
     return Profile(
         name=name,
         base_url=base_url,
-        disable_writes=disable or bool(misspelled),
+        disable_writes=disable or bool(findings),
         token_env=token_env,
         timeout=float(timeout),
-        misspelled=misspelled,
+        misspelled=tuple(finding.key for finding in findings),
+        findings=findings,
     )
 
 
-def _readonly(data: dict[str, Any], source: Path) -> tuple[bool, str | None]:
-    """``[defaults] readonly``, and the first near miss of it (which also means read-only).
+def _defaults_alike(name: str) -> bool:
+    return name == "defaults" or spelled_alike(name, "defaults")
 
-    A near miss is looked for in ``[defaults]`` and in any top-level table spelled alike
-    ``defaults`` (``[default]``, ``[Defaults]``); it is named as ``[table] key``.
+
+def _shown_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{a table}"
+    if isinstance(value, list):
+        return "[an array]"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _table_name(path: tuple[str, ...]) -> str:
+    if not path:
+        return "the top level"
+    return "[" + ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else repr(p) for p in path) + "]"
+
+
+def _key_line(text: str, path: tuple[str, ...], key: str) -> int | None:
+    """The line (1-based) where ``key`` is set under table ``path``, when it can be found."""
+
+    def name(part: str) -> str:
+        return rf"(?:{re.escape(part)}|\"{re.escape(part)}\"|'{re.escape(part)}')"
+
+    start = 0
+    if path:
+        header = re.compile(
+            r"^[ \t]*\[\[?\s*" + r"\s*\.\s*".join(name(p) for p in path) + r"\s*\]", re.MULTILINE
+        )
+        if match := header.search(text):
+            start = match.end()
+    assignment = re.compile(r"^[ \t]*(?:[^=\n]*\.\s*)?" + name(key) + r"\s*=", re.MULTILINE)
+    nested = re.compile(
+        r"^[ \t]*\[\[?[^\]\n]*" + name(key) + r"\s*\]", re.MULTILINE
+    )  # the key is itself a table: [profiles.sandbox.readonly]
+    for pattern in (assignment, nested):
+        if match := pattern.search(text, start) or pattern.search(text):
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def _findings(data: dict[str, Any], text: str) -> tuple[dict[str, list[Finding]], list[Finding]]:
+    """Every write-blocking key ledgerx does not read where it stands, in the whole tree.
+
+    Inside ``[profiles.NAME]`` or any sub-table of it, the key write-disables that profile;
+    anywhere else (top level, ``[defaults]``, ``[profiles]`` itself, any other table) it makes
+    the session read-only, and so does one in a profile named alike ``defaults``.
     """
+    per_profile: dict[str, list[Finding]] = {}
+    session: list[Finding] = []
+
+    def found(path: tuple[str, ...], key: str, value: object) -> None:
+        # Each line is a search of the text: only the few that are ever shown get one.
+        shown_already = len(session) + sum(len(found) for found in per_profile.values())
+        line = _key_line(text, path, key) if shown_already < 10 else None
+        table, shown = _table_name(path), _shown_value(value)
+        if len(path) >= 2 and path[0] == "profiles":
+            name = path[1]
+            spelled = len(path) == 2 and spelled_alike(key, DISABLE_WRITES)
+            per_profile.setdefault(name, []).append(
+                Finding(
+                    key,
+                    shown,
+                    table,
+                    line,
+                    f"[profiles.{name}] {DISABLE_WRITES} = true",
+                    "misspelled_key" if spelled else "misplaced_key",
+                )
+            )
+            if not _defaults_alike(name):
+                return
+        spelled = len(path) == 1 and _defaults_alike(path[0])
+        spelled = spelled and (key == READONLY or spelled_alike(key, READONLY))
+        session.append(
+            Finding(
+                key,
+                shown,
+                table,
+                line,
+                f"[defaults] {READONLY} = true",
+                "misspelled_key" if spelled else "misplaced_key",
+            )
+        )
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        for key, value in node.items():
+            is_profile = path == ("profiles",) and isinstance(value, dict)
+            proper = (len(path) == 2 and path[0] == "profiles" and key == DISABLE_WRITES) or (
+                path == ("defaults",) and key == READONLY
+            )
+            if not is_profile and not proper and says_no_writes(key):
+                found(path, key, value)
+            if isinstance(value, dict):
+                walk(value, (*path, key))
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        walk(item, (*path, key))
+
+    walk(data, ())
+    return per_profile, session
+
+
+def _readonly(data: dict[str, Any], source: Path) -> bool:
+    """``[defaults] readonly`` itself (strict: true or false)."""
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ProfilesError(f"{source}: [defaults] must be a table")
-    readonly = _bool(defaults.get(READONLY, False), f"{source}: [defaults] {READONLY}")
-    for table_name, table in data.items():
-        if table_name != "defaults" and not spelled_alike(table_name, "defaults"):
-            continue
-        if not isinstance(table, dict):
-            continue
-        keys = _near_misses(table, READONLY)
-        if table_name != "defaults" and READONLY in table:
-            keys.insert(0, READONLY)
-        if keys:
-            return True, f"[{table_name}] {keys[0]}"
-    return readonly, None
+    return _bool(defaults.get(READONLY, False), f"{source}: [defaults] {READONLY}")
 
 
 def parse_profiles(text: str, source: Path, fingerprint: str | None = None) -> Profiles:
@@ -349,16 +568,21 @@ def parse_profiles(text: str, source: Path, fingerprint: str | None = None) -> P
     tables = data.get("profiles", {})
     if not isinstance(tables, dict):
         raise ProfilesError(f"{source}: 'profiles' must be a table of [profiles.NAME] tables")
-    readonly, misspelled = _readonly(data, source)
+    readonly = _readonly(data, source)
+    per_profile, session = _findings(data, text)
     return Profiles(
         path=source,
         profiles={
-            name: _profile(name, table, source, _header_line(text, name))
+            name: _profile(
+                name, table, source, _header_line(text, name), tuple(per_profile.get(name, ()))
+            )
             for name, table in tables.items()
+            if isinstance(table, dict) or not says_no_writes(name)  # that one is in ``session``
         },
-        readonly=readonly,
+        readonly=readonly or bool(session),
         fingerprint=fingerprint or file_fingerprint(text.encode("utf-8")),
-        readonly_misspelled=misspelled,
+        readonly_misspelled=f"{session[0].table} {session[0].key}" if session else None,
+        findings=tuple(session),
     )
 
 

@@ -71,13 +71,12 @@ from .formats.no_rollback import refuse_other_formats, refused_plan
 from .models import RunDetail
 from .plan import Plan, PlanAction, make_plan, step_id_refusal
 from .profiles import (
-    DISABLE_WRITES,
-    READONLY,
     Profile,
     Profiles,
     ProfileSnapshot,
     ProfilesSource,
     describe_change,
+    describe_findings,
 )
 from .reader import read_run
 from .sanitize import clean, has_credentials, redact_url
@@ -215,11 +214,12 @@ def _profile_refusal(
     if readonly:
         return _readonly_refusal(readonly)
     path = clean(profiles.path, 300)
-    if profiles.readonly_misspelled:
-        return "misspelled_key", (
-            f"the profiles file {path} has {clean(profiles.readonly_misspelled, 100)}, which "
-            f"looks like a misspelling of [defaults] {READONLY}: ledgerx treats the whole "
-            f"session as read-only until it is spelled [defaults] {READONLY}."
+    if profiles.findings:
+        first = profiles.findings[0]
+        return first.code, (
+            f"the profiles file {path} has {describe_findings(profiles.findings)}: the whole "
+            f"session stays read-only until that key is removed or replaced by "
+            f"{first.expected} (or = false to allow writes)."
         )
     if profiles.readonly:
         return "readonly", (
@@ -239,12 +239,12 @@ def _profile_refusal(
             f"run {clean(run_id, 60)} uses profile '{name}', which is not in {where}; "
             "ledgerx will not guess where to send requests."
         )
-    if profile.misspelled:
-        found = ", ".join(f"'{clean(key, 60)}'" for key in profile.misspelled)
-        return "misspelled_key", (
-            f"profile '{name}' has {found}, which looks like a misspelling of {DISABLE_WRITES}: "
-            f"ledgerx treats the profile as write-disabled until the key is spelled "
-            f"{DISABLE_WRITES}."
+    if profile.findings:
+        first = profile.findings[0]
+        return first.code, (
+            f"profile '{name}' has {describe_findings(profile.findings)}: the profile stays "
+            f"write-disabled until that key is removed or replaced by {first.expected} (or "
+            "= false to allow writes)."
         )
     if profile.disable_writes:
         return "writes_disabled", (

@@ -90,3 +90,22 @@ def test_a_saved_plan_is_refused_when_the_profile_changed_since(world, api, tmp_
     assert run.returncode == 3, run.stderr
     assert "profile 'sandbox' now has disable_writes = true" in run.stderr.replace("\n", " ")
     assert api.connections == 0
+
+
+@pytest.mark.parametrize(
+    ("before", "extra", "words"),
+    [
+        ("[defaults]\ndisable_writes = true\n", "", "[defaults] disable_writes = true (line 2)"),
+        ("", "writes = false\n", "[profiles.sandbox] writes = false (line 3)"),
+    ],
+)
+def test_a_misplaced_write_blocking_key_stops_rollback_yes(world, api, before, extra, words):
+    # Both files once let `rollback --yes` send its DELETEs and exit 0.
+    ledgers, profiles = world
+    profiles.write_text(f'{before}[profiles.sandbox]\nbase_url = "{api.base_url}"\n{extra}')
+    state = dir_state(ledgers)
+    yes = ledgerx(ledgers, profiles, "rollback", RUN_ID, "--yes")
+    assert yes.returncode == 3, (yes.stdout, yes.stderr)
+    said = " ".join(yes.stderr.split())
+    assert words in said and "whatever its value" in said, said
+    assert api.connections == 0 and api.requests == [] and dir_state(ledgers) == state

@@ -15,9 +15,11 @@ from ledger_core.profiles import (
     ProfilesSource,
     candidate_paths,
     describe_change,
+    describe_findings,
     load_profiles,
     parse_profiles,
     redact_password,
+    says_no_writes,
     spelled_alike,
 )
 
@@ -197,7 +199,7 @@ def test_a_misspelled_disable_writes_makes_the_profile_write_disabled(
     assert profile.misspelled == (key,)
 
 
-@pytest.mark.parametrize("key", NOT_ALIKE_DISABLE)
+@pytest.mark.parametrize("key", [k for k in NOT_ALIKE_DISABLE if k != "writes"])
 def test_other_unknown_keys_are_still_ignored(tmp_path: Path, key: str):
     path = tmp_path / "p.toml"
     path.write_text(f'[profiles.sandbox]\n{key}_x = true\n{key} = "x"\n'.replace("timeout", "t"))
@@ -215,12 +217,171 @@ def test_a_misspelled_readonly_makes_the_session_read_only(tmp_path: Path, key: 
 def test_readonly_in_a_table_spelled_alike_defaults(tmp_path: Path):
     profiles = parse_profiles("[default]\nreadonly = true\n", tmp_path / "p.toml")
     assert profiles.readonly and profiles.readonly_misspelled == "[default] readonly"
-    assert not parse_profiles("[depots]\nreadonly = true\n", tmp_path / "p.toml").readonly
+    assert profiles.findings[0].code == "misspelled_key"
+    # any other table: a key that says "read only" there is not read, so it never fails open
+    other = parse_profiles("[depots]\nreadonly = false\n", tmp_path / "p.toml")
+    assert other.readonly and other.findings[0].code == "misplaced_key"
 
 
 def test_the_real_key_with_a_wrong_type_is_still_an_error(tmp_path: Path):
     with pytest.raises(ProfilesError, match="disable_writes must be true or false"):
         parse_profiles('[profiles.a]\ndisable_writes = "true"\n', tmp_path / "p.toml")
+
+
+# -- write-blocking keys in the wrong place or other words (never fail open) ----------------
+
+SAYS_NO_WRITES = [
+    "disable_writes", "disable-writes", "disableWrites", "disable_write", "Disable-Writes",
+    "readonly", "read_only", "read-only", "readOnly", "READ ONLY", "readonli",
+    "writes_disabled", "disable_writing", "no_writes", "noWrites", "write_disabled",
+    "writes", "write", "allow_writes", "allowWrites", "allow-write", "writable",
+    "writes_enabled", "enable_writes", "write_protected",
+]  # fmt: skip
+NOT_NO_WRITES = [
+    "disable_logs", "readable", "reload", "timeout", "token_env", "base_url", "write_timeout",
+    "writer", "rewrite", "overwrite", "read", "only", "ready", "disable", "write_log",
+    "writes_per_second", "tenant_id", "client_id", "default_profile", "disable_reads",
+    "allow_reads", "read_timeout", "write_ahead_log", "readonly_token", "allow_redirects",
+    "writer_id", "written", "x" * 5000,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", SAYS_NO_WRITES)
+def test_keys_that_say_no_writes(key: str):
+    assert says_no_writes(key)
+
+
+@pytest.mark.parametrize("key", NOT_NO_WRITES)
+def test_keys_that_say_nothing_about_writes(key: str):
+    assert not says_no_writes(key)
+
+
+# (file text, where the key must be found, "profile" or "session")
+MISPLACED = [
+    ("[defaults]\ndisable_writes = true\n", "[defaults] disable_writes = true (line 2)", "session"),
+    ("readonly = true\n", "readonly = true at the top level (line 1)", "session"),
+    ("disable_writes = true\n", "disable_writes = true at the top level (line 1)", "session"),
+    ("[profiles]\ndisable_writes = true\n", "[profiles] disable_writes = true (line 2)", "session"),
+    ("[tool.ledgerx]\nread-only = true\n", "[tool.ledgerx] read-only = true (line 2)", "session"),
+    (
+        "[profiles.sandbox]\nreadonly = true\n",
+        "[profiles.sandbox] readonly = true (line 2)",
+        "profile",
+    ),
+    ("[profiles.sandbox]\nread_only = true\n", "[profiles.sandbox] read_only = true", "profile"),
+    ("[profiles.sandbox]\nread-only = true\n", "[profiles.sandbox] read-only = true", "profile"),
+    (
+        "[profiles.sandbox]\n[profiles.sandbox.settings]\ndisable_writes = true\n",
+        "[profiles.sandbox.settings] disable_writes = true (line 3)",
+        "profile",
+    ),
+    (
+        "[profiles.sandbox]\nsettings.readonly = true\n",
+        "[profiles.sandbox.settings] readonly = true (line 2)",
+        "profile",
+    ),
+    (
+        "[profiles.sandbox]\n[[profiles.sandbox.rules]]\nno_writes = true\n",
+        "[profiles.sandbox.rules] no_writes = true (line 3)",
+        "profile",
+    ),
+    ("[profiles.sandbox]\nwrites_disabled = true\n", "writes_disabled = true", "profile"),
+    ("[profiles.sandbox]\ndisable_writing = true\n", "disable_writing = true", "profile"),
+    ("[profiles.sandbox]\nno_writes = true\n", "no_writes = true", "profile"),
+    ("[profiles.sandbox]\nwrite_disabled = true\n", "write_disabled = true", "profile"),
+    ("[profiles.sandbox]\nwrites = false\n", "[profiles.sandbox] writes = false", "profile"),
+    ("[profiles.sandbox]\nallow_writes = false\n", "allow_writes = false", "profile"),
+    ('[profiles.sandbox]\nwrites = "no"\n', "writes = 'no'", "profile"),
+    ("[profiles.sandbox]\nreadonly = 1\n", "readonly = 1", "profile"),
+    ("[profiles.default]\nreadonly = true\n", "[profiles.default] readonly = true", "session"),
+    ("[profiles.defaults]\nread_only = true\n", "[profiles.defaults] read_only", "session"),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "scope"), MISPLACED)
+def test_a_write_blocking_key_anywhere_never_fails_open(
+    tmp_path: Path, text: str, where: str, scope: str
+):
+    full = text + (
+        '\n[profiles.sandbox]\nbase_url = "http://127.0.0.1:1"\n' if "sandbox" not in text else ""
+    )
+    profiles = parse_profiles(full, tmp_path / "p.toml")
+    sandbox = profiles.get("sandbox")
+    assert sandbox is not None
+    if scope == "session":
+        assert profiles.readonly and len(profiles.findings) == 1
+        assert where in profiles.findings[0].sentence()
+        assert profiles.findings[0].expected == "[defaults] readonly = true"
+    else:
+        assert not profiles.readonly and profiles.findings == ()
+        assert sandbox.disable_writes and not sandbox.writes_enabled
+        assert where in sandbox.findings[0].sentence()
+        assert sandbox.findings[0].expected == "[profiles.sandbox] disable_writes = true"
+        assert sandbox.findings[0].code == "misplaced_key"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[defaults]\nreadonly = false\n[profiles.sandbox]\ndisable_writes = false\n",
+        "[profiles.sandbox]\ndisable_writes = false\nwrite_timeout = 3\ndisable_logs = true\n",
+        "[profiles.default]\ndisable_writes = true\n[profiles.sandbox]\nreadable = true\n",
+        "[profiles.sandbox]\nreload = true\n[profiles.sandbox.extra]\ntoken_env = 'X'\n",
+        "[profiles.writes]\nbase_url = 'http://h'\n[profiles.sandbox]\n",  # a profile's name
+        RUNNER_CONFIG,
+    ],
+)
+def test_correct_files_keep_writes_allowed(tmp_path: Path, text: str):
+    profiles = parse_profiles(text, tmp_path / "p.toml")
+    sandbox = profiles.get("sandbox")
+    assert sandbox is not None and sandbox.writes_enabled and sandbox.findings == ()
+    assert not profiles.readonly and profiles.findings == ()
+
+
+def test_a_profile_named_default_with_the_real_key_only_disables_itself(tmp_path: Path):
+    profiles = parse_profiles("[profiles.default]\ndisable_writes = true\n", tmp_path / "p")
+    default = profiles.get("default")
+    assert default is not None and default.disable_writes and not profiles.readonly
+
+
+def test_a_misplaced_key_change_is_said_as_the_file_says_it(tmp_path: Path):
+    path = tmp_path / "p.toml"
+    path.write_text('[profiles.sandbox]\nbase_url = "http://h"\n')
+    old = load_profiles(path).snapshot("sandbox")
+    path.write_text('[profiles.sandbox]\nbase_url = "http://h"\nDisable-Writes = false\n')
+    new = load_profiles(path).snapshot("sandbox")
+    sentence = describe_change("sandbox", old, new)
+    assert sentence is not None and "disable_writes = true" not in sentence.split(":")[0]
+    assert f"profile 'sandbox' is now write-disabled in {path}" in sentence
+    assert "[profiles.sandbox] Disable-Writes = false (line 3)" in sentence
+    assert "misspelling of disable_writes" in sentence and "whatever its value" in sentence
+    path.write_text('[profiles.sandbox]\nbase_url = "http://h"\n[defaults]\nread_only = false\n')
+    sentence = describe_change("sandbox", old, load_profiles(path).snapshot("sandbox"))
+    assert sentence is not None and "now read-only" in sentence
+    assert "[defaults] read_only = false (line 4)" in sentence
+
+
+def test_a_file_full_of_write_blocking_keys_is_said_briefly(tmp_path: Path):
+    text = "[profiles.sandbox]\n" + "".join(
+        f"[profiles.sandbox.t{i}]\nno_writes = 1\n" for i in range(500)
+    )
+    sandbox = parse_profiles(text, tmp_path / "p.toml").get("sandbox")
+    assert sandbox is not None and sandbox.disable_writes and len(sandbox.findings) == 500
+    said = describe_findings(sandbox.findings)
+    assert said.endswith("; and 497 more such keys") and said.count("no_writes = 1") == 3
+    assert "[profiles.sandbox.t0] no_writes = 1 (line 3)" in said and "not even true/false" in said
+
+
+def test_a_snapshot_with_a_finding_survives_the_plan_file(tmp_path: Path):
+    path = tmp_path / "p.toml"
+    path.write_text("[profiles.sandbox]\nwrites = false\n")
+    snap = load_profiles(path).snapshot("sandbox")
+    assert snap.disable_writes and snap.disable_writes_by
+    assert ProfileSnapshot.from_dict(snap.to_dict()) == snap
+    path.write_text("[profiles.sandbox]\n")
+    plain = load_profiles(path).snapshot("sandbox")
+    assert "disable_writes_by" not in plain.to_dict()  # plans of correct files keep their hash
+    assert ProfileSnapshot.from_dict(plain.to_dict()) == plain
 
 
 # -- the source reads afresh; fingerprints and snapshots ---------------------------------------

@@ -188,3 +188,70 @@ def test_the_plan_records_the_snapshot_in_its_json(tmp_path, ledger, api):
     assert snap["path"] == str(path) and snap["fingerprint"].startswith("sha256:")
     assert snap["present"] is True and snap["disable_writes"] is False
     assert Plan.from_dict(json.loads(text)) == plan
+
+
+# A write-blocking key in the wrong place or in other words: every one of these files once let
+# `rollback --yes` send its DELETEs (exit 0). (file text before the sandbox table, profile's own
+# extra lines, refusal code, words the refusal must hold)
+MISPLACED_FILES = [
+    ("[defaults]\ndisable_writes = true\n", "", "misplaced_key", "[defaults] disable_writes"),
+    ("readonly = true\n", "", "misplaced_key", "readonly = true at the top level (line 1)"),
+    ("disable_writes = true\n", "", "misplaced_key", "disable_writes = true at the top level"),
+    ("", "readonly = true\n", "misplaced_key", "[profiles.sandbox] readonly = true"),
+    ("", "read_only = true\n", "misplaced_key", "[profiles.sandbox] read_only = true"),
+    ("", "read-only = true\n", "misplaced_key", "[profiles.sandbox] read-only = true"),
+    (
+        "",
+        "[profiles.sandbox.settings]\ndisable_writes = true\n",
+        "misplaced_key",
+        "[profiles.sandbox.settings] disable_writes = true",
+    ),
+    ("", "writes_disabled = true\n", "misplaced_key", "writes_disabled = true"),
+    ("", "disable_writing = true\n", "misplaced_key", "disable_writing = true"),
+    ("", "no_writes = true\n", "misplaced_key", "no_writes = true"),
+    ("", "write_disabled = true\n", "misplaced_key", "write_disabled = true"),
+    ("", "writes = false\n", "misplaced_key", "writes = false"),
+    ("", "allow_writes = false\n", "misplaced_key", "allow_writes = false"),
+    ("", 'writes = "off"\n', "misplaced_key", "writes = 'off'"),
+    ("", "Disable-Writes = false\n", "misspelled_key", "misspelling of disable_writes"),
+    ("[profiles.default]\nreadonly = true\n", "", "misplaced_key", "[profiles.default] readonly"),
+]
+
+
+@pytest.mark.parametrize(("before", "extra", "code", "words"), MISPLACED_FILES)
+async def test_a_misplaced_write_blocking_key_refuses_with_nothing_sent(
+    tmp_path, ledger, api, before, extra, code, words
+):
+    path = tmp_path / "profiles.toml"
+    path.write_text(f'{before}[profiles.sandbox]\nbase_url = "{api.base_url}"\n{extra}')
+    source = ProfilesSource.lookup(path)
+    plan = _preview(ledger, source)
+    assert plan.refusal_code == code, plan.refusal
+    assert words in plan.refusal and "whatever its value" in plan.refusal
+    if "the whole session stays read-only" in plan.refusal:
+        assert "replaced by [defaults] readonly = true" in plan.refusal
+    else:  # the profile's own setting: the plan header says writes DISABLED
+        assert not plan.writes_enabled and "[profiles.sandbox] disable_writes" in plan.refusal
+    reason = await _refused(plan, source, ledger, api, code)
+    assert words in reason
+    if "'" in words:  # a value that is not a boolean is said so
+        assert "not even true/false" in reason
+    with pytest.raises(RollbackRefused) as info:  # a plan made without the key is refused too
+        await rollback.execute(_preview(ledger, Profiles(path=None)), source)
+    assert info.value.code in {code, "profiles_changed"}
+    assert api.connections == 0 and set(step_rows(ledger).values()) == {"committed"}
+
+
+async def test_a_near_miss_set_to_false_after_the_preview_is_said_as_written(tmp_path, ledger, api):
+    path = tmp_path / "profiles.toml"
+    write_profiles(path, api.base_url)
+    source = ProfilesSource.lookup(path)
+    plan = _preview(ledger, source)
+    assert plan.refusal is None
+    text = path.read_text().replace("disable_writes = false", "Disable-Writes = false")
+    path.write_text(text)
+    reason = await _refused(plan, source, ledger, api, "profiles_changed")
+    assert "disable_writes = true" not in reason
+    assert "profile 'sandbox' is now write-disabled" in reason
+    assert "[profiles.sandbox] Disable-Writes = false (line 6)" in reason
+    assert "misspelling of disable_writes" in reason and "whatever its value" in reason

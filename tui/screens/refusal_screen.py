@@ -40,6 +40,8 @@ ADVICE: dict[str, str] = {
     "the preview to plan again. Browsing works meanwhile; m in the preview saves the checklist.",
     "misspelled_key": "Spell the key as the message says in the profiles file, then press R "
     "in the preview to plan again. Until then the profile counts as write-disabled.",
+    "misplaced_key": "Move or rename the key as the message says in the profiles file, then "
+    "press R in the preview to plan again. Until then writes count as disabled.",
     "foreign_origin": "A rollback target points at a server other than the profile's "
     "base_url. Check the ledger by hand; m in the preview saves the checklist.",
     "run_alive": "The run still looks alive. Wait for it to finish or stop its writer, then "

@@ -42,7 +42,7 @@ def profile_text(
     elif profile is None:
         out.append(" (not in the profiles file: writes refused)", style="bold red")
     elif getattr(profile, "misspelled", ()):
-        out.append(" (a safety key looks misspelled: writes refused)", style="bold red")
+        out.append(" (a safety key is misspelled or misplaced: writes refused)", style="bold red")
     elif profile.disable_writes:
         out.append(" (writes disabled)", style="bold red")
     else:
