@@ -20,6 +20,8 @@ from .errors import PlanFileError
 from .models import RollbackAttempt, RunDetail, Step
 from .profiles import Profile, ProfileSnapshot
 from .reader import step_id_problem
+from .resolutions import DOUBTFUL, NOT_LANDED, Resolution, for_step
+from .resolutions import UNKNOWN as UNKNOWN_OUTCOME
 from .sanitize import clean, redact_urls
 from .timeutil import now_iso
 
@@ -274,6 +276,10 @@ def fingerprint(
         digest.update(json.dumps(row).encode())
     for a in detail.attempts:
         digest.update(json.dumps([a.attempt_id, a.step_id, a.outcome_ts, a.result]).encode())
+    # A resolution moves a step between groups (a landed one with a URL becomes a DELETE):
+    # a plan shown before it was recorded is stale.
+    for r in detail.resolutions:
+        digest.update(json.dumps(["resolution", *r.to_dict().values()]).encode())
     return digest.hexdigest()
 
 
@@ -296,8 +302,12 @@ def _attempt_state(attempts: list[RollbackAttempt]) -> str | None:
     return last.result
 
 
-def plan_step(step: Step, attempts: list[RollbackAttempt]) -> PlanAction:
-    """The rule of SPEC §3 that applies to one step."""
+def plan_step(
+    step: Step, attempts: list[RollbackAttempt], resolution: Resolution | None = None
+) -> PlanAction:
+    """The rule of SPEC §3 that applies to one step; an in-doubt step a person resolved
+    (``resolutions``) is planned as what they found: *landed* as a committed step (its URL,
+    if given, is the rollback target), *did not land* as a failed one."""
     method = (step.method or "").upper()
     status = step.derived_status
 
@@ -316,15 +326,33 @@ def plan_step(step: Step, attempts: list[RollbackAttempt]) -> PlanAction:
         )
 
     previous = _attempt_state(attempts)
+    if resolution is not None and status in DOUBTFUL and resolution.outcome != UNKNOWN_OUTCOME:
+        said = f"resolved as {resolution.words} by {clean(resolution.who, 60)}"
+        if resolution.outcome == NOT_LANDED:
+            return act("skip", NOTHING, f"nothing to undo: {said}")
+        if previous == "rolled_back":
+            return act("skip", NOTHING, f"already rolled back ({said})")
+        if method != "POST":
+            return act("skip", CANNOT, f"{said}; {method or '?'} has no automatic undo")
+        if not resolution.url:
+            return act("skip", CANNOT, f"{said}; no URL of the created record was given")
+        if previous == "in_doubt":
+            reason = f"{said}; resume: the last DELETE got no answer (404 counts as done)"
+        elif previous == "rollback_failed":
+            reason = f"{said}; retry: the last DELETE failed"
+        else:
+            reason = f"{said}: delete the record it created"
+        return act("delete", UNDO, reason, resolution.url)
     if status == "rolled_back" or previous == "rolled_back":
         return act("skip", NOTHING, "already rolled back")
     if status == "rollback_skipped":
         return act("skip", NOTHING, "already marked rollback_skipped")
     if status == "in_doubt":
+        still = f" (resolved as still unknown by {clean(resolution.who, 60)})" if resolution else ""
         return act(
             "skip",
             DOUBT,
-            "intent without outcome: the request may or may not have landed; check by hand",
+            "intent without outcome: the request may or may not have landed; check by hand" + still,
         )
     if status == "unknown":
         return act("skip", DOUBT, f"outcome {step.status!r} is not understood; check by hand")
@@ -369,7 +397,12 @@ def make_plan(
         reverse=True,
     )
     actions = tuple(
-        plan_step(s, detail.attempts_for(s.step_id) if s.step_id is not None else []) for s in steps
+        plan_step(
+            s,
+            detail.attempts_for(s.step_id) if s.step_id is not None else [],
+            for_step(detail, s),
+        )
+        for s in steps
     )
     return Plan(
         run_id=run.run_id,

@@ -25,6 +25,7 @@ from .models import (
     ScanResult,
     Step,
 )
+from .resolutions import read_from_ledger, read_from_state
 from .sanitize import clean
 from .scanner import raw_runs, read_raw, scan_files, summarize
 from .schema import SCHEMA_VERSION
@@ -375,14 +376,23 @@ def read_run(
                 "cannot tell which is the run, so it does not open or roll it back.",
             )
         if summaries[0].format != "bcli":
-            return RunDetail(summaries[0], tuple(_foreign_steps(conn, path, run_id)))
+            return RunDetail(
+                summaries[0],
+                tuple(_foreign_steps(conn, path, run_id)),
+                resolutions=tuple(read_from_state(path, run_id)),
+            )
         rows = conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,)).fetchall()
         steps = tuple(_step_from_row(row) for row in rows)
         summary = summaries[0]
         problem = step_id_problem((row[0], row[1]) for row in rows)
         if problem is not None:
             summary = replace(summary, diagnosis=(*summary.diagnosis, problem))
-        return RunDetail(summary, steps, tuple(_attempts(conn, _tables(conn), run_id)))
+        return RunDetail(
+            summary,
+            steps,
+            tuple(_attempts(conn, _tables(conn), run_id)),
+            tuple(read_from_ledger(conn, run_id)),
+        )
 
     return snapshot(path, read, timeout=timeout)
 
