@@ -193,9 +193,9 @@ def for_step(detail: RunDetail, step: Step) -> Resolution | None:
     """The resolution in force for ``step`` of ``detail`` (newest; ``None`` when none)."""
     found = None
     for r in detail.resolutions:
-        if step.seq is not None and r.seq == step.seq:
-            if step.step_id is None or r.step_id is None or r.step_id == step.step_id:
-                found = r
+        same_id = step.step_id is None or r.step_id is None or r.step_id == step.step_id
+        if step.seq is not None and r.seq == step.seq and same_id:
+            found = r
     return found
 
 

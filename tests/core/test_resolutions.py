@@ -21,6 +21,14 @@ from ledger_core.plan import make_plan
 from ledger_core.reader import read_run, read_summaries
 from ledger_core.resolutions import record
 
+PENDING = {
+    "action_id": "a1",
+    "run_id": "c1",
+    "status": "pending",
+    "attempted_at": "2026-05-17T09:00:01Z",
+    "attempts": 1,
+}
+
 
 @pytest.fixture(autouse=True)
 def state_dir(tmp_path, monkeypatch):
