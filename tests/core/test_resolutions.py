@@ -282,3 +282,25 @@ def test_fingerprint_covers_resolutions(tmp_path):
     first = make_plan(read_run(path, "r1"), None).fingerprint
     record(read_run(path, "r1"), 2, "unknown", note="x")
     assert make_plan(read_run(path, "r1"), None).fingerprint != first
+
+
+def test_checklist_leads_with_what_needs_a_human(tmp_path):
+    steps = [
+        StepSpec.committed(1),
+        StepSpec.in_doubt(2, bc_correlation_id="corr-2", intent_ts="2026-05-17T09:00:02.000000Z"),
+        StepSpec.in_doubt(3, bc_correlation_id="corr-3"),
+    ]
+    path = make_ledger(
+        tmp_path / "r1.db", [RunSpec("r1", company="[x](https://evil.example)", steps=steps)]
+    )
+    record(read_run(path, "r1"), 3, "not_landed", note="checked [here](https://evil.example)")
+    detail = read_run(path, "r1")
+    md = make_plan(detail, None).to_markdown(detail)
+    doubt = md.index("## In doubt — needs a human")
+    assert doubt < md.index("## Resolved by a person") < md.index("## Will undo")
+    assert "intent written at `2026-05-17T09:00:02.000000Z`" in md
+    assert "correlation id `corr-2`" in md and "not resolved yet" in md
+    assert "resolved as **did not land** by `ada`" in md
+    assert "- Verdict: **in\\_doubt**" in md and "## Diagnosis" in md
+    assert "- Manifest: `/manifests/orders.yaml`" in md
+    assert "](https://evil" not in md.replace("`[x](https://evil.example)`", "")

@@ -35,9 +35,11 @@ from rich.text import Text
 
 from ledger_core import rollback
 from ledger_core.access import read_regular_file
-from ledger_core.errors import PlanFileError, RollbackRefused
+from ledger_core.errors import LedgerxError, PlanFileError, RollbackRefused
+from ledger_core.models import RunDetail
 from ledger_core.plan import Plan
 from ledger_core.profiles import ProfilesSource
+from ledger_core.reader import read_run
 from ledger_core.sanitize import clean
 
 from .output import emit_json, fail, load_detail, piped_width, stale_after_seconds
@@ -129,13 +131,22 @@ def _sentence(text: str | None) -> str:
     return value[:1].upper() + value[1:]
 
 
-def _emit(plan: Plan, fmt: str) -> None:
+def _emit(plan: Plan, fmt: str, detail: RunDetail | None = None) -> None:
     if fmt == "json":
         emit_json(plan.to_dict())
     elif fmt == "markdown":
-        sys.stdout.write(plan.to_markdown())
+        sys.stdout.write(plan.to_markdown(detail))
     else:
         _print_plan(plan, _console())
+
+
+def _context(plan: Plan, args: argparse.Namespace) -> RunDetail | None:
+    """The run a checklist describes (verdict, company, diagnosis …); ``None`` when it can no
+    longer be read (the checklist then holds the plan alone)."""
+    try:
+        return read_run(Path(plan.source), plan.run_id, stale_after=stale_after_seconds(args))
+    except LedgerxError:
+        return None
 
 
 def _load_plan(path: str) -> Plan:
@@ -357,7 +368,7 @@ def run_rollback(args: argparse.Namespace) -> int:
             plan = rollback.as_it_stands(
                 plan, profiles, readonly=args.readonly, stale_after=stale_after_seconds(args)
             )
-        _emit(plan, args.format)
+        _emit(plan, args.format, _context(plan, args) if args.format == "markdown" else None)
         return EXIT_OK
     if args.save_plan and not args.yes:
         return EXIT_OK  # saving is its own act; executing needs --plan FILE later
