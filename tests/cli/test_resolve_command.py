@@ -96,3 +96,46 @@ def test_readonly_refuses(tmp_path, ledger):
 def test_unknown_run(tmp_path, ledger):
     done = _cli(tmp_path, "resolve", "nope", "2", "--landed", "--note", "x")
     assert done.returncode == 2 and "no run matches" in done.stderr
+
+
+def test_disable_writes_does_not_refuse_a_resolution(tmp_path, ledger):
+    profiles = tmp_path / "p.toml"
+    profiles.write_text("[profiles.sandbox]\ndisable_writes = true\n")
+    env = {"LEDGERX_PROFILES": str(profiles)}
+    done = _cli(tmp_path, "resolve", "run-42", "2", "--not-landed", "--note", "x", env=env)
+    assert done.returncode == 0, done.stderr
+    ro = profiles.read_text().replace("[profiles", "[defaults]\nreadonly = true\n\n[profiles")
+    profiles.write_text(ro)
+    done = _cli(tmp_path, "resolve", "run-42", "2", "--landed", "--note", "y", env=env)
+    assert done.returncode == 3 and "read-only" in done.stderr
+
+
+def test_export_json_and_markdown(tmp_path, ledger):
+    _cli(tmp_path, "resolve", "run-42", "2", "--not-landed", "--note", "no [link](https://x.y)")
+    done = _cli(tmp_path, "export", "run-42")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["format"] == "ledgerx-incident" and data["run"]["run_id"] == "run-42"
+    assert [s["seq"] for s in data["steps"]] == [1, 2]
+    assert data["resolutions"][0]["outcome"] == "not_landed"
+    assert data["plan"]["fingerprint"] and data["diagnosis"]
+    md = _cli(tmp_path, "export", "run-42", "--format", "markdown")
+    assert md.stdout.startswith("# Incident bundle: run `run-42`")
+    assert "## Steps (2)" in md.stdout and "## Resolutions, oldest first (1)" in md.stdout
+    assert "[link](https" not in md.stdout
+
+
+def test_export_output_never_overwrites(tmp_path, ledger):
+    out = tmp_path / "INC-1.md"
+    done = _cli(tmp_path, "export", "run-42", "--format", "markdown", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().startswith("# Incident bundle") and done.stdout == ""
+    out.write_text("my notes\n")
+    again = _cli(tmp_path, "export", "run-42", "--output", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert out.read_text() == "my notes\n"
+    target = tmp_path / "elsewhere"
+    target.write_text("keep")
+    (tmp_path / "link.json").symlink_to(target)
+    linked = _cli(tmp_path, "export", "run-42", "--output", str(tmp_path / "link.json"))
+    assert linked.returncode == 2 and target.read_text() == "keep"
