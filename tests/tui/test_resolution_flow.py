@@ -178,3 +178,15 @@ async def test_export_asks_where_and_never_overwrites(run_app, run_dir, tui_dir)
         assert json.loads(json_path.read_text())["format"] == "ledgerx-incident"
         assert first.read_text() == "my notes\n"
         assert app.screen is screen
+
+
+async def test_runs_list_y_copies_the_run_id_and_Y_the_run(run_app, run_dir):
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _until(pilot, lambda: app.scan_done, "the first scan")
+        await pilot.press("slash", *"crash7", "enter")
+        await pilot.press("y")
+        assert app.clipboard == "20260517-031000-crash7"
+        await pilot.press("Y")
+        assert json.loads(app.clipboard)["verdict"] == "in_doubt"
+        assert any("Copied run id" in str(n.message) for n in app._notifications)

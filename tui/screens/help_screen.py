@@ -43,6 +43,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("s", "next sort: started, verdict, liveness, run id, in doubt, failed, duration"),
             ("click a header", "sort by that column (again: reverse)"),
             ("p", "problems: files that could not be read, and why"),
+            ("y / Y", "copy the run id / the run as JSON to the clipboard (OSC 52)"),
         ),
     ),
     (
@@ -61,6 +62,10 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("d", "show / hide the step detail pane"),
             ("r", "rollback preview"),
             ("R, ctrl+r", "read the run again"),
+            ("v", "resolve the in-doubt step: landed / did not land / still unknown, with a note"),
+            ("e", "export the incident bundle for a ticket (asks where; never overwrites)"),
+            ("y", "copy the step's URL; y again: its correlation id, then the step as JSON"),
+            ("Y", "copy the whole run as JSON"),
             ("escape", "back to the runs list"),
         ),
     ),

@@ -11,6 +11,7 @@
 | | rollback incomplete, partially committed (``ledgerx list --attention/--verdict V``) |
 | s | next sort order |
 | p | problems: files that could not be read |
+| y / Y | copy the run id / the run as JSON to the clipboard |
 
 Rows are the ``RunSummary`` objects the core derived; the list is a ``VirtualTable``, so ten
 thousand runs cost a list copy, not ten thousand widgets. The app's scan worker calls
@@ -19,6 +20,7 @@ thousand runs cost a list copy, not ten thousand widgets. The app's scan worker 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -34,6 +36,7 @@ from ledger_core import vocabulary
 from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
 from ledger_core.reader import read_run
+from ledger_core.sanitize import clean, redact_urls
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 from ledger_core.watch import Changes
 
@@ -213,6 +216,8 @@ class RunsScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", tooltip="Next sort order", id="sort"),
         Binding("p", "problems", "Problems", tooltip="Files that could not be read", id="probs"),
         Binding("escape", "clear_search", "Clear search", show=False, id="clear"),
+        Binding("y", "copy_id", "Copy id", show=False, tooltip="Copy the run id", id="copy"),
+        Binding("Y", "copy_run", "Copy run", show=False, tooltip="Copy the run as JSON"),
     ]
 
     def __init__(self) -> None:
@@ -250,6 +255,22 @@ class RunsScreen(Screen[None]):
         run = self._table.cursor_value
         if run is not None:
             self.open_run(run)
+
+    def action_copy_id(self) -> None:
+        run = self._table.cursor_value
+        if run is not None:
+            self._copy(clean(run.run_id, None), f"run id {plain(run.run_id, 60)}")
+
+    def action_copy_run(self) -> None:
+        run = self._table.cursor_value
+        if run is not None:
+            text = redact_urls(json.dumps(run.to_dict(), indent=2, ensure_ascii=True))
+            self._copy(text, f"run {plain(run.run_id, 40)} as JSON")
+
+    def _copy(self, text: str, what: str) -> None:
+        # OSC 52 carries the text base64-encoded: nothing in it reaches the terminal as-is.
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {what} to the clipboard.", markup=False)
 
     def action_rollback(self) -> None:
         run = self._table.cursor_value
