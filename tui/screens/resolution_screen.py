@@ -62,11 +62,8 @@ class ResolutionScreen(ModalScreen[ResolutionChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            title = Text("Resolve step ", style="bold")
-            title.append_text(safe_text(self.step.seq, 20, style="bold"))
-            title.append(" of run ", style="bold")
-            title.append_text(safe_text(self.run_id, 40, style="bold"))
-            yield Static(title, id="title")
+            seq, run = plain(self.step.seq, 20), plain(self.run_id, 40)
+            yield Static(Text(f"Resolve step {seq} of run {run}", style="bold"), id="title")
             request = Text("Did this request land? ")
             request.append_text(safe_text(self.step.method, 10))
             request.append(" ")
@@ -91,6 +88,10 @@ class ResolutionScreen(ModalScreen[ResolutionChoice | None]):
 
     def on_mount(self) -> None:
         self._say(None)
+        # Labels in the boxes' borders: no extra lines, so the dialog fits 80x24.
+        self.query_one("#note", Input).border_title = "note (required)"
+        self.query_one("#who", Input).border_title = "who"
+        self.query_one("#url", Input).border_title = "record URL (optional)"
         self.query_one("#url", Input).display = False
 
     @on(RadioSet.Changed, "#outcome")

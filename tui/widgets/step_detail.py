@@ -119,11 +119,10 @@ def render_step(
             said.append("\nrecord: ")
             said.append_text(safe_text(resolution.url, FIELD_LIMIT))
         lines.append(said)
-    if step.derived_status == "in_doubt":
+    settled = resolution is not None and resolution.outcome != "unknown"
+    if step.derived_status == "in_doubt" and not settled:
         words = IN_DOUBT_LIVE_WORDS if writer_alive else IN_DOUBT_WORDS
-        if resolution is None or resolution.outcome == "unknown":
-            words += RESOLVE_HINT
-        lines.append(Text(words, style="bold magenta"))
+        lines.append(Text(words + RESOLVE_HINT, style="bold magenta"))
     elif step.derived_status == "unknown":
         lines.append(Text(UNKNOWN_WORDS, style="magenta"))
     request = safe_text(step.method, 20)
