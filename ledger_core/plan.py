@@ -20,12 +20,12 @@ from .errors import PlanFileError
 from .models import RollbackAttempt, RunDetail, Step
 from .profiles import Profile, ProfileSnapshot
 from .reader import step_id_problem
-from .resolutions import DOUBTFUL, NOT_LANDED, Resolution, for_step
-from .resolutions import UNKNOWN as UNKNOWN_OUTCOME
+from .resolutions import DOUBTFUL, LANDED, NOT_LANDED, Resolution, for_step
 from .sanitize import clean, redact_urls
 from .timeutil import now_iso
 
 PLAN_FORMAT = 1
+SETTLED = frozenset({LANDED, NOT_LANDED})  # resolutions that move a step (not "unknown")
 
 UNDO = "undo"
 CANNOT = "cannot"
@@ -377,7 +377,8 @@ def plan_step(
         )
 
     previous = _attempt_state(attempts)
-    if resolution is not None and status in DOUBTFUL and resolution.outcome != UNKNOWN_OUTCOME:
+    # Only the two settled outcomes move a step; anything else in a hand-edited table is ignored.
+    if resolution is not None and status in DOUBTFUL and resolution.outcome in SETTLED:
         said = f"resolved as {resolution.words} by {clean(resolution.who, 60)}"
         if resolution.outcome == NOT_LANDED:
             return act("skip", NOTHING, f"nothing to undo: {said}")

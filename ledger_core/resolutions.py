@@ -199,17 +199,6 @@ def for_step(detail: RunDetail, step: Step) -> Resolution | None:
     return found
 
 
-def tally(detail_steps: tuple[Step, ...], resolutions: tuple[Resolution, ...]) -> dict[str, int]:
-    """How many still-in-doubt steps each outcome resolves (the newest resolution per step)."""
-    newest = latest(resolutions)
-    out = {LANDED: 0, NOT_LANDED: 0, UNKNOWN: 0}
-    for step in detail_steps:
-        r = newest.get(step.seq) if step.seq is not None else None
-        if r is not None and step.derived_status in DOUBTFUL and r.outcome in out:
-            out[r.outcome] += 1
-    return out
-
-
 def check_url(url: str | None) -> str | None:
     """``url`` stripped, or ``None``; raises ``ResolutionRefused`` unless it is an http(s)
     URL with a host and no credentials."""

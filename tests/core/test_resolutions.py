@@ -19,7 +19,7 @@ from ledger_core.demo_api import DemoApi
 from ledger_core.errors import ResolutionRefused, RollbackRefused, SourceError
 from ledger_core.plan import make_plan
 from ledger_core.reader import read_run, read_summaries
-from ledger_core.resolutions import record
+from ledger_core.resolutions import LEDGER_DDL, record
 
 PENDING = {
     "action_id": "a1",
@@ -304,3 +304,22 @@ def test_checklist_leads_with_what_needs_a_human(tmp_path):
     assert "- Verdict: **in\\_doubt**" in md and "## Diagnosis" in md
     assert "- Manifest: `/manifests/orders.yaml`" in md
     assert "](https://evil" not in md.replace("`[x](https://evil.example)`", "")
+
+
+def test_a_hand_written_outcome_moves_nothing(tmp_path):
+    path = _doubtful(tmp_path / "r1.db")
+    conn = sqlite3.connect(path, isolation_level=None)
+    # A table made by hand, without ledgerx's CHECK on the outcome.
+    conn.execute(
+        LEDGER_DDL.split(" CHECK")[0] + ", url TEXT, note TEXT NOT NULL, who TEXT "
+        "NOT NULL, resolved_at TEXT NOT NULL)"
+    )
+    conn.execute(
+        "INSERT INTO step_resolution (run_id, step_id, seq, outcome, url, note, who, "
+        "resolved_at) VALUES ('r1', 2, 2, 'maybe', 'https://h/x', 'n', 'w', 't')"
+    )
+    conn.close()
+    detail = read_run(path, "r1")
+    action = next(a for a in make_plan(detail, None).actions if a.seq == 2)
+    assert action.group == "in_doubt" and action.action == "skip"
+    assert detail.summary.verdict == "in_doubt"
