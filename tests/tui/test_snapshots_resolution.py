@@ -43,6 +43,11 @@ class TestResolutionSnapshots:
     def test_resolve_dialog_80x24(self, snap_compare, run_app) -> None:
         assert snap_compare(run_app(), terminal_size=(80, 24), run_before=_open("crash7", "G", "v"))
 
+    def test_resolve_dialog_landed_chosen_80x24(self, snap_compare, run_app) -> None:
+        # The URL box appears: the dialog still fits (or scrolls) at 80x24.
+        before = _open("crash7", "G", "v", "shift+tab", "shift+tab", "shift+tab", "shift+tab")
+        assert snap_compare(run_app(), terminal_size=(80, 24), run_before=before, press=["enter"])
+
     def test_export_dialog_120x36(self, snap_compare, run_app) -> None:
         assert snap_compare(run_app(), terminal_size=(120, 36), run_before=_open("crash7", "e"))
 

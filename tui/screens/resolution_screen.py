@@ -22,7 +22,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
@@ -61,7 +61,7 @@ class ResolutionScreen(ModalScreen[ResolutionChoice | None]):
         self.step = step
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             seq, run = plain(self.step.seq, 20), plain(self.run_id, 40)
             yield Static(Text(f"Resolve step {seq} of run {run}", style="bold"), id="title")
             request = Text("Did this request land? ")
