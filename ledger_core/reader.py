@@ -425,6 +425,17 @@ def read_steps_page(
     return snapshot(Path(path), read, timeout=timeout)
 
 
+def read_resolutions(path: Path, run_id: str, *, timeout: float = 2.0) -> list:
+    """A run's resolutions (``resolutions.Resolution``, oldest first): from the ledger's own
+    table for runner ledgers, from ledgerx's state file for the other formats."""
+    path = Path(path)
+
+    def read(c: sqlite3.Connection) -> list:
+        return read_from_ledger(c, run_id) if _is_runner(c) else read_from_state(path, run_id)
+
+    return snapshot(path, read, timeout=timeout)
+
+
 def read_attempts(path: Path, run_id: str, *, timeout: float = 2.0) -> list[RollbackAttempt]:
     """Every rollback attempt recorded for a run (none in other formats: no rollback there)."""
     return snapshot(Path(path), lambda c: _attempts(c, _tables(c), run_id), timeout=timeout)

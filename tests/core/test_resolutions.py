@@ -323,3 +323,16 @@ def test_a_hand_written_outcome_moves_nothing(tmp_path):
     action = next(a for a in make_plan(detail, None).actions if a.seq == 2)
     assert action.group == "in_doubt" and action.action == "skip"
     assert detail.summary.verdict == "in_doubt"
+
+
+def test_read_resolutions_for_paged_runs(tmp_path):
+    from ledger_core.reader import read_resolutions
+
+    path = _doubtful(tmp_path / "r1.db")
+    assert read_resolutions(path, "r1") == []
+    record(read_run(path, "r1"), 2, "landed", note="ok")
+    assert [r.outcome for r in read_resolutions(path, "r1")] == ["landed"]
+    (tmp_path / "ledgers").mkdir()
+    cr = make_cr(tmp_path / "ledgers" / "cr.db", [{"run_id": "c1"}], [PENDING])
+    record(read_run(cr, "c1"), read_run(cr, "c1").steps[0].seq, "unknown", note="asked")
+    assert [r.outcome for r in read_resolutions(cr, "c1")] == ["unknown"]

@@ -49,7 +49,7 @@ from ledger_core import DEFAULT_STALE_AFTER, read_run, read_steps_page, read_sum
 from ledger_core.access import file_signature
 from ledger_core.errors import LedgerxError, RunNotFound
 from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
-from ledger_core.reader import read_attempts
+from ledger_core.reader import read_attempts, read_resolutions
 from ledger_core.resolutions import DOUBTFUL, Resolution, latest
 from ledger_core.sanitize import clean, redact_urls
 from ledger_core.timeutil import format_duration, parse_ts
@@ -146,6 +146,7 @@ class RunScreen(Screen[None]):
         attempts: list[RollbackAttempt]
         signature: Signature | None
         generation: int
+        resolutions: tuple[Resolution, ...] = ()
 
     @dataclass
     class StepsPage(Message):
@@ -335,6 +336,7 @@ class RunScreen(Screen[None]):
         self.summary = message.summary
         self._signature = message.signature
         self._set_attempts(message.attempts)
+        self._resolutions = latest(message.resolutions)
         self._window = window_for(message.summary)
         self._show_header()
         self._apply_size()
@@ -407,12 +409,14 @@ class RunScreen(Screen[None]):
             if not found:
                 raise RunNotFound(f"run {run_id} is no longer in {path.name}")
             attempts = read_attempts(path, run_id)
+            resolved = tuple(read_resolutions(path, run_id))
         except LedgerxError as exc:
             if not worker.is_cancelled:
                 self.post_message(self.LoadFailed(str(exc)))
             return
         if not worker.is_cancelled:
-            self.post_message(self.SummaryLoaded(found[0], attempts, signature, generation))
+            loaded = self.SummaryLoaded(found[0], attempts, signature, generation, resolved)
+            self.post_message(loaded)
 
     @work(thread=True, group="run-page")
     def _read_page(self, offset: int, generation: int) -> None:
