@@ -20,6 +20,7 @@ from .errors import (
     LedgerxError,
     PlanFileError,
     ProfilesError,
+    ResolutionRefused,
     RollbackRefused,
     RunNotFound,
     SourceError,
@@ -38,6 +39,8 @@ from .models import (
 from .plan import Plan, PlanAction, make_plan
 from .profiles import Profile, Profiles, ProfileSnapshot, ProfilesSource, load_profiles
 from .reader import load_run, read_run, read_steps_page, read_summaries, resolve_run, scan
+from .resolutions import Resolution
+from .resolutions import record as record_resolution
 from .sanitize import clean
 from .sources import Sources
 from .writer import LedgerWriter, open_readwrite
@@ -93,6 +96,9 @@ __all__ = [
     "ProfileSnapshot",
     "ProfilesSource",
     "ProfilesError",
+    "Resolution",
+    "ResolutionRefused",
+    "record_resolution",
     "RollbackAttempt",
     "RollbackRefused",
     "RunDetail",

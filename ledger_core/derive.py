@@ -219,7 +219,13 @@ VERDICTS = (
 
 
 def verdict(
-    *, state: str, liveness: str, finished: bool, counts: StepCounts, rollback_in_doubt: int = 0
+    *,
+    state: str,
+    liveness: str,
+    finished: bool,
+    counts: StepCounts,
+    rollback_in_doubt: int = 0,
+    resolved: tuple[int, int, int] = (0, 0, 0),
 ) -> str:
     """What a person should conclude about a run, beside the runner's ``state``. Pure.
 
@@ -230,7 +236,9 @@ def verdict(
        answer and its step was not rolled back since. Before ``in_doubt``: a run stamped
        ``rolled_back`` with a DELETE in doubt must not read as rolled back.
     3. ``in_doubt`` — a step's request may or may not have landed (derived ``in_doubt`` or
-       ``unknown``) and nobody resolved it.
+       ``unknown``) and nobody resolved it. ``resolved`` is (landed, did not land, still
+       unknown) among those steps (``resolutions``): a step resolved *landed* counts as
+       committed, *did not land* as failed, *still unknown* stays in doubt.
     4. ``crashed`` — not finished, liveness ``dead`` or ``stale``, and something landed (a step
        committed, rolled back or failed to roll back) or the steps still say ``running``.
     5. otherwise the state (``completed``, ``failed``, ``partially_committed``, ``rolled_back``,
@@ -240,9 +248,9 @@ def verdict(
         return "running"
     if counts.rollback_failed or rollback_in_doubt > 0:
         return "rollback_incomplete"
-    if counts.in_doubt or counts.unknown:
+    if counts.in_doubt + counts.unknown > resolved[0] + resolved[1]:
         return "in_doubt"
-    landed = counts.committed + counts.rolled_back + counts.rollback_failed
+    landed = counts.committed + counts.rolled_back + counts.rollback_failed + resolved[0]
     if not finished and liveness in ("dead", "stale") and (landed or state == "running"):
         return "crashed"
     return state
@@ -257,8 +265,7 @@ def needs_attention(summary: RunSummary) -> bool:
         summary.verdict
         in ("rollback_incomplete", "in_doubt", "crashed", "partially_committed", "failed")
         or summary.liveness in ("dead", "stale")
-        or summary.counts.in_doubt > 0
-        or summary.counts.unknown > 0
+        or summary.unresolved_doubt > 0
         or summary.counts.rollback_failed > 0
         or summary.rollback_in_doubt > 0
         or wrong_stamp

@@ -7,8 +7,9 @@
     ├── ProfilesError                 the profiles file is missing a profile, or unreadable
     ├── PlanFileError                 a saved plan file cannot be read
     ├── MappingError                  a formats mapping file is wrong (names file, format, key)
-    └── RollbackRefused               a rollback was refused before any request was sent
-                                      (reason says why; ``code`` names the rule)
+    ├── RollbackRefused               a rollback was refused before any request was sent
+    │                                 (reason says why; ``code`` names the rule)
+    └── ResolutionRefused             a resolution of an in-doubt step was not recorded
 
 Nothing here imports anything outside the standard library.
 """
@@ -79,6 +80,20 @@ class RollbackRefused(LedgerxError):
     alike ``disable_writes`` or ``readonly``), ``misplaced_key`` (a key that says "no writes"
     in another place or other words: ``[defaults] disable_writes``, ``[profiles.X] readonly``,
     ``writes = false``), ``bad_step_ids``, ``no_rollback_for_format``).
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class ResolutionRefused(LedgerxError):
+    """A resolution of an in-doubt step is refused before anything is written.
+
+    ``code``: ``readonly``, ``bad_outcome``, ``no_note``, ``note_too_long``, ``bad_url``,
+    ``credentials_in_url``, ``no_such_step``, ``ambiguous_step``, ``not_in_doubt``,
+    ``no_state_dir``.
     """
 
     def __init__(self, code: str, reason: str) -> None:

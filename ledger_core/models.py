@@ -100,6 +100,8 @@ class RunSummary:
     # (a cr run's PR url, an outbox's consumer lag …) as (label, value) pairs.
     format: str = "bcli"
     extras: tuple[tuple[str, str], ...] = ()
+    # In-doubt steps a person resolved (``resolutions``): (landed, did not land, still unknown).
+    resolved: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def step_count(self) -> int:
@@ -108,6 +110,12 @@ class RunSummary:
     def sentences(self, surface: str) -> tuple[str, ...]:
         """The diagnosis facts, then the advice worded for ``surface`` (``cli`` or ``tui``)."""
         return self.diagnosis + render_all(self.advice, surface)
+
+    @property
+    def unresolved_doubt(self) -> int:
+        """Steps that may or may not have landed and that nobody resolved as landed or not."""
+        doubt = self.counts.in_doubt + self.counts.unknown
+        return max(0, doubt - self.resolved[0] - self.resolved[1])
 
     @property
     def stamp_mismatch(self) -> bool:
@@ -141,6 +149,7 @@ class RunSummary:
             "writer": self.writer.to_dict() if self.writer else None,
             "format": self.format,
             "extras": dict(self.extras),
+            "resolved": dict(zip(("landed", "not_landed", "unknown"), self.resolved, strict=True)),
         }
 
 
@@ -219,6 +228,7 @@ class RunDetail:
     summary: RunSummary
     steps: tuple[Step, ...]
     attempts: tuple[RollbackAttempt, ...] = ()
+    resolutions: tuple[Any, ...] = ()  # resolutions.Resolution, oldest first (the audit trail)
 
     def attempts_for(self, step_id: int) -> list[RollbackAttempt]:
         return [a for a in self.attempts if a.step_id == step_id]
@@ -227,6 +237,7 @@ class RunDetail:
         return self.summary.to_dict() | {
             "steps": [s.to_dict() for s in self.steps],
             "rollback_attempts": [a.to_dict() for a in self.attempts],
+            "resolutions": [r.to_dict() for r in self.resolutions],
         }
 
 

@@ -20,10 +20,12 @@ from .errors import PlanFileError
 from .models import RollbackAttempt, RunDetail, Step
 from .profiles import Profile, ProfileSnapshot
 from .reader import step_id_problem
+from .resolutions import DOUBTFUL, LANDED, NOT_LANDED, Resolution, for_step
 from .sanitize import clean, redact_urls
 from .timeutil import now_iso
 
 PLAN_FORMAT = 1
+SETTLED = frozenset({LANDED, NOT_LANDED})  # resolutions that move a step (not "unknown")
 
 UNDO = "undo"
 CANNOT = "cannot"
@@ -156,16 +158,29 @@ class Plan:
         except (KeyError, TypeError) as exc:
             raise PlanFileError(f"plan file is incomplete or malformed ({exc})") from None
 
-    def to_markdown(self) -> str:
-        """A checklist an operator can paste into a ticket. Text is escaped, never rendered."""
+    def to_markdown(self, detail: RunDetail | None = None) -> str:
+        """A checklist an operator can paste into a ticket. Text is escaped, never rendered.
+
+        It leads with what needs a human (the steps in doubt, with intent time, URL,
+        correlation id and any resolution), then what will be undone, what cannot and why.
+        With ``detail`` (the run the plan was made from) it carries the run's context too:
+        verdict, company, environment, manifest, profile and diagnosis.
+        """
 
         def md(value: object) -> str:
             text = clean(value, 300)
             return "`" + text.replace("`", "'") + "`" if text else "—"
 
-        lines = [
-            f"# Rollback plan for run {md(self.run_id)}",
-            "",
+        run = detail.summary if detail is not None else None
+        lines = [f"# Rollback plan for run {md(self.run_id)}", ""]
+        if run is not None:
+            lines.append(
+                f"- Verdict: **{_md_text(run.verdict or run.state, 40)}** (state "
+                f"{md(run.state)}, liveness {md(run.liveness)})"
+            )
+            lines.append(f"- Company: {md(run.company)} · environment: {md(run.environment)}")
+            lines.append(f"- Manifest: {md(run.manifest_path)}")
+        lines += [
             f"- Ledger: {md(self.source)}",
             f"- Profile: {md(self.profile)} "
             f"({'writes enabled' if self.writes_enabled else 'writes DISABLED'})",
@@ -176,20 +191,58 @@ class Plan:
             lines.append(f"- **Nothing to do:** {_md_text(self.refusal, 500)}")
         elif self.refusal:
             lines.append(f"- **Refused:** {_md_text(self.refusal, 500)}")
-        for group in (UNDO, CANNOT, DOUBT, NOTHING):
-            actions = self.group(group)
+        if run is not None and run.diagnosis:
+            lines += ["", "## Diagnosis", ""]
+            lines += [f"- {_md_text(sentence, 500)}" for sentence in run.sentences("cli")]
+        steps = {(s.step_id, s.seq): s for s in detail.steps} if detail is not None else {}
+        resolved = [
+            a
+            for a in self.actions
+            if a.derived_status in DOUBTFUL and a.group != DOUBT and detail is not None
+        ]
+        order = [(DOUBT, self.in_doubt), ("resolved", resolved)]
+        order += [(g, [a for a in self.group(g) if a not in resolved]) for g in (UNDO, CANNOT)]
+        order.append((NOTHING, [a for a in self.group(NOTHING) if a not in resolved]))
+        titles = GROUP_TITLES | {
+            DOUBT: "In doubt — needs a human, check by hand",
+            "resolved": "Resolved by a person",
+        }
+        for group, actions in order:
             if not actions:
                 continue
-            lines += ["", f"## {GROUP_TITLES[group]} ({len(actions)})", ""]
+            lines += ["", f"## {titles[group]} ({len(actions)})", ""]
             for a in actions:
                 head = f"- [ ] step {a.seq} {md(a.method)} {md(a.url)}"
                 if a.action == "delete":
                     head += f" → DELETE {md(a.target)}"
                 lines.append(head)
                 lines.append(f"  - {_md_text(a.reason, 500)}")
+                step = steps.get((a.step_id, a.seq))
+                if step is not None and a.derived_status in DOUBTFUL:
+                    lines.append(f"  - intent written at {md(step.intent_ts)}")
                 if a.correlation_id:
                     lines.append(f"  - correlation id {md(a.correlation_id)}")
+                if step is not None and a.derived_status in DOUBTFUL:
+                    lines += _resolution_lines(detail, step, md)
         return "\n".join(lines) + "\n"
+
+
+def _resolution_lines(detail: RunDetail | None, step: Step, md: Any) -> list[str]:
+    """The resolution in force for an in-doubt step, or how to record one."""
+    if detail is None:
+        return []
+    found = for_step(detail, step)
+    if found is None:
+        run = clean(detail.summary.run_id, 80).replace("`", "'")
+        return [
+            f"  - not resolved yet: `ledgerx resolve {run} {step.seq} --landed|--not-landed "
+            "--note …`"
+        ]
+    url = f" at {md(found.url)}" if found.url else ""
+    return [
+        f"  - resolved as **{_md_text(found.words, 40)}**{url} by {md(found.who)} at "
+        f"{md(found.resolved_at)}: {_md_text(found.note, 500)}"
+    ]
 
 
 # Markdown punctuation that can start a link, image, HTML tag, entity or emphasis.
@@ -274,6 +327,10 @@ def fingerprint(
         digest.update(json.dumps(row).encode())
     for a in detail.attempts:
         digest.update(json.dumps([a.attempt_id, a.step_id, a.outcome_ts, a.result]).encode())
+    # A resolution moves a step between groups (a landed one with a URL becomes a DELETE):
+    # a plan shown before it was recorded is stale.
+    for r in detail.resolutions:
+        digest.update(json.dumps(["resolution", *r.to_dict().values()]).encode())
     return digest.hexdigest()
 
 
@@ -296,8 +353,12 @@ def _attempt_state(attempts: list[RollbackAttempt]) -> str | None:
     return last.result
 
 
-def plan_step(step: Step, attempts: list[RollbackAttempt]) -> PlanAction:
-    """The rule of SPEC §3 that applies to one step."""
+def plan_step(
+    step: Step, attempts: list[RollbackAttempt], resolution: Resolution | None = None
+) -> PlanAction:
+    """The rule of SPEC §3 that applies to one step; an in-doubt step a person resolved
+    (``resolutions``) is planned as what they found: *landed* as a committed step (its URL,
+    if given, is the rollback target), *did not land* as a failed one."""
     method = (step.method or "").upper()
     status = step.derived_status
 
@@ -316,15 +377,34 @@ def plan_step(step: Step, attempts: list[RollbackAttempt]) -> PlanAction:
         )
 
     previous = _attempt_state(attempts)
+    # Only the two settled outcomes move a step; anything else in a hand-edited table is ignored.
+    if resolution is not None and status in DOUBTFUL and resolution.outcome in SETTLED:
+        said = f"resolved as {resolution.words} by {clean(resolution.who, 60)}"
+        if resolution.outcome == NOT_LANDED:
+            return act("skip", NOTHING, f"nothing to undo: {said}")
+        if previous == "rolled_back":
+            return act("skip", NOTHING, f"already rolled back ({said})")
+        if method != "POST":
+            return act("skip", CANNOT, f"{said}; {method or '?'} has no automatic undo")
+        if not resolution.url:
+            return act("skip", CANNOT, f"{said}; no URL of the created record was given")
+        if previous == "in_doubt":
+            reason = f"{said}; resume: the last DELETE got no answer (404 counts as done)"
+        elif previous == "rollback_failed":
+            reason = f"{said}; retry: the last DELETE failed"
+        else:
+            reason = f"{said}: delete the record it created"
+        return act("delete", UNDO, reason, resolution.url)
     if status == "rolled_back" or previous == "rolled_back":
         return act("skip", NOTHING, "already rolled back")
     if status == "rollback_skipped":
         return act("skip", NOTHING, "already marked rollback_skipped")
     if status == "in_doubt":
+        still = f" (resolved as still unknown by {clean(resolution.who, 60)})" if resolution else ""
         return act(
             "skip",
             DOUBT,
-            "intent without outcome: the request may or may not have landed; check by hand",
+            "intent without outcome: the request may or may not have landed; check by hand" + still,
         )
     if status == "unknown":
         return act("skip", DOUBT, f"outcome {step.status!r} is not understood; check by hand")
@@ -369,7 +449,12 @@ def make_plan(
         reverse=True,
     )
     actions = tuple(
-        plan_step(s, detail.attempts_for(s.step_id) if s.step_id is not None else []) for s in steps
+        plan_step(
+            s,
+            detail.attempts_for(s.step_id) if s.step_id is not None else [],
+            for_step(detail, s),
+        )
+        for s in steps
     )
     return Plan(
         run_id=run.run_id,

@@ -25,6 +25,7 @@ from .models import (
     ScanResult,
     Step,
 )
+from .resolutions import read_from_ledger, read_from_state
 from .sanitize import clean
 from .scanner import raw_runs, read_raw, scan_files, summarize
 from .schema import SCHEMA_VERSION
@@ -394,7 +395,11 @@ def read_run(
                 "cannot tell which is the run, so it does not open or roll it back.",
             )
         if summaries[0].format != "bcli":
-            return RunDetail(summaries[0], tuple(_foreign_steps(conn, path, run_id)))
+            return RunDetail(
+                summaries[0],
+                tuple(_foreign_steps(conn, path, run_id)),
+                resolutions=tuple(read_from_state(path, run_id)),
+            )
         rows = conn.execute(_STEP_SELECT + " ORDER BY seq, step_id", (run_id,)).fetchall()
         steps = tuple(_step_from_row(row) for row in rows)
         summary = summaries[0]
@@ -413,7 +418,12 @@ def read_run(
         problem = step_id_problem((row[0], row[1]) for row in rows)
         if problem is not None:
             summary = replace(summary, diagnosis=(*summary.diagnosis, problem))
-        return RunDetail(summary, steps, tuple(_attempts(conn, _tables(conn), run_id, path)))
+        return RunDetail(
+            summary,
+            steps,
+            tuple(_attempts(conn, _tables(conn), run_id, path)),
+            tuple(read_from_ledger(conn, run_id)),
+        )
 
     return snapshot(path, read, timeout=timeout)
 
@@ -444,6 +454,17 @@ def read_steps_page(
         return [_step_from_row(r) for r in c.execute(sql, (run_id, limit, offset))]
 
     return snapshot(Path(path), read, timeout=timeout)
+
+
+def read_resolutions(path: Path, run_id: str, *, timeout: float = 2.0) -> list:
+    """A run's resolutions (``resolutions.Resolution``, oldest first): from the ledger's own
+    table for runner ledgers, from ledgerx's state file for the other formats."""
+    path = Path(path)
+
+    def read(c: sqlite3.Connection) -> list:
+        return read_from_ledger(c, run_id) if _is_runner(c) else read_from_state(path, run_id)
+
+    return snapshot(path, read, timeout=timeout)
 
 
 def read_attempts(path: Path, run_id: str, *, timeout: float = 2.0) -> list[RollbackAttempt]:

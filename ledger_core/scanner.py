@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # multiprocessing is imported only when there are enough file
 # A raw run, as plain tuples so it pickles and marshals cheaply:
 # (run_row[9], counts[8], last_intent, last_outcome, last_seq, writer[6] | None,
 #  doubtful[(seq, method, url, ds, corr, error), ...], first_failure | None,
-#  rollback DELETEs in doubt)
+#  rollback DELETEs in doubt, resolved in-doubt steps (landed, not landed, unknown))
 RawRun = tuple[Any, ...]
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
@@ -73,12 +73,24 @@ _PARTS["rbdoubt"] = (
     "FROM rollback_attempt AS a WHERE a.outcome_ts IS NULL AND NOT EXISTS (SELECT 1 FROM step "
     "AS s WHERE s.step_id = a.step_id AND s.status = 'rolled_back') GROUP BY a.run_id"
 )
+# In-doubt steps a person resolved (``resolutions``), per run and outcome: the newest
+# resolution of each step, counted only while the step is still in doubt (an outcome written
+# later is the truth). A join on step_id, the step table's rowid: a handful of lookups.
+_PARTS["resolved"] = (
+    "SELECT 6, r.run_id, r.outcome, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "NULL FROM step_resolution AS r JOIN step AS s ON s.step_id = r.step_id "
+    "AND s.run_id = r.run_id AND s.seq = r.seq WHERE r.resolution_id = (SELECT "
+    "max(r2.resolution_id) FROM step_resolution AS r2 WHERE r2.run_id = r.run_id "
+    "AND r2.seq = r.seq) AND (s.status IS NULL OR s.status NOT IN ('committed', 'failed', "
+    "'skipped', 'rolled_back', 'rollback_skipped', 'rollback_failed')) "
+    "GROUP BY r.run_id, r.outcome"
+)
 # Parts reading ledgerx's own tables, left out when a file lacks them.
-_OPTIONAL = ("rbdoubt", "writer")
-_OPTIONAL_TABLE = {"rbdoubt": "rollback_attempt", "writer": "writer"}
+_OPTIONAL = ("rbdoubt", "writer", "resolved")
+_OPTIONAL_TABLE = {"rbdoubt": "rollback_attempt", "writer": "writer", "resolved": "step_resolution"}
 _OPTIONAL_SQL = (
     "SELECT lower(name) FROM sqlite_master WHERE type IN ('table', 'view') "
-    "AND lower(name) IN ('writer', 'rollback_attempt')"
+    "AND lower(name) IN ('writer', 'rollback_attempt', 'step_resolution')"
 )
 
 # One run only: every row that can belong to run :run, including BLOB ids, whose text the
@@ -93,6 +105,9 @@ _ONE_PARTS = {
     "rbdoubt": _PARTS["rbdoubt"].replace(
         "WHERE a.outcome_ts",
         "WHERE (a.run_id = :run OR typeof(a.run_id) = 'blob') AND a.outcome_ts",
+    ),
+    "resolved": _PARTS["resolved"].replace(
+        "WHERE r.resolution_id", "WHERE r.run_id = :run AND r.resolution_id"
     ),
 }
 _STATEMENTS: dict[tuple[bool, frozenset[str]], str] = {}
@@ -159,11 +174,9 @@ def _schema_error(exc: sqlite3.OperationalError) -> bool:
 
 
 # Which optional parts to leave out, tried in this order (supersets of the known-missing ones).
-_DROP_ORDER = (
-    frozenset(),
-    frozenset({"rbdoubt"}),
-    frozenset({"writer"}),
-    frozenset({"rbdoubt", "writer"}),
+_DROP_ORDER = tuple(
+    frozenset(k for i, k in enumerate(_OPTIONAL) if mask >> i & 1)
+    for mask in sorted(range(1 << len(_OPTIONAL)), key=lambda m: (bin(m).count("1"), m))
 )
 
 
@@ -231,6 +244,7 @@ def _read_raw(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -
     stats: dict[object, list[tuple]] = {}
     notable: dict[str, list[tuple]] = {}
     rb_doubt: dict[str, int] = {}
+    resolved: dict[str, list[int]] = {}
     for row in rows:
         kind = row[0]
         if kind == 0:
@@ -245,6 +259,10 @@ def _read_raw(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -
         elif kind == 5:
             key = _text(row[1]) or ""
             rb_doubt[key] = rb_doubt.get(key, 0) + (row[2] if isinstance(row[2], int) else 0)
+        elif kind == 6:
+            index = _RESOLVED_INDEX.get(row[2])
+            if index is not None:
+                resolved.setdefault(_text(row[1]) or "", [0, 0, 0])[index] += row[3]
         else:
             notable.setdefault(_text(row[1]) or "", []).append(row)
     if versions != [1]:
@@ -255,7 +273,10 @@ def _read_raw(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -
         # As the reference writers(): rows in started_at order, the last one per run wins.
         writer_rows.sort(key=lambda r: _sql_order(r[5]))
     writers = {(_text(r[1]) or ""): r for r in writer_rows}
-    return _assemble(runs, writers, stats, notable, rb_doubt)
+    return _assemble(runs, writers, stats, notable, rb_doubt, resolved)
+
+
+_RESOLVED_INDEX = {"landed": 0, "not_landed": 1, "unknown": 2}
 
 
 def _assemble(
@@ -264,6 +285,7 @@ def _assemble(
     stats: dict[object, list[tuple]],
     notable: dict[str, list[tuple]],
     rb_doubt: dict[str, int],
+    resolved: dict[str, list[int]] | None = None,
 ) -> list[RawRun]:
     out: list[RawRun] = []
     for raw in runs:
@@ -310,6 +332,7 @@ def _assemble(
                 tuple(doubtful),
                 failure,
                 rb_doubt.get(run_id, 0),
+                tuple((resolved or {}).get(run_id, (0, 0, 0))),
             )
         )
     return out
@@ -385,10 +408,13 @@ def summarize(
     """
     if len(raw) == 2:  # another format's run, tagged with the format's name
         from .formats.registry import summarize_tagged
+        from .resolutions import apply_state_resolutions
 
-        return summarize_tagged(raw, source, now=now, stale_after=stale_after)
+        summary = summarize_tagged(raw, source, now=now, stale_after=stale_after)
+        return apply_state_resolutions(summary)
     run, counts_t, last_intent, last_outcome, last_seq, writer_t, doubtful_t, failure_t = raw[:8]
     rb_doubt = raw[8] if len(raw) > 8 and isinstance(raw[8], int) else 0
+    resolved = tuple(raw[9]) if len(raw) > 9 else (0, 0, 0)
     counts = StepCounts(*counts_t)
     writer = WriterInfo(*writer_t) if writer_t is not None else None
     last_activity = _latest(
@@ -422,6 +448,10 @@ def summarize(
         liveness_reason=reason if not finished else "",
         rollback_in_doubt=rb_doubt,
     )
+    if any(resolved):
+        from .resolutions import resolved_sentence
+
+        diagnosis = (*diagnosis, resolved_sentence(resolved) or "")
     run_id = run[0] or ""
     return RunSummary(
         run_id=run_id,
@@ -447,11 +477,13 @@ def summarize(
             finished=finished,
             counts=counts,
             rollback_in_doubt=rb_doubt,
+            resolved=resolved,
         ),
         liveness_reason=reason if not finished else "",
         holder=hold.holder if hold is not None and live == "alive" else None,
         rollback_in_doubt=rb_doubt,
         advice=derive.advise(run_id=run_id, state=state, counts=counts, rollback_in_doubt=rb_doubt),
+        resolved=resolved,
     )
 
 

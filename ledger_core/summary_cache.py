@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CACHE_FORMAT = 4  # bump when the raw summary layout (scanner.RawRun) changes
+CACHE_FORMAT = 5  # bump when the raw summary layout (scanner.RawRun) changes
 RACY_WINDOW_NS = 2_000_000_000
 _warned = False
 _lock = threading.Lock()
@@ -73,7 +73,9 @@ def _valid(raws: object) -> bool:
             if type(raw[0]) is not str or type(raw[1]) is not tuple:
                 return False
             continue
-        if type(raw) is not tuple or len(raw) != 9:
+        if type(raw) is not tuple or len(raw) != 10:
+            return False
+        if type(raw[9]) is not tuple or len(raw[9]) != 3:
             return False
         run, counts = raw[0], raw[1]
         if type(run) is not tuple or len(run) != 9 or type(counts) is not tuple:

@@ -281,7 +281,7 @@ async def test_m_asks_where_then_saves_and_never_overwrites_silently(ledgers, ap
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.screen is screen
-        assert first.read_text(encoding="utf-8") == screen.plan.to_markdown()
+        assert first.read_text(encoding="utf-8") == screen.plan.to_markdown(screen.detail)
         # Again: the dialog proposes a free name; the first file is not touched.
         earlier = first.read_text(encoding="utf-8") + "\n(edited by hand)\n"
         first.write_text(earlier, encoding="utf-8")
@@ -304,7 +304,7 @@ async def test_m_asks_where_then_saves_and_never_overwrites_silently(ledgers, ap
         await pilot.click("#overwrite")
         await settle(app, pilot)
         assert app.screen is screen
-        assert first.read_text(encoding="utf-8") == screen.plan.to_markdown()
+        assert first.read_text(encoding="utf-8") == screen.plan.to_markdown(screen.detail)
         assert not second.exists()
         # escape writes nothing.
         await pilot.press("m")
@@ -352,7 +352,7 @@ async def test_checklist_default_folder_and_clear_errors(ledgers, api, tmp_path,
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.screen is screen
-        assert expected.read_text(encoding="utf-8") == screen.plan.to_markdown()
+        assert expected.read_text(encoding="utf-8") == screen.plan.to_markdown(screen.detail)
     assert not list(ledgers.glob("*.md")), "nothing is written into the ledger directory"
 
 

@@ -82,6 +82,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "ledgerx rollback 3f9c2a --save-plan plan.json && ledgerx rollback --plan plan.json --yes",
     ),
     "doctor": ("ledgerx doctor --ledger-dir ./ledgers", "ledgerx doctor --format json"),
+    "resolve": (
+        "ledgerx resolve 3f9c2a 7 --landed --url 'https://api.example/salesOrders(42)' "
+        "--note 'found SO-42 in BC'",
+        "ledgerx resolve 3f9c2a 7 --not-landed --note 'no record with correlation id 9d1e'",
+        "ledgerx resolve runs.db:3f9c2a 7 --unknown --note 'asked the customer' --who ada",
+    ),
+    "export": (
+        "ledgerx export 3f9c2a > incident.json",
+        "ledgerx export 3f9c2a --format markdown --output INC-1234.md",
+    ),
     "demo": ("ledgerx demo /tmp/ledgerx-demo",),
     "formats": ("ledgerx formats", "ledgerx --formats ./formats.toml formats --format json"),
     "serve": (
@@ -282,6 +292,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="let --save-plan replace an existing regular file (never an SQLite database)",
     )
 
+    p = command("resolve", "record what a person found out about an in-doubt step")
+    p.add_argument("run", metavar="RUN", help="run id, unique prefix or FILE:RUN")
+    p.add_argument("seq", metavar="SEQ", type=int, help="the step's seq")
+    found = p.add_mutually_exclusive_group()
+    found.add_argument(
+        "--landed", dest="outcome", action="store_const", const="landed", help="it landed"
+    )
+    found.add_argument(
+        "--not-landed",
+        dest="outcome",
+        action="store_const",
+        const="not_landed",
+        help="it did not land",
+    )
+    found.add_argument(
+        "--unknown",
+        dest="outcome",
+        action="store_const",
+        const="unknown",
+        help="still unknown (recorded, the step stays in doubt)",
+    )
+    p.add_argument(
+        "--url",
+        metavar="U",
+        help="with --landed: the created record's URL; the rollback plan then deletes it",
+    )
+    p.add_argument("--note", metavar="TEXT", help="how you know (required)")
+    p.add_argument(
+        "--who", metavar="NAME", help="who resolves it (default $LEDGERX_USER, else $USER)"
+    )
+    p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
+
+    p = command("export", "one incident bundle of a run for a ticket: steps, plan, diagnosis")
+    p.add_argument("run", metavar="RUN", help="run id, unique prefix or FILE:RUN")
+    p.add_argument(
+        "--format", choices=("json", "markdown"), default="json", help="json (default) or markdown"
+    )
+    p.add_argument("--output", metavar="FILE", help="write to FILE, a new file (never overwritten)")
+
     p = command("doctor", "check every file in the sources")
     p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
 
@@ -369,6 +418,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .rollback_command import run_rollback
 
         return run_rollback(args)
+    if args.command == "resolve":
+        from .resolve_command import run_resolve
+
+        return run_resolve(args)
+    if args.command == "export":
+        from .export_command import run_export
+
+        return run_export(args)
     if args.command == "demo":
         from .demo_command import run_demo
 

@@ -425,6 +425,13 @@ def _fact_lines(detail: RunDetail, utc: bool = False) -> Table:
         f"{c.rolled_back} rolled back, {c.rollback_failed} rollback failed, "
         f"{c.skipped + c.rollback_skipped} skipped, {c.unknown} unknown",
     )
+    if any(run.resolved):
+        landed, not_landed, unknown = run.resolved
+        line(
+            "resolved",
+            f"{landed} landed, {not_landed} did not land, {unknown} still unknown "
+            "(by a person; see Resolutions)",
+        )
     if run.writer is not None:
         w = run.writer
         line("writer", _cell(f"pid {w.pid} on {w.host}, heartbeat {w.heartbeat_at}", 200))
@@ -576,7 +583,28 @@ def run_state(args: argparse.Namespace) -> int:
         console.print(Text("No steps recorded."))
     if detail.attempts:
         console.print(_attempts_table(detail, utc))
+    if detail.resolutions:
+        console.print(_resolutions_table(detail))
     return EXIT_OK
+
+
+def _resolutions_table(detail: RunDetail) -> Table:
+    """The audit trail of in-doubt steps people resolved, oldest first (the newest per step
+    is the one in force)."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Resolutions")
+    for name in ("#", "STEP", "FOUND", "URL", "WHO", "WHEN", "NOTE"):
+        table.add_column(name)
+    for r in detail.resolutions:
+        table.add_row(
+            Text("?" if r.resolution_id is None else str(r.resolution_id)),
+            _cell(r.seq),
+            _cell(r.words, 20),
+            _cell(r.url, 120),
+            _cell(r.who, 60),
+            _when(r.resolved_at),
+            _cell(r.note, 300),
+        )
+    return table
 
 
 # -- doctor --------------------------------------------------------------------------------

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import stat
 import sys
 from pathlib import Path
 
@@ -31,13 +29,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ledger_core import rollback, safe_files
+from ledger_core import rollback
 from ledger_core.access import read_regular_file
-from ledger_core.errors import PlanFileError, RollbackRefused
+from ledger_core.errors import LedgerxError, PlanFileError, RollbackRefused
+from ledger_core.models import RunDetail
 from ledger_core.plan import Plan
 from ledger_core.profiles import ProfilesSource
+from ledger_core.reader import read_run
 from ledger_core.sanitize import clean
 
+from .new_file import write_new_file as _save_plan
 from .output import emit_json, fail, load_detail, make_console, stale_after_seconds
 
 EXIT_OK, EXIT_CANCELLED, EXIT_USAGE, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 4, 130
@@ -128,13 +129,22 @@ def _sentence(text: str | None) -> str:
     return value[:1].upper() + value[1:]
 
 
-def _emit(plan: Plan, fmt: str) -> None:
+def _emit(plan: Plan, fmt: str, detail: RunDetail | None = None) -> None:
     if fmt == "json":
         emit_json(plan.to_dict())
     elif fmt == "markdown":
-        sys.stdout.write(plan.to_markdown())
+        sys.stdout.write(plan.to_markdown(detail))
     else:
         _print_plan(plan, _console())
+
+
+def _context(plan: Plan, args: argparse.Namespace) -> RunDetail | None:
+    """The run a checklist describes (verdict, company, diagnosis …); ``None`` when it can no
+    longer be read (the checklist then holds the plan alone)."""
+    try:
+        return read_run(Path(plan.source), plan.run_id, stale_after=stale_after_seconds(args))
+    except LedgerxError:
+        return None
 
 
 def _load_plan(path: str) -> Plan:
@@ -154,42 +164,6 @@ def _load_plan(path: str) -> Plan:
         return Plan.from_dict(data)
     except PlanFileError as exc:
         raise PlanFileError(f"{path}: {exc}") from None
-
-
-def _save_plan(path: str, text: str, force: bool) -> str | None:
-    """Write ``text`` to a new file ``path``; ``None`` on success, else why not (nothing written).
-
-    Without ``force`` the file must not exist (``O_EXCL``: a file created meanwhile is not
-    clobbered either). With ``force`` only a plan ledgerx saved earlier is replaced (recognised
-    by its content, atomically): a ledger, its -wal/-shm, a FIFO, a directory, a symbolic link or
-    anything else named by mistake stays as it was (``ledger_core.safe_files``).
-    """
-    target = Path(path)
-    if not path or path.endswith(os.sep):
-        return "that is not a file name"
-    try:
-        st = target.lstat()
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        return f"it cannot be checked ({exc.strerror})"
-    try:
-        if st is None:
-            safe_files.write_new(target, text)
-            return None
-        if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
-            kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
-            return f"it exists and is {kind}; choose another file name"
-        if not force:
-            return "it already exists; pass --force to replace it, or choose another file name"
-        safe_files.replace_own(target, text, "plan")
-    except FileExistsError:
-        return "it was created by something else just now; choose another file name"
-    except safe_files.NotOurs as exc:
-        return exc.strerror or "it is not a plan ledgerx saved"
-    except OSError as exc:
-        return f"it cannot be written ({exc.strerror})"
-    return None
 
 
 def _preview(args: argparse.Namespace, profiles) -> Plan:
@@ -326,7 +300,7 @@ def run_rollback(args: argparse.Namespace) -> int:
             plan = rollback.as_it_stands(
                 plan, profiles, readonly=args.readonly, stale_after=stale_after_seconds(args)
             )
-        _emit(plan, args.format)
+        _emit(plan, args.format, _context(plan, args) if args.format == "markdown" else None)
         return EXIT_OK
     if args.save_plan is not None and not args.yes:
         return EXIT_OK  # saving is its own act; executing needs --plan FILE later

@@ -48,6 +48,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("F", "facets: filter by manifest, company, profile, environment, format"),
             ("0 … 6", "the summary line's filters (0 all, 1 attention, 3 crashed, 4 in doubt …)"),
             ("x", 'hide the hint bar (remembered; ctrl+p "Show hints" brings it back)'),
+            ("y / Y", "copy the run id / the run as JSON to the clipboard (OSC 52)"),
         ),
     ),
     (
@@ -67,6 +68,10 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("n / N", "next / previous problem step (in doubt, failed, unknown, rb failed)"),
             ("r", "rollback preview"),
             ("R, ctrl+r", "read the run again"),
+            ("v", "resolve the in-doubt step: landed / did not land / still unknown, with a note"),
+            ("e", "export the incident bundle for a ticket (asks where; never overwrites)"),
+            ("y", "copy the step's URL; y again: its correlation id, then the step as JSON"),
+            ("Y", "copy the whole run as JSON"),
             ("escape", "back to the runs list"),
         ),
     ),

@@ -346,7 +346,7 @@ class RollbackScreen(Screen[None]):
         try:
             if target.create_folder:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            _write_new_or_replace(path, plan.to_markdown(), replace=target.overwrite)
+            _write_new_or_replace(path, plan.to_markdown(self.detail), replace=target.overwrite)
         except FileExistsError:
             message = (
                 f"Not saved: {plain(path, 300)} appeared meanwhile and was left as it is. "

@@ -15,6 +15,11 @@
 The screen opens on the step that matters (``ledger_core.focus.step_that_matters``: the first in
 doubt, else the first failed, else the last) unless a step was asked for (``focus_step_id``).
 In a paged run, ``n`` / ``N`` look through the steps read so far.
+| v | resolve the selected in-doubt step: landed / did not land / still unknown, with a note |
+| e | export the incident bundle (Markdown, or JSON for a ``.json`` name) to a new file |
+| y | copy the selected step's URL; again on the same step: its correlation id, then the step |
+|   | as JSON (the notice says which) |
+| Y | copy the whole run as JSON |
 
 The run is read in thread workers through ``ledger_core`` and handed back as small Messages.
 Steps never become widgets: they live in a ``VirtualTable`` whose rows are plain ``Step``
@@ -28,6 +33,8 @@ polled and the run read again only when it changed.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,7 +56,9 @@ from ledger_core.access import file_signature
 from ledger_core.errors import LedgerxError, RunNotFound
 from ledger_core.focus import next_problem, step_that_matters
 from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
-from ledger_core.reader import read_attempts
+from ledger_core.reader import read_attempts, read_resolutions
+from ledger_core.resolutions import DOUBTFUL, Resolution, latest
+from ledger_core.sanitize import clean, redact_urls
 from ledger_core.textfit import shorten_middle
 from ledger_core.timefilter import display_time, zone_label
 from ledger_core.timeutil import format_duration, parse_ts
@@ -62,6 +71,8 @@ from ..widgets.safe import plain, safe_text, state_text
 from ..widgets.step_detail import StepDetail
 from ..widgets.timeline import Window, axis_cell, window_for
 from ..widgets.virtual_table import Column, VirtualTable
+from .resolution_screen import ResolutionChoice
+from .save_checklist_screen import ChecklistTarget
 
 # Above this many steps the run is paged instead of read whole: reading 100,000 steps in one
 # go holds the GIL for about a second and starves the event loop.
@@ -123,11 +134,41 @@ class RunScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Back to the runs list"),
         Binding("r", "rollback", "Rollback", tooltip="Preview rolling back this run"),
-        Binding("R,ctrl+r", "refresh", "Refresh", tooltip="Read the run again from its ledger"),
-        Binding("enter", "step_detail", "Step", tooltip="Read the step: into its detail pane"),
+        # R and enter are in ? help: at 80 columns the footer keeps q Quit and ? Help in view.
+        Binding(
+            "R,ctrl+r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Read the run again from its ledger",
+        ),
+        Binding(
+            "enter",
+            "step_detail",
+            "Step",
+            show=False,
+            tooltip="Read the step: into its detail pane",
+        ),
         Binding("d", "toggle_detail", "Detail", tooltip="Show or hide the step detail pane"),
-        Binding("n", "problem(1)", "Next problem", tooltip="Next in-doubt or failed step"),
+        Binding("n", "problem(1)", "Problem", tooltip="Next in-doubt or failed step (N: previous)"),
         Binding("N", "problem(-1)", "Prev problem", show=False, tooltip="Previous problem step"),
+        Binding(
+            "v",
+            "resolve",
+            "Resolve",
+            tooltip="Record whether the selected in-doubt step landed, with a note",
+            id="resolve",
+        ),
+        # e and y are in ? help and the palette: the footer is full at 80 columns.
+        Binding("e", "export", "Export", show=False, tooltip="Save the incident bundle"),
+        Binding(
+            "y",
+            "copy",
+            "Copy",
+            show=False,
+            tooltip="Copy the step's URL; again: its correlation id, then the step as JSON",
+        ),
+        Binding("Y", "copy_run", "Copy run", show=False, tooltip="Copy the whole run as JSON"),
     ]
 
     @dataclass
@@ -146,6 +187,7 @@ class RunScreen(Screen[None]):
         attempts: list[RollbackAttempt]
         signature: Signature | None
         generation: int
+        resolutions: tuple[Resolution, ...] = ()
 
     @dataclass
     class StepsPage(Message):
@@ -178,6 +220,8 @@ class RunScreen(Screen[None]):
         self._layout: tuple[int, int] | None = None
         self._detail_choice: bool | None = None  # the user's ``d``; None: by screen height
         self._placed = False  # the cursor was put on the step that matters (first read only)
+        self._copy_turn: tuple[object, int] = (None, 0)  # ``y`` again on a step: its next value
+        self._resolutions: dict[int, Resolution] = {}  # seq -> the resolution in force
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -254,6 +298,50 @@ class RunScreen(Screen[None]):
         if self.has_class("-no-detail"):
             self._table().focus()  # never leave focus on a hidden pane
 
+    def action_resolve(self) -> None:
+        step = self._table().cursor_value
+        if not isinstance(step, Step):
+            self.notify("No step selected yet.", markup=False)
+            return
+        refusal = _resolve_refusal(step, bool(getattr(self.app, "readonly", False)))
+        if refusal is not None:
+            self.notify(refusal, title="Not resolvable", severity="warning", markup=False)
+            return
+        from .resolution_screen import ResolutionScreen
+
+        self.app.push_screen(ResolutionScreen(self.summary.run_id, step), self._resolution_chosen)
+
+    def action_export(self) -> None:
+        from .save_checklist_screen import SaveChecklistScreen, default_checklist_dir, free_name
+
+        stem = re.sub(r"[^A-Za-z0-9_-]", "_", self.summary.run_id)[:8] or "run"
+        folder = default_checklist_dir()
+        dialog = SaveChecklistScreen(
+            free_name(folder / f"ledgerx-incident-{stem}.md"),
+            default_dir=folder,
+            title="Export the incident bundle",
+            about="The run, its steps, rollback attempts, resolutions, plan and diagnosis in "
+            "one file for a ticket: Markdown, or JSON when the name ends in .json. An existing "
+            "file is never replaced.",
+            overwrite=False,
+        )
+        self.app.push_screen(dialog, self._export_to)
+
+    def action_copy(self) -> None:
+        step = self._table().cursor_value
+        if not isinstance(step, Step):
+            self.notify("No step selected yet.", markup=False)
+            return
+        key = (step.step_id, step.seq)
+        turn = self._copy_turn[1] + 1 if self._copy_turn[0] == key else 0
+        what, value = _copyable(step, turn)
+        self._copy_turn = (key, turn % 3)
+        self._copy(value, f"step {plain(step.seq, 20)}'s {what}")
+
+    def action_copy_run(self) -> None:
+        data = self.detail.to_dict() if self.detail is not None else self.summary.to_dict()
+        self._copy(_as_json(data), f"run {plain(self.summary.run_id, 40)} as JSON")
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -300,6 +388,7 @@ class RunScreen(Screen[None]):
         self.summary = detail.summary
         self._signature = message.signature
         self._set_attempts(detail.attempts)
+        self._resolutions = latest(detail.resolutions)
         self._rows = list(detail.steps)
         self._window = window_for(detail.summary, detail.steps[0] if detail.steps else None)
         self._show_header()
@@ -331,6 +420,7 @@ class RunScreen(Screen[None]):
         self.summary = message.summary
         self._signature = message.signature
         self._set_attempts(message.attempts)
+        self._resolutions = latest(message.resolutions)
         self._window = window_for(message.summary)
         self._show_header()
         self._apply_size()
@@ -404,12 +494,14 @@ class RunScreen(Screen[None]):
             if not found:
                 raise RunNotFound(f"run {run_id} is no longer in {path.name}")
             attempts = read_attempts(path, run_id)
+            resolved = tuple(read_resolutions(path, run_id))
         except LedgerxError as exc:
             if not worker.is_cancelled:
                 self.post_message(self.LoadFailed(str(exc)))
             return
         if not worker.is_cancelled:
-            self.post_message(self.SummaryLoaded(found[0], attempts, signature, generation))
+            loaded = self.SummaryLoaded(found[0], attempts, signature, generation, resolved)
+            self.post_message(loaded)
 
     @work(thread=True, group="run-page")
     def _read_page(self, offset: int, generation: int) -> None:
@@ -428,7 +520,73 @@ class RunScreen(Screen[None]):
         if current is not None and current != self._signature:
             self.app.call_from_thread(self._reload)
 
+    @work(thread=True, group="run-resolve")
+    def _record_resolution(self, choice: ResolutionChoice) -> None:
+        from ledger_core import resolutions
+
+        path, run_id = Path(self.summary.source), self.summary.run_id
+        try:
+            # Read afresh: the core checks the step is still in doubt as the ledger is now.
+            detail = read_run(path, run_id, now=self._now(), stale_after=self._stale_after())
+            done = resolutions.record(
+                detail,
+                choice.seq,
+                choice.outcome,
+                note=choice.note,
+                who=choice.who,
+                url=choice.url,
+                readonly=bool(getattr(self.app, "readonly", False)),
+            )
+        except LedgerxError as exc:
+            self.app.call_from_thread(
+                self.notify, plain(exc, 500), title="Not recorded", severity="error", markup=False
+            )
+            return
+        message = f"Step {plain(done.seq, 20)} {plain(done.sentence(), 300)}"
+        self.app.call_from_thread(self.notify, message, title="Recorded", markup=False)
+        self.app.call_from_thread(self._reload)
+
+    @work(thread=True, group="run-export")
+    def _write_export(self, target: ChecklistTarget) -> None:
+        from ledger_core import export, rollback
+
+        from .rollback_screen import _write_new_or_replace
+
+        path, run_id = Path(self.summary.source), self.summary.run_id
+        try:
+            detail = read_run(path, run_id, now=self._now(), stale_after=self._stale_after())
+            source = getattr(self.app, "profiles_source", None) or self.app.profiles
+            plan = rollback.preview(detail, source, readonly=bool(self.app.readonly))
+            render = export.to_json if target.path.suffix == ".json" else export.to_markdown
+            if target.create_folder:
+                target.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_new_or_replace(target.path, render(detail, plan), replace=False)
+        except FileExistsError:
+            message = f"Not saved: {plain(target.path, 300)} appeared meanwhile; left as it is."
+            self.app.call_from_thread(self.notify, message, severity="error", markup=False)
+            return
+        except (LedgerxError, OSError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            message = f"Could not export to {plain(target.path, 300)}: {plain(reason, 300)}"
+            self.app.call_from_thread(self.notify, message, severity="error", markup=False)
+            return
+        message = f"Incident bundle saved to {plain(target.path, 300)}"
+        self.app.call_from_thread(self.notify, message, title="Exported", markup=False)
+
     # -- helpers ------------------------------------------------------------------------------
+
+    def _resolution_chosen(self, choice: ResolutionChoice | None) -> None:
+        if choice is not None:
+            self._record_resolution(choice)
+
+    def _export_to(self, target: ChecklistTarget | None) -> None:
+        if target is not None:
+            self._write_export(target)
+
+    def _copy(self, text: str, what: str) -> None:
+        # OSC 52 carries the text base64-encoded: nothing in it reaches the terminal as-is.
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {what} ({len(text):,} chars) to the clipboard.", markup=False)
 
     def _poll(self) -> None:
         if not self._loading and self.is_current:
@@ -524,7 +682,10 @@ class RunScreen(Screen[None]):
             detail.show_step(None)
             return
         alive = self.summary.liveness == "alive" and step.seq == self.summary.last_seq
-        detail.show_step(step, self._attempts.get(step.step_id, ()), writer_alive=alive)
+        resolution = self._resolutions.get(step.seq) if step.seq is not None else None
+        detail.show_step(
+            step, self._attempts.get(step.step_id, ()), writer_alive=alive, resolution=resolution
+        )
 
     def _apply_size(self) -> None:
         width, height = self.size
@@ -604,6 +765,33 @@ class RunScreen(Screen[None]):
         axis = cell(lambda s: axis_cell(s, self._window, axis_width))
         columns.append(Column("axis", "timeline", axis, axis_width, axis_width))
         return columns
+
+
+def _resolve_refusal(step: Step, readonly: bool) -> str | None:
+    """Why ``v`` cannot resolve ``step`` (the core says the same when recording)."""
+    if step.derived_status not in DOUBTFUL:
+        return (
+            f"Step {plain(step.seq, 20)} is {step.derived_status}, not in doubt: only a step "
+            "whose request may or may not have landed can be resolved."
+        )
+    if readonly:
+        return "This session is read-only (RO): no resolution is recorded."
+    return None
+
+
+def _as_json(data: object) -> str:
+    """Data as JSON text to paste: ASCII (control and bidi characters stay escapes), passwords
+    in URLs masked."""
+    return redact_urls(json.dumps(data, indent=2, ensure_ascii=True))
+
+
+def _copyable(step: Step, turn: int) -> tuple[str, str]:
+    """What ``y`` copies on its ``turn``-th press on one step: URL, correlation id, the step as
+    JSON (a value the step lacks is skipped)."""
+    values = [("URL", step.url), ("correlation id", step.bc_correlation_id)]
+    order = [(what, clean(v, None)) for what, v in values if v]
+    order.append(("row as JSON", _as_json(step.to_dict())))
+    return order[turn % len(order)]
 
 
 def _signature(path: Path) -> Signature | None:

@@ -17,6 +17,7 @@
 | | 4 in doubt, 5 rollback incomplete, 6 partially committed (again: back to all) |
 | t | times in UTC / the local zone (remembered; the app's key) |
 | x | hide the hint bar (remembered; the palette's "Show hints" brings it back) |
+| y / Y | copy the run id / the run as JSON to the clipboard |
 
 Rows are the ``RunSummary`` objects the core derived; the list is a ``VirtualTable``, so ten
 thousand runs cost a list copy, not ten thousand widgets. The app's scan worker calls
@@ -25,6 +26,7 @@ thousand runs cost a list copy, not ten thousand widgets. The app's scan worker 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -41,6 +43,7 @@ from ledger_core import vocabulary
 from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
 from ledger_core.reader import read_run
+from ledger_core.sanitize import clean, redact_urls
 from ledger_core.timefilter import TimeRange, display_time
 from ledger_core.timeutil import format_duration, to_epoch
 from ledger_core.watch import Changes
@@ -243,6 +246,8 @@ class RunsScreen(Screen[None]):
             for preset, key in PRESET_KEYS.items()
         ),
         Binding("x", "hide_hints", "Hide hints", show=False, id="hide-hints"),
+        Binding("y", "copy_id", "Copy id", show=False, tooltip="Copy the run id", id="copy"),
+        Binding("Y", "copy_run", "Copy run", show=False, tooltip="Copy the run as JSON"),
     ]
 
     def __init__(self, filter_key: str = "all") -> None:
@@ -286,6 +291,22 @@ class RunsScreen(Screen[None]):
         run = self._table.cursor_value
         if run is not None:
             self.open_run(run)
+
+    def action_copy_id(self) -> None:
+        run = self._table.cursor_value
+        if run is not None:
+            self._copy(clean(run.run_id, None), f"run id {plain(run.run_id, 60)}")
+
+    def action_copy_run(self) -> None:
+        run = self._table.cursor_value
+        if run is not None:
+            text = redact_urls(json.dumps(run.to_dict(), indent=2, ensure_ascii=True))
+            self._copy(text, f"run {plain(run.run_id, 40)} as JSON")
+
+    def _copy(self, text: str, what: str) -> None:
+        # OSC 52 carries the text base64-encoded: nothing in it reaches the terminal as-is.
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {what} to the clipboard.", markup=False)
 
     def action_rollback(self) -> None:
         run = self._table.cursor_value

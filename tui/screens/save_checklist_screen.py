@@ -1,4 +1,5 @@
-"""The dialog that asks where to save a rollback checklist, and never overwrites silently.
+"""The dialog that asks where to save a file (a rollback checklist, an incident bundle), and
+never overwrites silently.
 
 | Key | Action |
 | :- | :- |
@@ -80,8 +81,23 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
         Binding("escape", "cancel", "Cancel", tooltip="Close the dialog; nothing is written"),
     ]
 
-    def __init__(self, default: Path, *, default_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        default: Path,
+        *,
+        default_dir: Path | None = None,
+        title: str = "Save the rollback checklist",
+        about: str = (
+            "Markdown, to paste into a ticket. Nothing is written until you press "
+            "Save; an existing file is never replaced without Overwrite."
+        ),
+        overwrite: bool = True,
+    ) -> None:
         super().__init__()
+        self.title_text = title
+        self.about_text = about
+        self.allow_overwrite = overwrite
+        """False: an existing file is never replaced; only a free name is offered."""
         self.default = default
         self.default_dir = default_dir if default_dir is not None else default.parent
         self.existing: Path | None = None
@@ -89,14 +105,8 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text("Save the rollback checklist", style="bold"), id="title")
-            yield Static(
-                Text(
-                    "Markdown, to paste into a ticket. Nothing is written until you press "
-                    "Save; an existing file is never replaced without Overwrite."
-                ),
-                id="about",
-            )
+            yield Static(Text(self.title_text, style="bold"), id="title")
+            yield Static(Text(self.about_text), id="about")
             yield Input(value=str(self.default), select_on_focus=False, id="path")
             yield Static(id="problem")
             with Horizontal(id="buttons"):
@@ -158,7 +168,7 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
             button.display = False
             self._say(f"{plain(path, 200)} exists and is not a regular file; choose another name.")
             return
-        if not safe_files.is_own(path, "checklist"):
+        if self.allow_overwrite and not safe_files.is_own(path, "checklist"):
             # Only an earlier checklist may be replaced: never a ledger, its -wal, your notes.
             self.existing = None
             button.display = False
@@ -171,8 +181,17 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
                 "replaced. The box now holds a free name."
             )
             return
-        self.existing = path
         self._suggested = free_name(path)
+        if not self.allow_overwrite:
+            box = self.query_one("#path", Input)
+            box.value = str(self._suggested)
+            box.cursor_position = len(box.value)
+            self._say(
+                f"{plain(path, 200)} already exists and was left as it is (it is never "
+                "overwritten). The box now holds a free name: Save writes that."
+            )
+            return
+        self.existing = path
         # A file name is data: Content, never markup (a "[b]" in a name is not a style).
         button.label = Content(f"Overwrite {plain(path.name, 30)}")
         button.display = True

@@ -156,6 +156,12 @@ def render_header(
         value = getattr(counts, name)
         if value:
             tally.append(f", {value:,} {name.replace('_', ' ')}")
+    if any(summary.resolved):  # in-doubt steps a person resolved (ledger_core.resolutions)
+        landed, not_landed, unknown = summary.resolved
+        tally.append(
+            f" · resolved: {landed} landed, {not_landed} did not land, {unknown} still unknown",
+            style="cyan",
+        )
     # Most urgent first: when a small terminal cuts the header, it cuts the plain facts.
     lines = [title, tally]
     for sentence in summary.sentences("tui"):

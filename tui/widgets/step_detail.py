@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ledger_core.models import RollbackAttempt, Step
+from ledger_core.resolutions import Resolution
 from ledger_core.timefilter import display_with_zone
 from ledger_core.timeutil import format_duration
 
@@ -38,6 +39,7 @@ IN_DOUBT_WORDS = (
 IN_DOUBT_LIVE_WORDS = (
     "No outcome yet: a writer is still running, so this request may be in flight right now."
 )
+RESOLVE_HINT = " Found out? Press v to record whether it landed."
 UNKNOWN_WORDS = (
     "Unknown: the recorded status is not one the runner defines; treat it like a step in doubt."
 )
@@ -100,8 +102,10 @@ def render_step(
     *,
     writer_alive: bool = False,
     mono: bool = False,
+    resolution: Resolution | None = None,
 ) -> Group:
-    """The whole detail of one step (wraps to the pane's width; ``mono``: NO_COLOR)."""
+    """The whole detail of one step (wraps to the pane's width; ``mono``: NO_COLOR);
+    ``resolution``: what a person found out about it (``ledger_core.resolutions``)."""
     lines: list[Text] = []
     title = Text("Step ", style="bold")
     title.append_text(safe_text(step.seq if step.seq is not None else "?", 20, style="bold"))
@@ -112,9 +116,23 @@ def render_step(
         title.append_text(safe_text(step.status, 60))
         title.append(")")
     lines.append(title)
-    if step.derived_status == "in_doubt":
+    if resolution is not None and step.derived_status in ("in_doubt", "unknown"):
+        said = Text("Resolved as ", style="bold cyan")
+        said.append(resolution.words.upper(), style="bold cyan")
+        said.append(" by ")
+        said.append_text(safe_text(resolution.who, 60))
+        said.append(" at ")
+        said.append_text(safe_text(resolution.resolved_at, 40))
+        said.append(": ")
+        said.append_text(safe_text(resolution.note, 1000))
+        if resolution.url:
+            said.append("\nrecord: ")
+            said.append_text(safe_text(resolution.url, FIELD_LIMIT))
+        lines.append(said)
+    settled = resolution is not None and resolution.outcome != "unknown"
+    if step.derived_status == "in_doubt" and not settled:
         words = IN_DOUBT_LIVE_WORDS if writer_alive else IN_DOUBT_WORDS
-        lines.append(Text(words, style="bold magenta"))
+        lines.append(Text(words + RESOLVE_HINT, style="bold magenta"))
     elif step.derived_status == "unknown":
         lines.append(Text(UNKNOWN_WORDS, style="magenta"))
     request = safe_text(step.method, 20)
@@ -192,13 +210,18 @@ class StepDetail(VerticalScroll):
         attempts: Sequence[RollbackAttempt] = (),
         *,
         writer_alive: bool = False,
+        resolution: Resolution | None = None,
     ) -> None:
         """Show ``step`` (or a placeholder when ``None``, e.g. while its page loads)."""
         if step is None:
             self._show(Text("Loading step…", style="dim"))
         else:
             mono = bool(getattr(self.app, "no_color", False))
-            self._show(render_step(step, attempts, writer_alive=writer_alive, mono=mono))
+            self._show(
+                render_step(
+                    step, attempts, writer_alive=writer_alive, mono=mono, resolution=resolution
+                )
+            )
         self.scroll_home(animate=False)
 
     def show_message(self, message: str) -> None:
