@@ -38,7 +38,7 @@ from .errors import SourceError
 from .sanitize import redact_urls
 from .summary_cache import RACY_WINDOW_NS, default_cache_dir
 
-LAYOUT = 1  # bump when the tables or what a doc holds change: older indexes are rebuilt
+LAYOUT = 2  # bump when the tables or what a doc holds change: older indexes are rebuilt
 SEP = "\x1f"
 BUSY_TIMEOUT_MS = 1500
 STEP_FIELDS = (
@@ -54,7 +54,7 @@ STEP_FIELDS = (
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS files (file_id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, "
-    "sig TEXT NOT NULL)",
+    "sig TEXT NOT NULL, problem TEXT)",
     "CREATE TABLE IF NOT EXISTS doc (doc_id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, "
     "run_id TEXT, step_id INTEGER, seq INTEGER, method TEXT, names TEXT, body TEXT)",
     "CREATE INDEX IF NOT EXISTS doc_file ON doc (file_id)",
@@ -387,7 +387,7 @@ class SearchIndex:
                 row = conn.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
                 if row is None or row[0] != str(LAYOUT):
                     raise sqlite3.DatabaseError(f"layout {row[0] if row else '?'}, not {LAYOUT}")
-                conn.execute("PRAGMA quick_check(1)").fetchone()
+                conn.execute("SELECT count(*) FROM files").fetchone()
             elif tables:
                 raise sqlite3.DatabaseError("not a ledgerx search index")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -418,6 +418,16 @@ class SearchIndex:
                 os.unlink(f"{self.path}{suffix}")
             except FileNotFoundError:
                 pass
+
+    def reset(self, why: str) -> bool:
+        """Start again after SQLite found the index corrupt; False when it is in memory."""
+        with self._lock:
+            self.close()
+            if self.path is None:
+                return False
+            self._remove_files()
+            self.notes.append(f"search index at {self.path} was corrupt ({why}); rebuilt it")
+            return True
 
     def close(self) -> None:
         with self._lock:
@@ -455,10 +465,14 @@ class SearchIndex:
             }
             wanted: dict[str, str] = {}
             changed: list[str] = []
-            for file in files:
-                name = os.fspath(file)
+            names = [os.fspath(file) for file in files]
+            from .scanner import _signer
+
+            sign = _signer(names)
+            now_ns = time.time_ns()
+            for name in names:
                 try:
-                    sig = _signature(name)
+                    sig = _signature(sign(name), now_ns)
                 except OSError:
                     continue  # gone: dropped below; the scan reports it
                 wanted[name] = sig
@@ -470,15 +484,25 @@ class SearchIndex:
                 for path, (file_id, _) in known.items()
                 if path not in wanted and not os.path.exists(path)
             ]
-            if not changed and not gone:
-                return report
-            try:
-                self._apply(conn, changed, wanted, known, gone, stale_after, report, should_stop)
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc):
-                    raise
-                report.stale = True
-                report.notes.append("search index locked by another ledgerx; results may be stale")
+            if changed or gone:
+                try:
+                    self._apply(
+                        conn, changed, wanted, known, gone, stale_after, report, should_stop
+                    )
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc):
+                        raise
+                    report.stale = True
+                    report.notes.append(
+                        "search index locked by another ledgerx; results may be stale"
+                    )
+            report.problems = [
+                (path, problem)
+                for path, problem in conn.execute(
+                    "SELECT path, problem FROM files WHERE problem IS NOT NULL"
+                )
+                if path in wanted
+            ]
         return report
 
     def _apply(
@@ -525,14 +549,15 @@ class SearchIndex:
                 entry = known.get(path)
                 if entry is not None:
                     self._drop(conn, entry[0])
-                if kind == "error":
-                    report.problems.append((path, str(payload)))
-                    continue
+                problem = str(payload) if kind == "error" else None
                 cur = conn.execute(
-                    "INSERT INTO files (path, sig) VALUES (?, ?)", (path, wanted[path])
+                    "INSERT INTO files (path, sig, problem) VALUES (?, ?, ?)",
+                    (path, wanted[path], problem),
                 )
                 file_id = cur.lastrowid
                 known[path] = (file_id, wanted[path])
+                if problem is not None:
+                    continue  # remembered, so an unreadable file is not read at every search
                 conn.executemany(
                     "INSERT INTO doc (file_id, run_id, step_id, seq, method, names, body) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -599,6 +624,26 @@ class SearchIndex:
                 result.notes.append("search index locked by another ledgerx; try again")
         return result
 
+    def files_of_runs(self, run_ids: Iterable[str]) -> dict[str, set[str]]:
+        """The indexed files holding a run of each id (a run id in two files is ambiguous)."""
+        ids = sorted(set(run_ids))
+        found: dict[str, set[str]] = {}
+        if not ids:
+            return found
+        with self._lock:
+            conn = self._connect()
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for run_id, path in conn.execute(
+                    "SELECT DISTINCT d.run_id, f.path FROM doc AS d JOIN files AS f "
+                    f"ON f.file_id = d.file_id WHERE d.run_id IN ({marks}) AND d.seq IS NULL "
+                    "AND d.step_id IS NULL",
+                    part,
+                ):
+                    found.setdefault(run_id, set()).add(path)
+        return found
+
 
 def _first_field(
     needle: str, path, run_id, step_id, seq, method, names: str, body: str
@@ -614,18 +659,10 @@ def _busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _signature(name: str) -> str:
+def _signature(sig: tuple[int, int, int, int], now_ns: int) -> str:
     """``access.file_signature`` as text; ``racy:`` when written too recently to be trusted."""
-    st = os.stat(name)
-    try:
-        wal = os.stat(name + "-wal")
-        wal_sig = (wal.st_size, wal.st_mtime_ns)
-    except OSError:
-        wal_sig = (-1, -1)
-    sig = f"{st.st_size}:{st.st_mtime_ns}:{wal_sig[0]}:{wal_sig[1]}"
-    if time.time_ns() - max(st.st_mtime_ns, wal_sig[1]) < RACY_WINDOW_NS:
-        return "racy:" + sig
-    return sig
+    text = f"{sig[0]}:{sig[1]}:{sig[2]}:{sig[3]}"
+    return "racy:" + text if now_ns - max(sig[1], sig[3]) < RACY_WINDOW_NS else text
 
 
 _shared: dict[str, SearchIndex] = {}
@@ -653,8 +690,14 @@ def search_files(
 ) -> SearchResult:
     """Update the index for ``files`` then search them: what ``ledgerx search`` does."""
     index = index or open_default_index()
-    update = index.update(files, stale_after=stale_after)
-    result = index.search(text, files=files, limit=limit)
+    try:
+        update = index.update(files, stale_after=stale_after)
+        result = index.search(text, files=files, limit=limit)
+    except sqlite3.DatabaseError as exc:
+        if _busy(exc) or not index.reset(str(exc)):
+            raise
+        update = index.update(files, stale_after=stale_after)
+        result = index.search(text, files=files, limit=limit)
     result.stale = result.stale or update.stale
     result.problems = update.problems
     result.notes = update.notes + result.notes
@@ -671,3 +714,29 @@ __all__ = [
     "read_docs",
     "search_files",
 ]
+
+
+def file_names(dirs: Iterable[Path | str], files: Iterable[Path | str]) -> list[str]:
+    """``sources.ledger_files`` as plain strings (no ``Path`` per file: 10,000 of them cost
+    a tenth of a warm search); missing sources are left out (the caller reports them)."""
+    from .sources import is_ledger_name
+
+    found: list[str] = []
+    seen: set[str] = set()
+    for directory in dirs:
+        base = os.fspath(directory)
+        try:
+            names = sorted(n for n in os.listdir(base) if is_ledger_name(n))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(base, name)
+            if path not in seen:
+                seen.add(path)
+                found.append(path)
+    for file in files:
+        path = os.fspath(file)
+        if path not in seen:
+            seen.add(path)
+            found.append(path)
+    return found
