@@ -135,9 +135,21 @@ class RunScreen(Screen[None]):
 
         reason: str
 
-    def __init__(self, summary: RunSummary) -> None:
+    def __init__(
+        self,
+        summary: RunSummary,
+        focus_step_id: int | None = None,
+        *,
+        focus_seq: int | None = None,
+    ) -> None:
         super().__init__()
         self.summary = summary
+        # A search result opens the run on its step (by id; by seq when a format has no ids).
+        self._focus_step: tuple[int | None, int | None] | None = (
+            (focus_step_id, focus_seq)
+            if focus_step_id is not None or focus_seq is not None
+            else None
+        )
         self.detail: RunDetail | None = None
         self.paged = summary.step_count > PAGED_ABOVE
         self._rows: list[Row] = []
@@ -251,8 +263,24 @@ class RunScreen(Screen[None]):
         self._window = window_for(detail.summary, detail.steps[0] if detail.steps else None)
         self._show_header()
         self._table().set_rows(self._rows)
+        self._move_to_focus_step()
         self._apply_size()
         self._show_selected()
+
+    def _move_to_focus_step(self) -> None:
+        """Once, after the steps are read: put the cursor on the step a search result named."""
+        if self._focus_step is None:
+            return
+        step_id, seq = self._focus_step
+        self._focus_step = None
+        for index, row in enumerate(self._rows):
+            if isinstance(row, int):
+                continue
+            if (step_id is not None and row.step_id == step_id) or (
+                step_id is None and seq is not None and row.seq == seq
+            ):
+                self._table().move_cursor(index)
+                return
 
     @on(SummaryLoaded)
     def show_summary(self, message: SummaryLoaded) -> None:

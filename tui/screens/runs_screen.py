@@ -5,7 +5,8 @@
 | j / k, up / down, pgup / pgdn, g / G | move (the table's keys) |
 | enter | open the run |
 | r | rollback preview of the run |
-| / | search box: filters as you type; enter returns with the first match selected |
+| / | search box: runs whose fields or steps (URL, error, correlation id, body hash, …) match, |
+| | as you type; the pane names the matching step; enter returns with the first match selected |
 | escape | clear the search |
 | f | next preset filter: all, needs attention, then the verdicts running, crashed, in doubt, |
 | | rollback incomplete, partially committed (``ledgerx list --attention/--verdict V``) |
@@ -34,6 +35,7 @@ from ledger_core import vocabulary
 from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
 from ledger_core.reader import read_run
+from ledger_core.search_index import Hit, file_names, open_default_index
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 from ledger_core.watch import Changes
 
@@ -225,6 +227,11 @@ class RunsScreen(Screen[None]):
         self._wide: tuple[bool, bool] | None = None
         self._last_changes: Changes | None = None
         self._first_scan_seen = False
+        # Step matches of the current search, from the search index (a worker): run key ->
+        # the first matching step; ``None`` until the index has answered this text.
+        self._step_hits: dict[tuple[str, str], Hit] | None = None
+        self._index_dirty = True  # the sources changed since the index was last brought up
+        self._index_files: list[str] | None = None
 
     @property
     def ledgerx(self) -> LedgerxApp:
@@ -288,6 +295,10 @@ class RunsScreen(Screen[None]):
     def open_run(self, run: RunSummary) -> None:
         from .run_screen import RunScreen
 
+        hit = self._hit_for(run)
+        if hit is not None and (hit.step_id is not None or hit.seq is not None):
+            self.app.push_screen(RunScreen(run, hit.step_id, focus_seq=hit.seq))
+            return
         self.app.push_screen(RunScreen(run))
 
     def set_filter(self, key: str) -> None:
@@ -300,6 +311,8 @@ class RunsScreen(Screen[None]):
         self._last_changes = changes
         self._all = changes.runs
         self._haystacks = {}
+        if changes.done:
+            self._index_dirty = True
         self._refilter()
         self._first_scan_seen = self._first_scan_seen or changes.done
 
@@ -319,8 +332,11 @@ class RunsScreen(Screen[None]):
     @on(Input.Changed)
     def search_as_you_type(self, event: Input.Changed) -> None:
         self.search_text = event.value
+        self._step_hits = None
         self._refilter()
         self._table.move_cursor(0)
+        if event.value.strip():
+            self._search_steps(event.value.strip())
 
     @on(Input.Submitted)
     def back_to_list(self, event: Input.Submitted) -> None:
@@ -369,6 +385,52 @@ class RunsScreen(Screen[None]):
             return
         self.post_message(RunDetailRead(detail, purpose))
 
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search_steps(self, text: str) -> None:
+        """Step (and run) matches from the search index; the index is brought up to date
+        first when the sources changed (the first time: every file is read, in workers)."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        index = open_default_index()
+        try:
+            if self._index_dirty or self._index_files is None:
+                sources = self.ledgerx.sources
+                files = self._index_files = file_names(sources.dirs, sources.files)
+                report = index.update(
+                    files,
+                    stale_after=self.ledgerx.stale_after,
+                    should_stop=lambda: worker.is_cancelled,
+                )
+                if worker.is_cancelled:
+                    return
+                if not report.stale:
+                    self._index_dirty = False
+            result = index.search(text, files=self._index_files, limit=500)
+        except Exception as exc:  # noqa: BLE001 - search must never take the screen down
+            self.app.call_from_thread(
+                self.notify, plain(f"search index: {exc}", 300), severity="warning", markup=False
+            )
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_step_hits, text, result.hits)
+
+    def _show_step_hits(self, text: str, hits: list[Hit]) -> None:
+        if text != self.search_text.strip():
+            return  # an older keystroke's answer
+        found: dict[tuple[str, str], Hit] = {}
+        for hit in hits:
+            key = (hit.source, hit.run_id)
+            if key not in found or (found[key].seq is None and hit.seq is not None):
+                found[key] = hit
+        self._step_hits = found
+        self._refilter()
+
+    def _hit_for(self, run: RunSummary) -> Hit | None:
+        if not self.search_text.strip() or not self._step_hits:
+            return None
+        return self._step_hits.get((run.source, run.run_id))
+
     # -- internals ----------------------------------------------------------------------------
 
     def _show_summary(self, run: RunSummary | None) -> None:
@@ -378,6 +440,19 @@ class RunsScreen(Screen[None]):
             pane.update("")
             return
         text = diagnosis_text(run)
+        hit = self._hit_for(run)
+        if hit is not None:
+            found = Text("match: ", style="bold")
+            if hit.seq is not None:
+                found.append(f"step {hit.seq} ")
+                found.append_text(safe_text(hit.method or "", 10))
+                found.append(" ")
+            found.append_text(safe_text(hit.field, 40, style="dim"))
+            found.append(" ")
+            found.append_text(safe_text(hit.value, 200, style="bold"))
+            if hit.seq is not None:
+                found.append("  (enter opens the run on this step)", style="dim")
+            text = Text("\n").join([found, text])
         pane.update(uncoloured(text) if self.app.no_color else text)
 
     @property
@@ -514,6 +589,7 @@ class RunsScreen(Screen[None]):
         if not needle:
             return lambda run: True
         haystacks = self._haystacks
+        step_hits = self._step_hits or {}
 
         def test(run: RunSummary) -> bool:
             key = (run.source, run.run_id)
@@ -536,7 +612,7 @@ class RunsScreen(Screen[None]):
                     )
                     if v
                 )
-            return needle in hay
+            return needle in hay or key in step_hits
 
         return test
 

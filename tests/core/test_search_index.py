@@ -1,0 +1,265 @@
+"""The search index: run and step fields found by substring, kept right as ledgers change."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ledger_core.search_index import LAYOUT, SearchIndex, file_names, read_docs, search_files
+from tests.conftest import REPO
+from tests.format_factories import make_cr, make_events
+from tests.ledger_factory import RunSpec, StepSpec, dir_state, make_ledger, make_ledger_dir
+
+
+def _index(tmp_path: Path) -> SearchIndex:
+    return SearchIndex(tmp_path / "cache" / f"search-v{LAYOUT}.sqlite")
+
+
+def _find(index: SearchIndex, directory: Path, text: str, **kw):
+    files = file_names([directory], [])
+    return search_files(files, text, index=index, **kw)
+
+
+def _runs(directory: Path) -> list[RunSpec]:
+    return [
+        RunSpec(
+            "r-orders",
+            steps=[
+                StepSpec.committed(1, url="https://api.test/v2/salesOrders", body_hash="h-abc"),
+                StepSpec.failed(2, error_message="HTTP 409: Conflict on customer 10000"),
+                StepSpec.in_doubt(
+                    3, url="https://api.test/v2/items", intent_ts="2026-05-18T01:00:00Z"
+                ),
+            ],
+        ),
+        RunSpec(
+            "r-other",
+            company="FABRIKAM",
+            steps=[StepSpec.committed(1, bc_correlation_id="corr-XYZ-9")],
+        ),
+    ]
+
+
+def test_step_fields_are_found_by_substring_and_named(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, _runs(ledgers))
+    index = _index(tmp_path)
+    (hit,) = _find(index, ledgers, "conflict ON cust").hits
+    assert (hit.run_id, hit.seq, hit.method, hit.field) == ("r-orders", 2, "POST", "error")
+    assert hit.value == "HTTP 409: Conflict on customer 10000"
+    (hit,) = _find(index, ledgers, "xyz-9").hits
+    assert (hit.run_id, hit.field) == ("r-other", "correlation_id")
+    (hit,) = _find(index, ledgers, "fabrikam").hits
+    assert (hit.run_id, hit.seq, hit.field) == ("r-other", None, "company")
+    (hit,) = _find(index, ledgers, "2026-05-18").hits
+    assert (hit.seq, hit.field) == (3, "intent_ts")
+    assert {h.field for h in _find(index, ledgers, "h-abc").hits} == {"body_hash"}
+    assert {h.field for h in _find(index, ledgers, "id-1)").hits} == {"rollback_url"}
+    # Under three characters still works, and a match never spans two fields.
+    assert {h.seq for h in _find(index, ledgers, "09").hits if h.run_id == "r-orders"} >= {2}
+    assert _find(index, ledgers, "10000" + "https").hits == []
+
+
+def test_hostile_query_text_is_data(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    hostile = 'a%b_c[/d"e*f NEAR g\\h\x1b[2J'
+    make_ledger_dir(
+        ledgers,
+        [
+            RunSpec("r-h", steps=[StepSpec.failed(1, error_message=f"x {hostile} y")]),
+            RunSpec("r-plain", steps=[StepSpec.failed(1, error_message="aXbYc and more")]),
+        ],
+    )
+    index = _index(tmp_path)
+    for query in (hostile, "%b_c", "[/d", '"e*f', "NEAR", "*", "%", "_", "\\h", "\x1b[2J"):
+        hits = _find(index, ledgers, query).hits
+        assert [h.run_id for h in hits] == ["r-h"], query
+    assert _find(index, ledgers, "a_b").hits == []  # "_" is no wildcard
+    assert [h.run_id for h in _find(index, ledgers, "axbyc").hits] == ["r-plain"]
+
+
+def test_same_run_id_in_two_files(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    make_ledger(
+        ledgers / "a.db", [RunSpec("dup", steps=[StepSpec.failed(1, error_message="boom A")])]
+    )
+    make_ledger(
+        ledgers / "b.db", [RunSpec("dup", steps=[StepSpec.failed(1, error_message="boom B")])]
+    )
+    index = _index(tmp_path)
+    hits = _find(index, ledgers, "boom").hits
+    assert sorted((Path(h.source).name, h.value) for h in hits) == [
+        ("a.db", "boom A"),
+        ("b.db", "boom B"),
+    ]
+    owners = index.files_of_runs(["dup"])["dup"]
+    assert {Path(p).name for p in owners} == {"a.db", "b.db"}
+
+
+def _age(path: Path) -> None:
+    """Move a file's mtime out of the racy window, as minutes passing would."""
+    old = time.time() - 60
+    os.utime(path, (old, old))
+
+
+def test_deleted_and_replaced_files(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    a = make_ledger(
+        ledgers / "a.db", [RunSpec("r-a", steps=[StepSpec.failed(1, error_message="alpha")])]
+    )
+    b = make_ledger(
+        ledgers / "b.db", [RunSpec("r-b", steps=[StepSpec.failed(1, error_message="beta")])]
+    )
+    _age(a)
+    _age(b)
+    index = _index(tmp_path)
+    assert len(_find(index, ledgers, "alpha").hits) == 1
+    a.unlink()
+    assert _find(index, ledgers, "alpha").hits == []
+    assert index.search("alpha").hits == []  # dropped from the index, not only filtered out
+    b.unlink()
+    make_ledger(b, [RunSpec("r-b2", steps=[StepSpec.failed(1, error_message="gamma")])])
+    _age(b)
+    assert _find(index, ledgers, "beta").hits == []
+    assert [h.run_id for h in _find(index, ledgers, "gamma").hits] == ["r-b2"]
+
+
+WRITER = """
+import sys, time
+from ledger_core.writer import LedgerWriter
+w = LedgerWriter(sys.argv[1])
+w.start_run("r-live", profile="sandbox", environment="sandbox", company="CRONUS")
+for seq in range(1, 4):
+    url = f"https://api.test/live/step{seq}"
+    s = w.write_intent(seq=seq, method="POST", url=url, body_hash="h")
+    w.write_outcome(s, "committed", correlation_id=f"corr-live-{seq}")
+    print("step", seq, flush=True)
+    sys.stdin.readline()
+print("done", flush=True)
+time.sleep(600)
+"""
+
+
+def test_index_follows_a_live_writer(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = ledgers / "live.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    index = _index(tmp_path)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        for seq in range(1, 4):
+            assert proc.stdout.readline().strip() == f"step {seq}"
+            hits = _find(index, ledgers, "api.test/live/").hits
+            assert sorted(h.seq for h in hits) == list(range(1, seq + 1))
+            assert [h.field for h in _find(index, ledgers, f"corr-live-{seq}").hits] == [
+                "correlation_id"
+            ]
+            proc.stdin.write("\n")
+            proc.stdin.flush()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_corrupt_or_old_index_is_rebuilt(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, _runs(ledgers))
+    index = _index(tmp_path)
+    assert len(_find(index, ledgers, "conflict").hits) == 1
+    where = index.path
+    index.close()
+    assert where is not None
+    where.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    again = SearchIndex(where)
+    result = _find(again, ledgers, "conflict")
+    assert len(result.hits) == 1
+    assert any("rebuilt" in note for note in result.notes)
+    again.close()
+    # An index of an older layout: rebuilt too.
+    conn = sqlite3.connect(where)
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'layout'")
+    conn.commit()
+    conn.close()
+    third = SearchIndex(where)
+    assert len(_find(third, ledgers, "conflict").hits) == 1
+    third.close()
+
+
+def test_a_locked_index_still_answers(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, _runs(ledgers))
+    index = _index(tmp_path)
+    assert len(_find(index, ledgers, "conflict").hits) == 1
+    make_ledger(
+        ledgers / "new.db", [RunSpec("r-new", steps=[StepSpec.failed(1, error_message="fresh")])]
+    )
+    other = sqlite3.connect(index.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another ledgerx writing the index
+    try:
+        result = _find(index, ledgers, "conflict")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert result.stale and len(result.hits) == 1
+    assert len(_find(index, ledgers, "fresh").hits) == 1  # caught up once free
+
+
+def test_other_formats_are_searched(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    make_cr(
+        ledgers / "cr.db",
+        [{"run_id": "c1"}],
+        [
+            {
+                "action_id": "a1",
+                "run_id": "c1",
+                "status": "failed_terminal",
+                "attempted_at": "2026-05-17T09:00:01Z",
+                "attempts": 1,
+            }
+        ],
+    )
+    make_events(ledgers / "events.db", [{"run_id": "ev-run-1", "kind": "tool_call"}])
+    index = _index(tmp_path)
+    assert {h.run_id for h in _find(index, ledgers, "c1").hits} == {"c1"}
+    assert any(h.seq is not None for h in _find(index, ledgers, "failed_terminal").hits)
+    assert {h.run_id for h in _find(index, ledgers, "ev-run-1").hits} == {"ev-run-1"}
+    assert any(h.seq is not None for h in _find(index, ledgers, "tool_call").hits)
+
+
+def test_indexing_leaves_ledger_directories_byte_identical(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, _runs(ledgers))
+    make_cr(ledgers / "cr.db", [{"run_id": "c1"}], [])
+    before = dir_state(ledgers)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in ledgers.iterdir()}
+    index = _index(tmp_path)
+    _find(index, ledgers, "conflict")
+    for path in ledgers.iterdir():
+        read_docs(path)
+    assert dir_state(ledgers) == before
+    assert {p.name: p.stat().st_mtime_ns for p in ledgers.iterdir()} == mtimes
+    assert index.path is not None and not str(index.path).startswith(str(ledgers))
+
+
+def test_cache_off_keeps_the_index_in_memory(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEDGERX_CACHE_DIR", "off")
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, _runs(ledgers))
+    index = SearchIndex(memory=True)
+    assert index.path is None
+    assert len(_find(index, ledgers, "conflict").hits) == 1
