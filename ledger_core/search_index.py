@@ -113,8 +113,11 @@ def _clean_value(value: object) -> str | None:
     text = value if isinstance(value, str) else str(value)
     if "@" in text:
         text = redact_urls(text)
-    # The separator of the body's fields cannot be part of a value; shown escaped anyway.
-    return text.replace(SEP, "\\x1f") if SEP in text else text
+    # The separator of the body's fields cannot be part of a value, and SQLite's LIKE stops
+    # at a NUL: both are stored as the escape ``sanitize.clean`` shows for them anyway.
+    if SEP in text or "\x00" in text:
+        text = text.replace(SEP, "\\x1f").replace("\x00", "\\x00")
+    return text
 
 
 def _doc(run_id: str, step_id, seq, method, pairs: Iterable[tuple[str, object]]) -> Doc | None:
@@ -188,6 +191,8 @@ def read_docs(path: Path | str, *, stale_after: float | None = None) -> list[Doc
         for run_id, step_id, seq, method, body in steps:
             if "@" in body:
                 body = redact_urls(body)
+            if "\x00" in body:
+                body = body.replace("\x00", "\\x00")  # SQLite's LIKE stops at a NUL
             docs.append(
                 (
                     _clean_value(run_id) or "",

@@ -441,7 +441,7 @@ class RunsScreen(Screen[None]):
             return
         text = diagnosis_text(run)
         hit = self._hit_for(run)
-        if hit is not None:
+        if hit is not None and (hit.seq is not None or hit.step_id is not None):
             found = Text("match: ", style="bold")
             if hit.seq is not None:
                 found.append(f"step {hit.seq} ")
