@@ -137,7 +137,7 @@ def _doc(run_id: str, step_id, seq, method, pairs: Iterable[tuple[str, object]])
 _STEPS_SQL = (
     "SELECT run_id, step_id, seq, method, "
     + " || char(31) || ".join(
-        f"coalesce(CAST({c} AS TEXT), '')"
+        f"replace(coalesce(CAST({c} AS TEXT), ''), char(31), '\\x1f')"
         for c in (
             "url",
             "error_message",
@@ -551,9 +551,11 @@ class SearchIndex:
                 if kind == "gone":
                     self._drop(conn, payload)  # type: ignore[arg-type]
                     continue
-                entry = known.get(path)
-                if entry is not None:
-                    self._drop(conn, entry[0])
+                # Looked up again inside the transaction: another ledgerx may have indexed the
+                # file since this one read the table.
+                row = conn.execute("SELECT file_id FROM files WHERE path = ?", (path,)).fetchone()
+                if row is not None:
+                    self._drop(conn, row[0])
                 problem = str(payload) if kind == "error" else None
                 cur = conn.execute(
                     "INSERT INTO files (path, sig, problem) VALUES (?, ?, ?)",
@@ -593,6 +595,7 @@ class SearchIndex:
         needle with other letters is folded in Python (``lx_fold``), slower but exact.
         """
         result = SearchResult()
+        text = text.replace("\x00", "\\x00")  # stored as the escape (see _clean_value)
         needle = _fold(text)
         if not needle:
             return result

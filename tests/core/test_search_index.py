@@ -263,3 +263,75 @@ def test_cache_off_keeps_the_index_in_memory(tmp_path, monkeypatch):
     index = SearchIndex(memory=True)
     assert index.path is None
     assert len(_find(index, ledgers, "conflict").hits) == 1
+
+
+def test_separator_and_nul_inside_values_keep_fields_apart(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(
+        ledgers,
+        [
+            RunSpec(
+                "r-sep",
+                steps=[
+                    StepSpec.failed(
+                        1,
+                        error_message="left\x1fright and nul\x00after",
+                        bc_correlation_id="corr-after-sep",
+                    )
+                ],
+            )
+        ],
+    )
+    index = _index(tmp_path)
+    (hit,) = _find(index, ledgers, "corr-after-sep").hits
+    assert hit.field == "correlation_id"  # not shifted by the separator in the error text
+    (hit,) = _find(index, ledgers, "after").hits[:1]
+    assert hit.field == "error" and "\\x1f" in hit.value and "\\x00" in hit.value
+    assert [h.field for h in _find(index, ledgers, "nul\x00aft").hits] == ["error"]
+
+
+def test_two_processes_building_one_index_at_once(tmp_path):
+    from tests.conftest import run_cli
+
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(
+        ledgers,
+        [
+            RunSpec(f"r-{i:04d}", steps=[StepSpec.failed(1, error_message=f"err-{i:04d}")])
+            for i in range(260)  # above PARALLEL_MIN_FILES: worker processes read them
+        ],
+    )
+    env = {"LEDGERX_CACHE_DIR": str(tmp_path / "cache")}
+    args = [sys.executable, "-m", "tui.cli.main", "search", "err-0123", "--ledger-dir", ledgers]
+    full = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERX_")} | env
+    procs = [
+        subprocess.Popen(args, cwd=REPO, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert b"err-0123" in out and b"Traceback" not in err
+    again = run_cli("search", "err-0200", "--ledger-dir", ledgers, env=env)
+    assert again.code == 0 and "r-0200" in again.stdout
+
+
+def test_another_process_indexing_the_same_files_meanwhile(tmp_path, monkeypatch):
+    from ledger_core import search_index
+
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, _runs(ledgers))
+    files = file_names([ledgers], [])
+    mine, other = _index(tmp_path), _index(tmp_path)  # two connections, as two processes
+    original = search_index._read_many
+
+    def interleaved(paths, after):
+        # While this update reads the ledgers, the other one indexes them and commits.
+        monkeypatch.setattr(search_index, "_read_many", original)
+        other.update(files)
+        yield from original(paths, after)
+
+    monkeypatch.setattr(search_index, "_read_many", interleaved)
+    report = mine.update(files)
+    assert not report.stale
+    assert [h.run_id for h in mine.search("conflict", files=files).hits] == ["r-orders"]

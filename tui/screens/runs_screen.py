@@ -20,6 +20,7 @@ thousand runs cost a list copy, not ten thousand widgets. The app's scan worker 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -407,6 +408,11 @@ class RunsScreen(Screen[None]):
                 if not report.stale:
                     self._index_dirty = False
             result = index.search(text, files=self._index_files, limit=500)
+        except sqlite3.DatabaseError as exc:
+            # A corrupt index (or one of another layout) is rebuilt at the next keystroke.
+            if index.reset(str(exc)):
+                self._index_dirty = True
+            return
         except Exception as exc:  # noqa: BLE001 - search must never take the screen down
             self.app.call_from_thread(
                 self.notify, plain(f"search index: {exc}", 300), severity="warning", markup=False
