@@ -360,22 +360,26 @@ class SearchIndex:
         assert self.path is not None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            conn = self._open_checked()
-        except sqlite3.DatabaseError as exc:
-            if _busy(exc):
+            try:
+                return self._open_checked()
+            except sqlite3.DatabaseError as exc:
+                if _busy(exc):
+                    raise
+                # Corrupt, foreign or of an older layout: start again from the ledgers.
+                self.notes.append(f"search index at {self.path} was unusable ({exc}); rebuilt it")
+                self._remove_files()
+                return self._open_checked()
+        except (OSError, sqlite3.DatabaseError) as exc:
+            if isinstance(exc, sqlite3.DatabaseError) and _busy(exc):
                 raise
-            # Corrupt, foreign or of an older layout: start again from the ledgers.
-            self.notes.append(f"search index at {self.path} was unusable ({exc}); rebuilt it")
-            self._remove_files()
-            conn = self._open_checked()
-        except OSError as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
             self.notes.append(
-                f"search index cannot be kept at {self.path} ({exc.strerror}); using memory"
+                f"search index cannot be kept at {self.path} ({why}); kept in memory instead"
             )
             self.path = None
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
             self._init(conn)
-        return conn
+            return conn
 
     def _open_checked(self) -> sqlite3.Connection:
         assert self.path is not None

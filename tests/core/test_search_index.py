@@ -335,3 +335,19 @@ def test_another_process_indexing_the_same_files_meanwhile(tmp_path, monkeypatch
     report = mine.update(files)
     assert not report.stale
     assert [h.run_id for h in mine.search("conflict", files=files).hits] == ["r-orders"]
+
+
+def test_an_index_that_cannot_be_kept_falls_back_to_memory(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, _runs(ledgers))
+    blocked = tmp_path / "cache" / f"search-v{LAYOUT}.sqlite"
+    blocked.mkdir(parents=True)  # a directory where the index file should be
+    index = SearchIndex(blocked)
+    result = _find(index, ledgers, "conflict")
+    assert len(result.hits) == 1 and index.path is None
+    assert any("kept in memory" in note for note in result.notes)
+    assert blocked.is_dir()  # the user's directory is left as it was
+    under_a_file = tmp_path / "a-file"
+    under_a_file.write_text("x")
+    index = SearchIndex(under_a_file / "search.sqlite")
+    assert len(_find(index, ledgers, "conflict").hits) == 1 and index.path is None

@@ -312,8 +312,8 @@ class RunsScreen(Screen[None]):
         self._last_changes = changes
         self._all = changes.runs
         self._haystacks = {}
-        if changes.done:
-            self._index_dirty = True
+        if changes.any:
+            self._index_dirty = True  # checked (signatures only) before the next search
         self._refilter()
         self._first_scan_seen = self._first_scan_seen or changes.done
 
