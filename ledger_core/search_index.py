@@ -38,7 +38,7 @@ from .errors import SourceError
 from .sanitize import redact_urls
 from .summary_cache import RACY_WINDOW_NS, default_cache_dir
 
-LAYOUT = 2  # bump when the tables or what a doc holds change: older indexes are rebuilt
+LAYOUT = 3  # bump when the tables or what a doc holds change: older indexes are rebuilt
 SEP = "\x1f"
 BUSY_TIMEOUT_MS = 1500
 STEP_FIELDS = (
@@ -60,7 +60,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS doc_file ON doc (file_id)",
 )
 # Doc: (run_id, step_id, seq, method, names, body); step_id/seq None on a run's own doc.
-Doc = tuple[str, int | None, int | None, str | None, str, str]
+Doc = tuple[str, int | None, int | None, str | None, str | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +152,9 @@ _STEPS_SQL = (
     + " FROM step ORDER BY run_id, seq, step_id"
 )
 _STEP_NAMES = SEP.join(STEP_FIELDS)
+# A runner step's names are always these: stored as NULL (a quarter of the index's bytes,
+# which every search scans).
+_DEFAULT_NAMES = _STEP_NAMES
 
 
 def _no_holder(_path: str):
@@ -199,7 +202,7 @@ def read_docs(path: Path | str, *, stale_after: float | None = None) -> list[Doc
                     step_id if isinstance(step_id, int) else None,
                     seq if isinstance(seq, int) else None,
                     method if method is None or isinstance(method, str) else str(method),
-                    _STEP_NAMES,
+                    None,
                     body,
                 )
             )
@@ -402,6 +405,8 @@ class SearchIndex:
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # Searches scan the whole table: mapped, its pages are not copied into SQLite's cache.
+            conn.execute("PRAGMA mmap_size = 268435456")
             if not tables:
                 self._init(conn)
             return conn
@@ -468,26 +473,25 @@ class SearchIndex:
                 return report
             report.notes.extend(self.notes)
             self.notes.clear()
+            names = [os.fspath(file) for file in files]
+            wanted = _signatures(names, time.time_ns())
+            # One digest of every name and signature: when it is the one stored after the last
+            # complete update of these files, nothing changed and nothing needs comparing.
+            digest = _digest(wanted)
+            key = "unchanged:" + _digest(dict.fromkeys(names, ""))
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if digest is not None and row is not None and row[0] == digest:
+                report.problems = self._problems(conn, wanted)
+                return report
             known = {
                 path: (file_id, sig)
                 for file_id, path, sig in conn.execute("SELECT file_id, path, sig FROM files")
             }
-            wanted: dict[str, str] = {}
-            changed: list[str] = []
-            names = [os.fspath(file) for file in files]
-            from .scanner import _signer
-
-            sign = _signer(names)
-            now_ns = time.time_ns()
-            for name in names:
-                try:
-                    sig = _signature(sign(name), now_ns)
-                except OSError:
-                    continue  # gone: dropped below; the scan reports it
-                wanted[name] = sig
-                entry = known.get(name)
-                if entry is None or entry[1] != sig or sig.startswith("racy"):
-                    changed.append(name)
+            changed = [
+                name
+                for name, sig in wanted.items()
+                if sig.startswith("racy") or (known.get(name) or (0, ""))[1] != sig
+            ]
             gone = [
                 (file_id, path)
                 for path, (file_id, _) in known.items()
@@ -505,14 +509,24 @@ class SearchIndex:
                     report.notes.append(
                         "search index locked by another ledgerx; results may be stale"
                     )
-            report.problems = [
-                (path, problem)
-                for path, problem in conn.execute(
-                    "SELECT path, problem FROM files WHERE problem IS NOT NULL"
-                )
-                if path in wanted
-            ]
+            if not report.stale and digest is not None:
+                try:
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, digest))
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc):
+                        raise
+            report.problems = self._problems(conn, wanted)
         return report
+
+    @staticmethod
+    def _problems(conn: sqlite3.Connection, wanted: dict[str, str]) -> list[tuple[str, str]]:
+        return [
+            (path, problem)
+            for path, problem in conn.execute(
+                "SELECT path, problem FROM files WHERE problem IS NOT NULL"
+            )
+            if path in wanted
+        ]
 
     def _apply(
         self,
@@ -658,9 +672,10 @@ class SearchIndex:
 
 
 def _first_field(
-    needle: str, path, run_id, step_id, seq, method, names: str, body: str
+    needle: str, path, run_id, step_id, seq, method, names: str | None, body: str
 ) -> Hit | None:
-    for name, value in zip(names.split(SEP), body.split(SEP), strict=False):
+    fields = (names if names is not None else _DEFAULT_NAMES).split(SEP)
+    for name, value in zip(fields, body.split(SEP), strict=False):
         if needle in _fold(value):
             return Hit(path, run_id or "", step_id, seq, method, name, value)
     return None
@@ -671,10 +686,50 @@ def _busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _signature(sig: tuple[int, int, int, int], now_ns: int) -> str:
-    """``access.file_signature`` as text; ``racy:`` when written too recently to be trusted."""
-    text = f"{sig[0]}:{sig[1]}:{sig[2]}:{sig[3]}"
-    return "racy:" + text if now_ns - max(sig[1], sig[3]) < RACY_WINDOW_NS else text
+def _signatures(names: list[str], now_ns: int) -> dict[str, str]:
+    """``access.file_signature`` of each file as text (``racy:`` when written too recently to
+    be trusted); files that cannot be stat'ed are left out. Which ``-wal`` files exist is
+    learnt from one listing per directory of many files, not from a failing stat per file."""
+    groups: dict[str, int] = {}
+    for name in names:
+        parent = name.rpartition("/")[0]
+        groups[parent] = groups.get(parent, 0) + 1
+    wals: dict[str, frozenset[str]] = {}
+    for parent, count in groups.items():
+        if count >= 64:
+            try:
+                wals[parent] = frozenset(n for n in os.listdir(parent or ".") if n[-4:] == "-wal")
+            except OSError:
+                pass
+    out: dict[str, str] = {}
+    for name in names:
+        parent, _, base = name.rpartition("/")
+        try:
+            st = os.stat(name)
+            listed = wals.get(parent)
+            wal = None
+            if listed is None or base + "-wal" in listed:
+                try:
+                    wal = os.stat(name + "-wal")
+                except OSError:
+                    wal = None
+        except OSError:
+            continue  # gone: the read reports it (or it is dropped from the index)
+        size, mtime = (wal.st_size, wal.st_mtime_ns) if wal is not None else (-1, -1)
+        text = f"{st.st_size}:{st.st_mtime_ns}:{size}:{mtime}"
+        racy = now_ns - max(st.st_mtime_ns, mtime) < RACY_WINDOW_NS
+        out[name] = "racy:" + text if racy else text
+    return out
+
+
+def _digest(signatures: dict[str, str]) -> str | None:
+    """One hash of names and signatures; ``None`` while any file is too fresh to trust."""
+    import hashlib
+
+    if any(sig.startswith("racy") for sig in signatures.values()):
+        return None
+    joined = "\n".join(f"{name}\t{sig}" for name, sig in signatures.items())
+    return hashlib.blake2b(joined.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 _shared: dict[str, SearchIndex] = {}

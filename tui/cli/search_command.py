@@ -13,10 +13,8 @@ usage error (empty TEXT, a bad ``--limit``, a named source that does not exist).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
-
-from rich.console import Console
-from rich.text import Text
 
 from ledger_core.sanitize import clean
 from ledger_core.search_index import (
@@ -27,7 +25,7 @@ from ledger_core.search_index import (
     search_files,
 )
 
-from .output import emit_json, fail, piped_width, sources_from, stale_after_seconds, warn
+from .output import emit_json, fail, sources_from, stale_after_seconds, warn
 
 EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_LIMIT = 50
@@ -38,16 +36,8 @@ def _ref(hit: Hit, ambiguous: set[str]) -> str:
     return f"{hit.source}:{hit.run_id}" if hit.run_id in ambiguous else hit.run_id
 
 
-def _console() -> Console:
-    if sys.stdout.isatty():
-        return Console(markup=False, highlight=False, emoji=False)
-    # Piped: plain, and wide enough that a record is never wrapped or cut.
-    return Console(
-        markup=False, highlight=False, emoji=False, width=piped_width(100_000), color_system=None
-    )
-
-
-def _lines(hits: list[Hit], ambiguous: set[str], width: int) -> Text:
+def _lines(hits: list[Hit], ambiguous: set[str], width: int | None) -> list[str]:
+    """Aligned columns, one match per line; cut at ``width`` on a terminal, never when piped."""
     rows = [
         (
             clean(_ref(hit, ambiguous), 300),
@@ -58,18 +48,15 @@ def _lines(hits: list[Hit], ambiguous: set[str], width: int) -> Text:
         )
         for hit in hits
     ]
-    widths = [len(h) for h in _HEADERS]
+    rows.insert(0, _HEADERS)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADERS) - 1)]
+    out = []
     for row in rows:
-        for i, cell in enumerate(row[:-1]):
-            widths[i] = max(widths[i], len(cell))
-
-    def line(cells: tuple[str, ...], style: str = "") -> Text:
-        out = Text(no_wrap=True, overflow="ellipsis", style=style)
-        out.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(cells[:-1])))
-        out.append("  " + cells[-1])
-        return out
-
-    return Text("\n").join([line(_HEADERS, "bold"), *(line(row) for row in rows)])
+        line = "  ".join([*(c.ljust(widths[i]) for i, c in enumerate(row[:-1])), row[-1]])
+        if width is not None and len(line) > width:
+            line = line[: max(1, width - 1)] + "…"
+        out.append(line)
+    return out
 
 
 def run_search(args: argparse.Namespace) -> int:
@@ -110,10 +97,8 @@ def run_search(args: argparse.Namespace) -> int:
             [{"ref": _ref(hit, ambiguous), **hit.to_dict()} for hit in result.hits],
         )
     elif result.hits:
-        console = _console()
-        console.print(
-            _lines(result.hits, ambiguous, console.width), no_wrap=True, overflow="ellipsis"
-        )
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        sys.stdout.write("\n".join(_lines(result.hits, ambiguous, width)) + "\n")
     if result.truncated:
         warn(f"showing the first {limit} matches; --limit N shows more")
     if not result.hits:
