@@ -605,15 +605,18 @@ class SearchIndex:
         *,
         files: Iterable[Path | str] | None = None,
         limit: int | None = 100,
-        mode: str | None = None,
+        keep: list[tuple] | None = None,
+        keep_max: int = 0,
     ) -> SearchResult:
         """Hits for ``text`` (substring, any case) in the files given (default: every file).
 
         ``LIKE`` with the user's ``%``, ``_`` and ``\\`` escaped (ASCII case folding in C); a
         needle with other letters is folded in Python (``lx_fold``), slower but exact.
+        ``keep``: a list that receives the matching rows (up to ``keep_max``; ``SearchSession``
+        narrows them as the user types on).
         """
         result = SearchResult()
-        text = text.replace("\x00", "\\x00")  # stored as the escape (see _clean_value)
+        text = _stored_form(text)
         needle = _fold(text)
         if not needle:
             return result
@@ -628,20 +631,28 @@ class SearchIndex:
         else:
             sql += "instr(lx_fold(d.body), ?) > 0 ORDER BY d.doc_id"
             arg = needle
+        want = max(limit or 0, keep_max) if limit is not None else None
         with self._lock:
             try:
                 conn = self._connect()
                 cursor = conn.execute(sql, (arg,))
-                for path, run_id, step_id, seq, method, names, body in cursor:
-                    if wanted is not None and path not in wanted:
+                found = 0
+                for row in cursor:
+                    if wanted is not None and row[0] not in wanted:
                         continue
-                    hit = _first_field(needle, path, run_id, step_id, seq, method, names, body)
+                    hit = _first_field(needle, *row)
                     if hit is None:
                         continue
-                    if limit is not None and len(result.hits) >= limit:
+                    found += 1
+                    if want is not None and found > want:
                         result.truncated = True
                         break
-                    result.hits.append(hit)
+                    if limit is None or len(result.hits) < limit:
+                        result.hits.append(hit)
+                    else:
+                        result.truncated = True
+                    if keep is not None:
+                        keep.append(row)
                 cursor.close()
             except sqlite3.OperationalError as exc:
                 if not _busy(exc):
@@ -669,6 +680,49 @@ class SearchIndex:
                 ):
                     found.setdefault(run_id, set()).add(path)
         return found
+
+
+def _stored_form(text: str) -> str:
+    return text.replace("\x00", "\\x00")  # a NUL is stored as its escape (_clean_value)
+
+
+class SearchSession:
+    """Search as the user types: when the new text contains the last one and the last search
+    saw every match (at most ``keep_max`` rows), the new matches are among those rows, so
+    they are filtered in memory instead of scanning the index again."""
+
+    def __init__(
+        self, index: SearchIndex, files: Iterable[Path | str] | None, *, keep_max: int = 3000
+    ) -> None:
+        self.index = index
+        self.files = None if files is None else [os.fspath(f) for f in files]
+        self.keep_max = keep_max
+        self._last: tuple[str, list[tuple]] | None = None  # (needle, every matching row)
+
+    def search(self, text: str, *, limit: int = 500) -> SearchResult:
+        needle = _fold(_stored_form(text))
+        last = self._last
+        if needle and last is not None and last[0] in needle:
+            rows: list[tuple] = []
+            result = SearchResult()
+            for row in last[1]:
+                hit = _first_field(needle, *row)
+                if hit is not None:
+                    rows.append(row)
+                    if len(result.hits) < limit:
+                        result.hits.append(hit)
+                    else:
+                        result.truncated = True
+            self._last = (needle, rows)
+            return result
+        rows = []
+        result = self.index.search(
+            text, files=self.files, limit=limit, keep=rows, keep_max=self.keep_max
+        )
+        # Every match was seen when the scan ended by itself, below its row budget.
+        complete = not result.stale and len(rows) < max(limit, self.keep_max)
+        self._last = (needle, rows) if complete and needle else None
+        return result
 
 
 def _first_field(

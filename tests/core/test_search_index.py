@@ -351,3 +351,44 @@ def test_an_index_that_cannot_be_kept_falls_back_to_memory(tmp_path):
     under_a_file.write_text("x")
     index = SearchIndex(under_a_file / "search.sqlite")
     assert len(_find(index, ledgers, "conflict").hits) == 1 and index.path is None
+
+
+def test_a_session_narrows_as_the_text_grows_and_scans_again_otherwise(tmp_path, monkeypatch):
+    from ledger_core.search_index import SearchSession
+
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(
+        ledgers,
+        [
+            RunSpec(
+                "r-n",
+                steps=[
+                    # "orders" is in the URL first; "orders-late" only in the error field.
+                    StepSpec.failed(1, url="https://x.test/orders", error_message="orders-late"),
+                    StepSpec.failed(2, url="https://x.test/items", error_message="no"),
+                ],
+            )
+        ],
+    )
+    index = _index(tmp_path)
+    files = file_names([ledgers], [])
+    index.update(files)
+    session = SearchSession(index, files)
+    found = {(h.seq, h.field) for h in session.search("orders").hits}
+    assert found == {(1, "url"), (None, "manifest")}  # the run's /manifests/orders.yaml
+    scans = []
+    original = SearchIndex.search
+    monkeypatch.setattr(
+        SearchIndex, "search", lambda self, *a, **k: scans.append(a) or original(self, *a, **k)
+    )
+    # Contains the last text: filtered in memory, and the field that matches now is named.
+    assert [(h.seq, h.field) for h in session.search("ORDERS-L").hits] == [(1, "error")]
+    assert scans == []
+    # Not an extension of the last text: the index is asked again.
+    assert [h.seq for h in session.search("items").hits] == [2]
+    assert len(scans) == 1
+    # A search that saw too many rows to keep cannot be narrowed.
+    small = SearchSession(index, files, keep_max=1)
+    small.search("x.test", limit=1)
+    assert [h.seq for h in small.search("x.test/items", limit=1).hits] == [2]
+    assert len(scans) == 3

@@ -36,7 +36,7 @@ from ledger_core import vocabulary
 from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
 from ledger_core.reader import read_run
-from ledger_core.search_index import Hit, file_names, open_default_index
+from ledger_core.search_index import Hit, SearchSession, file_names, open_default_index
 from ledger_core.timeutil import format_duration, parse_ts, to_epoch
 from ledger_core.watch import Changes
 
@@ -233,6 +233,7 @@ class RunsScreen(Screen[None]):
         self._step_hits: dict[tuple[str, str], Hit] | None = None
         self._index_dirty = True  # the sources changed since the index was last brought up
         self._index_files: list[str] | None = None
+        self._session: SearchSession | None = None  # narrows matches as the text grows
 
     @property
     def ledgerx(self) -> LedgerxApp:
@@ -334,7 +335,11 @@ class RunsScreen(Screen[None]):
     def search_as_you_type(self, event: Input.Changed) -> None:
         self.search_text = event.value
         self._step_hits = None
-        self._refilter()
+        if event.value.strip() and self._session is not None and not self._index_dirty:
+            # The index is ready and answers within milliseconds: filter once, with its hits.
+            self._search_steps(event.value.strip())
+            return
+        self._refilter()  # run fields now; step matches follow when the index answers
         self._table.move_cursor(0)
         if event.value.strip():
             self._search_steps(event.value.strip())
@@ -407,7 +412,11 @@ class RunsScreen(Screen[None]):
                     return
                 if not report.stale:
                     self._index_dirty = False
-            result = index.search(text, files=self._index_files, limit=500)
+                self._session = None  # the index changed: narrow nothing from before
+            session = self._session
+            if session is None:
+                session = self._session = SearchSession(index, self._index_files)
+            result = session.search(text, limit=500)
         except sqlite3.DatabaseError as exc:
             # A corrupt index (or one of another layout) is rebuilt at the next keystroke.
             if index.reset(str(exc)):
@@ -431,6 +440,8 @@ class RunsScreen(Screen[None]):
                 found[key] = hit
         self._step_hits = found
         self._refilter()
+        if self.query_one(Input).has_focus:  # still typing: the best match on top
+            self._table.move_cursor(0)
 
     def _hit_for(self, run: RunSummary) -> Hit | None:
         if not self.search_text.strip() or not self._step_hits:
