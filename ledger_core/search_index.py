@@ -477,7 +477,7 @@ class SearchIndex:
             wanted = _signatures(names, time.time_ns())
             # One digest of every name and signature: when it is the one stored after the last
             # complete update of these files, nothing changed and nothing needs comparing.
-            digest = _digest(wanted)
+            digest = _digest(wanted) if all(_encodable(n) for n in wanted) else None
             key = "unchanged:" + _digest(dict.fromkeys(names, ""))
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             if digest is not None and row is not None and row[0] == digest:
@@ -515,7 +515,7 @@ class SearchIndex:
                 except sqlite3.OperationalError as exc:
                     if not _busy(exc):
                         raise
-            report.problems = self._problems(conn, wanted)
+            report.problems = report.problems + self._problems(conn, wanted)
         return report
 
     @staticmethod
@@ -568,6 +568,10 @@ class SearchIndex:
             for path, kind, payload in batch:
                 if kind == "gone":
                     self._drop(conn, payload)  # type: ignore[arg-type]
+                    continue
+                if not _encodable(path):
+                    # SQLite stores text as UTF-8: a name that is not cannot be a key.
+                    report.problems.append((path, "its name is not valid UTF-8; not searched"))
                     continue
                 # Looked up again inside the transaction: another ledgerx may have indexed the
                 # file since this one read the table.
@@ -680,6 +684,14 @@ class SearchIndex:
                 ):
                     found.setdefault(run_id, set()).add(path)
         return found
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _stored_form(text: str) -> str:

@@ -73,3 +73,16 @@ def test_cache_off_and_help_examples(tmp_path):
     assert off.code == 0 and "TWIN CO" in off.stdout
     helped = run_cli("search", "--help")
     assert helped.code == 0 and "ledgerx search" in helped.stdout and "examples:" in helped.stdout
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
+    import os
+
+    directory, _ = _ledgers(tmp_path)
+    make_ledger(directory / "odd.db", [RunSpec("r-odd", company="ODD CO")])
+    os.rename(os.fsencode(directory / "odd.db"), os.fsencode(directory) + b"/odd\xff.db")
+    for _ in range(2):  # building the index, then with it
+        result = run_cli("search", "twin", "--ledger-dir", directory)
+        assert result.code == 0, result.stderr
+        assert "TWIN CO" in result.stdout and "not valid UTF-8" in result.stderr
+        assert "Traceback" not in result.stderr
