@@ -20,6 +20,7 @@ thousand runs cost a list copy, not ten thousand widgets. The app's scan worker 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -234,6 +235,7 @@ class RunsScreen(Screen[None]):
         self._index_dirty = True  # the sources changed since the index was last brought up
         self._index_files: list[str] | None = None
         self._session: SearchSession | None = None  # narrows matches as the text grows
+        self._index_generation = 0  # bumped by every scan that saw changes
 
     @property
     def ledgerx(self) -> LedgerxApp:
@@ -269,6 +271,7 @@ class RunsScreen(Screen[None]):
         search = self.query_one(Input)
         search.add_class("-shown")
         search.focus()
+        self._prepare_search()
 
     def action_cycle_filter(self) -> None:
         keys = [key for key, _, _ in FILTERS]
@@ -315,6 +318,7 @@ class RunsScreen(Screen[None]):
         self._haystacks = {}
         if changes.any:
             self._index_dirty = True  # checked (signatures only) before the next search
+            self._index_generation += 1
         self._refilter()
         self._first_scan_seen = self._first_scan_seen or changes.done
 
@@ -399,6 +403,7 @@ class RunsScreen(Screen[None]):
 
         worker = get_current_worker()
         index = open_default_index()
+        generation = self._index_generation
         try:
             if self._index_dirty or self._index_files is None:
                 sources = self.ledgerx.sources
@@ -410,7 +415,7 @@ class RunsScreen(Screen[None]):
                 )
                 if worker.is_cancelled:
                     return
-                if not report.stale:
+                if not report.stale and generation == self._index_generation:
                     self._index_dirty = False
                 self._session = None  # the index changed: narrow nothing from before
             session = self._session
@@ -429,6 +434,29 @@ class RunsScreen(Screen[None]):
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_step_hits, text, result.hits)
+
+    @work(thread=True, exclusive=True, group="search-prepare", exit_on_error=False)
+    def _prepare_search(self) -> None:
+        """While the box opens: bring the index up to date and prepare the run fields, so
+        the first key is answered as fast as the others."""
+        haystacks, runs = self._haystacks, self._all
+        for run in runs:
+            key = (run.source, run.run_id)
+            if key not in haystacks:
+                haystacks[key] = _haystack(run)
+        if not self._index_dirty and self._session is not None:
+            return
+        index = open_default_index()
+        generation = self._index_generation
+        try:
+            sources = self.ledgerx.sources
+            files = self._index_files = file_names(sources.dirs, sources.files)
+            report = index.update(files, stale_after=self.ledgerx.stale_after)
+            if not report.stale and generation == self._index_generation:
+                self._session = SearchSession(index, files)
+                self._index_dirty = False
+        except (sqlite3.Error, OSError):
+            return  # the first key tries again, and says so if it fails
 
     def _show_step_hits(self, text: str, hits: list[Hit]) -> None:
         if text != self.search_text.strip():
@@ -612,23 +640,7 @@ class RunsScreen(Screen[None]):
             key = (run.source, run.run_id)
             hay = haystacks.get(key)
             if hay is None:
-                hay = haystacks[key] = "\n".join(
-                    str(v).lower()
-                    for v in (
-                        run.run_id,
-                        run.verdict,
-                        vocabulary.label(run.verdict),
-                        run.state,
-                        run.liveness,
-                        run.profile,
-                        run.environment,
-                        run.company,
-                        Path(run.source).name,
-                        run.manifest_path,
-                        run.format,
-                    )
-                    if v
-                )
+                hay = haystacks[key] = _haystack(run)
             return needle in hay or key in step_hits
 
         return test
@@ -701,6 +713,27 @@ class RunsScreen(Screen[None]):
         if self.app.no_color:
             line = uncoloured(line)
         self.query_one("#runs-status", Static).update(line)
+
+
+def _haystack(run: RunSummary) -> str:
+    """The run fields the search box matches, lowercased, one string per run."""
+    return "\n".join(
+        str(v).lower()
+        for v in (
+            run.run_id,
+            run.verdict,
+            vocabulary.label(run.verdict),
+            run.state,
+            run.liveness,
+            run.profile,
+            run.environment,
+            run.company,
+            os.path.basename(run.source),
+            run.manifest_path,
+            run.format,
+        )
+        if v
+    )
 
 
 def _state_sort(run: RunSummary) -> tuple[int, str]:
