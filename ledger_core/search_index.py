@@ -704,7 +704,7 @@ class SearchSession:
     they are filtered in memory instead of scanning the index again."""
 
     def __init__(
-        self, index: SearchIndex, files: Iterable[Path | str] | None, *, keep_max: int = 3000
+        self, index: SearchIndex, files: Iterable[Path | str] | None, *, keep_max: int = 10_000
     ) -> None:
         self.index = index
         self.files = None if files is None else [os.fspath(f) for f in files]
