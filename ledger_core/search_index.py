@@ -862,8 +862,11 @@ def file_names(dirs: Iterable[Path | str], files: Iterable[Path | str]) -> list[
             names = sorted(n for n in os.listdir(base) if is_ledger_name(n))
         except OSError:
             continue
+        # The strings ``str(Path(directory) / name)`` gives (the scanner's run sources), built
+        # without a Path per file: "." adds no prefix, "/" no second slash.
+        prefix = "" if base == "." else base if base.endswith("/") else base + "/"
         for name in names:
-            path = os.path.join(base, name)
+            path = prefix + name
             if path not in seen:
                 seen.add(path)
                 found.append(path)

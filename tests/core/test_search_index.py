@@ -392,3 +392,14 @@ def test_a_session_narrows_as_the_text_grows_and_scans_again_otherwise(tmp_path,
     small.search("x.test", limit=1)
     assert [h.seq for h in small.search("x.test/items", limit=1).hits] == [2]
     assert len(scans) == 3
+
+
+def test_file_names_are_the_scanners_source_strings(tmp_path, monkeypatch):
+    from ledger_core.sources import Sources, ledger_files
+
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(ledgers, _runs(ledgers))
+    monkeypatch.chdir(ledgers)
+    for dirs in ([Path(".")], [ledgers], [Path("../ledgers")]):
+        expected = [str(p) for p in ledger_files(Sources(tuple(dirs)))[0]]
+        assert file_names(dirs, []) == expected
