@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import machine, tui_bench
+from . import machine, search_bench, tui_bench
 from .generate import DataSet, ensure_data
 from .measure import Row, Series, ledgerx, python, repeat, run_process
 
@@ -221,6 +221,7 @@ def main() -> int:
     parser.add_argument("--runner-reps", type=int, default=3)
     parser.add_argument("--skip-tui", action="store_true")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--only-search", action="store_true", help="only the search figures")
     parser.add_argument("--no-write", action="store_true", help="do not update results.md")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -231,6 +232,8 @@ def main() -> int:
     rows: list[Row] = []
     extra: dict[str, dict] = {}
     list_cold = None
+    if args.only_search:
+        args.skip_cli = args.skip_tui = True
     if not args.skip_cli:
         for name, (r, x) in (
             ("list 10k files", bench_list_dir(data, args.reps, args.runner_reps, log)),
@@ -244,6 +247,13 @@ def main() -> int:
         r, x = tui_bench.run(data, args.reps, log, list_cold)
         rows += r
         extra["TUI"] = x
+    if not (args.skip_cli and args.skip_tui) or args.only_search:
+        r, x = search_bench.bench_cli(data, args.reps, log, list_cold)
+        rows += r
+        extra["search"] = x
+        r, x = search_bench.bench_tui(data, args.reps, log)
+        rows += r
+        extra["TUI search"] = x
     untouched = _tree_state(data) == before
     rows.append(
         Row(

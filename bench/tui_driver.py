@@ -9,6 +9,8 @@ it started this process) in ``$BENCH_T0``, so times include interpreter start an
   in between.
 * ``run FILE`` — ledgerx on a file holding one huge run: ``enter`` opens it; key to the first
   frame showing real steps; ``end`` to the frame showing the last step; ``home`` back.
+* ``search PATH EXPECTED TEXT`` — ``/`` then TEXT key by key: per key, the time to the frame
+  painted after the search index answered (``bench.search_bench``).
 
 "Painted" is measured at the compositor: the first ``Screen._compositor_refresh`` after the
 table drew such a row. Stalls are measured by an asyncio task that sleeps 5 ms in a loop and
@@ -202,9 +204,53 @@ async def run(file: str) -> dict:
     }
 
 
+async def search(source: str, expected: str, text: str) -> dict:
+    """``/`` then ``text`` one key at a time: for each key, the time from the key to the first
+    frame painted after the search index's answer for the text typed so far arrived."""
+    from ledger_core.sources import Sources
+    from tui.screens.runs_screen import RunsScreen
+
+    _instrument()
+    original = RunsScreen._show_step_hits
+
+    def show_step_hits(self, typed, hits):  # type: ignore[no-untyped-def]
+        original(self, typed, hits)
+        if typed == self.search_text.strip():
+            PROBE.drawn.add(f"hits:{typed}")
+
+    RunsScreen._show_step_hits = show_step_hits  # type: ignore[method-assign]
+    stalls = asyncio.get_running_loop().create_task(PROBE.watch_stalls())
+    app = _app(Sources((Path(source),)))
+    latencies: list[float] = []
+    async with app.run_test(headless=True, size=SIZE) as pilot:
+        deadline = time.monotonic() + TIMEOUT
+        while not (app.scan_done and len(app.runs) >= int(expected)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {len(app.runs)} runs after {TIMEOUT}s")
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.pause()
+        PROBE.max_stall = 0.0  # from here on: typing
+        for n in range(1, len(text) + 1):
+            key = time.time()
+            await pilot.press(text[n - 1])
+            latencies.append(await PROBE.wait(f"hits:{text[:n].strip()}") - key)
+        await pilot.pause()
+        shown = app.runs_screen().query_one("#runs-table").row_count
+    stalls.cancel()
+    return {
+        "latencies": latencies,
+        "shown": shown,
+        "max_stall": PROBE.max_stall,
+        "rss_mb": _rss_mb(),
+    }
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
-    result = asyncio.run({"minimal": minimal, "runs": runs, "run": run}[mode](*args))
+    modes = {"minimal": minimal, "runs": runs, "run": run, "search": search}
+    result = asyncio.run(modes[mode](*args))
     sys.stdout.write(json.dumps(result) + "\n")
 
 

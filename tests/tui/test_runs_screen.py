@@ -488,3 +488,54 @@ async def test_a_failed_rollback_shows_on_the_runs_list(make_app, tmp_path) -> N
         assert table(app).render_line(1).text.startswith("RB INCOMPLETE")
         pane = str(app.screen.query_one("#runs-diagnosis").render())
         assert "rollback DELETE(s) failed; press r to preview and retry" in pane
+
+
+async def _step_hits(pilot, app: LedgerxApp, limit: float = 20.0) -> None:
+    """Wait (pausing the pilot) until the search index answered the text in the box."""
+    deadline = time.monotonic() + limit
+    while app.screen._step_hits is None:
+        assert time.monotonic() < deadline, "the search index never answered"
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def test_search_reaches_step_fields_and_enter_opens_on_the_step(make_app) -> None:
+    from tui.screens.run_screen import RunScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        # Only step 3 of the partial run holds this error text: no run field does.
+        await pilot.press("slash", *"409: CONFL")
+        await _step_hits(pilot, app)
+        assert IDS["partial"] in shown_ids(app) and IDS["completed"] not in shown_ids(app)
+        await pilot.press("enter")  # back to the list
+        table(app).move_cursor(shown_ids(app).index(IDS["partial"]))
+        await pilot.pause()
+        pane = str(app.screen.query_one("#runs-diagnosis").render())
+        assert "match: step 3 POST error HTTP 409: conflict" in pane
+        await pilot.press("enter")  # open it
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        steps = app.screen.query_one("#run-steps", VirtualTable)
+        while not steps.rows or isinstance(steps.rows[0], int):
+            await pilot.pause(0.02)
+        await pilot.pause()
+        assert steps.cursor_value.seq == 3
+        assert steps.cursor_value.error_message == "HTTP 409: conflict"
+
+
+async def test_search_by_correlation_id_and_hostile_step_text(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("slash", *"corr-2")
+        await _step_hits(pilot, app)
+        ids = set(shown_ids(app))
+        assert IDS["completed"] in ids and IDS["crashed"] in ids
+        await pilot.press("escape")
+        await pilot.press("slash", *"y[/]")  # inside the hostile step's URL, after a NUL
+        await _step_hits(pilot, app)
+        assert shown_ids(app) == [HOSTILE_ID]
+        pane = str(app.screen.query_one("#runs-diagnosis").render())
+        assert "\\x1b" in pane and "\x1b" not in pane and "match: step 1" in pane

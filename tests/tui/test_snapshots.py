@@ -31,6 +31,13 @@ def _then(*keys: str):
         if keys:
             await pilot.press(*keys)
         await pilot.pause()
+        # A search asks the search index in a worker: wait for its answer (deterministic).
+        screen = pilot.app.screen
+        deadline = time.monotonic() + 20
+        while getattr(screen, "search_text", "").strip() and screen._step_hits is None:
+            assert time.monotonic() < deadline
+            await pilot.pause(0.02)
+        await pilot.pause()
 
     return run_before
 

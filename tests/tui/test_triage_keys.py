@@ -256,8 +256,8 @@ async def test_an_explicitly_asked_step_wins_over_the_one_that_matters(run_app):
     async with app.run_test(size=(120, 36)) as pilot:
         await _loaded(pilot)
         run = next(r for r in app.runs if r.run_id.endswith("crash7"))
-        screen = RunScreen(run)
-        screen.focus_step_id = 2  # what a search result hands over (step_id of seq 2)
+        screen = RunScreen(run, focus_step_id=2)  # what a search result hands over (seq 2)
+
         app.push_screen(screen)
         await _until(pilot, lambda: screen.detail is not None, "the run")
         await pilot.pause()

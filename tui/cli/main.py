@@ -81,6 +81,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "ledgerx rollback 3f9c2a --dry-run --format markdown > ticket.md",
         "ledgerx rollback 3f9c2a --save-plan plan.json && ledgerx rollback --plan plan.json --yes",
     ),
+    "search": (
+        "ledgerx search 'salesOrders(0000'",
+        "ledgerx search BadRequest --limit 200",
+        "ledgerx search 2026-05-17 --format json | jq -r '.[].ref' | sort -u",
+    ),
     "doctor": ("ledgerx doctor --ledger-dir ./ledgers", "ledgerx doctor --format json"),
     "resolve": (
         "ledgerx resolve 3f9c2a 7 --landed --url 'https://api.example/salesOrders(42)' "
@@ -331,6 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output", metavar="FILE", help="write to FILE, a new file (never overwritten)")
 
+    p = command(
+        "search",
+        "find runs and steps by any field: URL, error text, correlation id, body hash, "
+        "rollback URL, status, date, run fields (substring, any case)",
+    )
+    p.add_argument("text", metavar="TEXT", help="text to find, taken literally")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N matches (default 50)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
+
     p = command("doctor", "check every file in the sources")
     p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
 
@@ -410,6 +424,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .read_commands import run_state
 
         return run_state(args)
+    if args.command == "search":
+        from .search_command import run_search
+
+        return run_search(args)
     if args.command == "doctor":
         from .read_commands import run_doctor
 

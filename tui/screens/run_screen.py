@@ -203,9 +203,21 @@ class RunScreen(Screen[None]):
 
         reason: str
 
-    def __init__(self, summary: RunSummary) -> None:
+    def __init__(
+        self,
+        summary: RunSummary,
+        focus_step_id: int | None = None,
+        *,
+        focus_seq: int | None = None,
+    ) -> None:
         super().__init__()
         self.summary = summary
+        # A search result opens the run on its step (by id; by seq when a format has no ids).
+        self._focus_step: tuple[int | None, int | None] | None = (
+            (focus_step_id, focus_seq)
+            if focus_step_id is not None or focus_seq is not None
+            else None
+        )
         self.detail: RunDetail | None = None
         self.paged = summary.step_count > PAGED_ABOVE
         self._rows: list[Row] = []
@@ -394,23 +406,34 @@ class RunScreen(Screen[None]):
         self._show_header()
         self._table().set_rows(self._rows)
         self._apply_size()
-        self._place_cursor()
+        self._place_cursor()  # the step that matters…
+        self._move_to_focus_step()  # …unless a search result asked for another one
         self._show_selected()
 
     def _place_cursor(self) -> None:
-        """On the first read: the step asked for, else the step that matters."""
+        """On the first read: the step that matters (a step a search asked for comes after)."""
         if self._placed or not self._rows:
             return
         self._placed = True
         steps = [row for row in self._rows if isinstance(row, Step)]
-        wanted = getattr(self, "focus_step_id", None)
-        index = None
-        if wanted is not None:
-            index = next((n for n, s in enumerate(steps) if s.step_id == wanted), None)
-        if index is None:
-            index = step_that_matters(steps)
+        index = step_that_matters(steps)
         if index:
             self._table().move_cursor(index)
+
+    def _move_to_focus_step(self) -> None:
+        """Once, after the steps are read: put the cursor on the step a search result named."""
+        if self._focus_step is None:
+            return
+        step_id, seq = self._focus_step
+        self._focus_step = None
+        for index, row in enumerate(self._rows):
+            if isinstance(row, int):
+                continue
+            if (step_id is not None and row.step_id == step_id) or (
+                step_id is None and seq is not None and row.seq == seq
+            ):
+                self._table().move_cursor(index)
+                return
 
     @on(SummaryLoaded)
     def show_summary(self, message: SummaryLoaded) -> None:

@@ -5,7 +5,8 @@
 | j / k, up / down, pgup / pgdn, g / G | move (the table's keys) |
 | enter | open the run |
 | r | rollback preview of the run |
-| / | search box: filters as you type; enter returns with the first match selected |
+| / | search box: runs whose fields or steps (URL, error, correlation id, body hash, …) match, |
+| | as you type; the pane names the matching step; enter returns with the first match selected |
 | escape | clear the search |
 | f | next preset filter: all, needs attention, then the verdicts running, crashed, in doubt, |
 | | rollback incomplete, partially committed (``ledgerx list --attention/--verdict V``) |
@@ -27,6 +28,8 @@ thousand runs cost a list copy, not ten thousand widgets. The app's scan worker 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -44,6 +47,7 @@ from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
 from ledger_core.reader import read_run
 from ledger_core.sanitize import clean, redact_urls
+from ledger_core.search_index import Hit, SearchSession, file_names, open_default_index
 from ledger_core.timefilter import TimeRange, display_time
 from ledger_core.timeutil import format_duration, to_epoch
 from ledger_core.watch import Changes
@@ -264,6 +268,13 @@ class RunsScreen(Screen[None]):
         """The time filter (``T``): runs kept by their start."""
         self.facet_values: dict[str, str] = {}
         """The facet filters (``F``): facet -> the value runs must have."""
+        # Step matches of the current search, from the search index (a worker): run key ->
+        # the first matching step; ``None`` until the index has answered this text.
+        self._step_hits: dict[tuple[str, str], Hit] | None = None
+        self._index_dirty = True  # the sources changed since the index was last brought up
+        self._index_files: list[str] | None = None
+        self._session: SearchSession | None = None  # narrows matches as the text grows
+        self._index_generation = 0  # bumped by every scan that saw changes
 
     @property
     def ledgerx(self) -> LedgerxApp:
@@ -317,6 +328,7 @@ class RunsScreen(Screen[None]):
         search = self.query_one(Input)
         search.add_class("-shown")
         search.focus()
+        self._prepare_search()
 
     def action_cycle_filter(self) -> None:
         keys = [key for key, _, _ in FILTERS]
@@ -377,6 +389,10 @@ class RunsScreen(Screen[None]):
     def open_run(self, run: RunSummary) -> None:
         from .run_screen import RunScreen
 
+        hit = self._hit_for(run)
+        if hit is not None and (hit.step_id is not None or hit.seq is not None):
+            self.app.push_screen(RunScreen(run, hit.step_id, focus_seq=hit.seq))
+            return
         self.app.push_screen(RunScreen(run))
 
     def times_changed(self) -> None:
@@ -400,6 +416,9 @@ class RunsScreen(Screen[None]):
         self._last_changes = changes
         self._all = changes.runs
         self._haystacks = {}
+        if changes.any:
+            self._index_dirty = True  # checked (signatures only) before the next search
+            self._index_generation += 1
         self._refilter()
         self._first_scan_seen = self._first_scan_seen or changes.done
 
@@ -420,8 +439,15 @@ class RunsScreen(Screen[None]):
     @on(Input.Changed)
     def search_as_you_type(self, event: Input.Changed) -> None:
         self.search_text = event.value
-        self._refilter()
+        self._step_hits = None
+        if event.value.strip() and self._session is not None and not self._index_dirty:
+            # The index is ready and answers within milliseconds: filter once, with its hits.
+            self._search_steps(event.value.strip())
+            return
+        self._refilter()  # run fields now; step matches follow when the index answers
         self._table.move_cursor(0)
+        if event.value.strip():
+            self._search_steps(event.value.strip())
 
     @on(Input.Submitted)
     def back_to_list(self, event: Input.Submitted) -> None:
@@ -470,6 +496,87 @@ class RunsScreen(Screen[None]):
             return
         self.post_message(RunDetailRead(detail, purpose))
 
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search_steps(self, text: str) -> None:
+        """Step (and run) matches from the search index; the index is brought up to date
+        first when the sources changed (the first time: every file is read, in workers)."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        index = open_default_index()
+        generation = self._index_generation
+        try:
+            if self._index_dirty or self._index_files is None:
+                sources = self.ledgerx.sources
+                files = self._index_files = file_names(sources.dirs, sources.files)
+                report = index.update(
+                    files,
+                    stale_after=self.ledgerx.stale_after,
+                    should_stop=lambda: worker.is_cancelled,
+                )
+                if worker.is_cancelled:
+                    return
+                if not report.stale and generation == self._index_generation:
+                    self._index_dirty = False
+                self._session = None  # the index changed: narrow nothing from before
+            session = self._session
+            if session is None:
+                session = self._session = SearchSession(index, self._index_files)
+            result = session.search(text, limit=500)
+        except sqlite3.DatabaseError as exc:
+            # A corrupt index (or one of another layout) is rebuilt at the next keystroke.
+            if index.reset(str(exc)):
+                self._index_dirty = True
+            return
+        except Exception as exc:  # noqa: BLE001 - search must never take the screen down
+            self.app.call_from_thread(
+                self.notify, plain(f"search index: {exc}", 300), severity="warning", markup=False
+            )
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_step_hits, text, result.hits)
+
+    @work(thread=True, exclusive=True, group="search-prepare", exit_on_error=False)
+    def _prepare_search(self) -> None:
+        """While the box opens: bring the index up to date and prepare the run fields, so
+        the first key is answered as fast as the others."""
+        haystacks, runs = self._haystacks, self._all
+        for run in runs:
+            key = (run.source, run.run_id)
+            if key not in haystacks:
+                haystacks[key] = _haystack(run)
+        if not self._index_dirty and self._session is not None:
+            return
+        index = open_default_index()
+        generation = self._index_generation
+        try:
+            sources = self.ledgerx.sources
+            files = self._index_files = file_names(sources.dirs, sources.files)
+            report = index.update(files, stale_after=self.ledgerx.stale_after)
+            if not report.stale and generation == self._index_generation:
+                self._session = SearchSession(index, files)
+                self._index_dirty = False
+        except (sqlite3.Error, OSError):
+            return  # the first key tries again, and says so if it fails
+
+    def _show_step_hits(self, text: str, hits: list[Hit]) -> None:
+        if text != self.search_text.strip():
+            return  # an older keystroke's answer
+        found: dict[tuple[str, str], Hit] = {}
+        for hit in hits:
+            key = (hit.source, hit.run_id)
+            if key not in found or (found[key].seq is None and hit.seq is not None):
+                found[key] = hit
+        self._step_hits = found
+        self._refilter()
+        if self.query_one(Input).has_focus:  # still typing: the best match on top
+            self._table.move_cursor(0)
+
+    def _hit_for(self, run: RunSummary) -> Hit | None:
+        if not self.search_text.strip() or not self._step_hits:
+            return None
+        return self._step_hits.get((run.source, run.run_id))
+
     # -- internals ----------------------------------------------------------------------------
 
     def _show_summary(self, run: RunSummary | None) -> None:
@@ -482,6 +589,19 @@ class RunsScreen(Screen[None]):
             pane.update("")
             return
         text = diagnosis_text(run)
+        hit = self._hit_for(run)
+        if hit is not None and (hit.seq is not None or hit.step_id is not None):
+            found = Text("match: ", style="bold")
+            if hit.seq is not None:
+                found.append(f"step {hit.seq} ")
+                found.append_text(safe_text(hit.method or "", 10))
+                found.append(" ")
+            found.append_text(safe_text(hit.field, 40, style="dim"))
+            found.append(" ")
+            found.append_text(safe_text(hit.value, 200, style="bold"))
+            if hit.seq is not None:
+                found.append("  (enter opens the run on this step)", style="dim")
+            text = Text("\n").join([found, text])
         pane.update(uncoloured(text) if self.app.no_color else text)
 
     @property
@@ -620,29 +740,14 @@ class RunsScreen(Screen[None]):
         if not needle:
             return lambda run: True
         haystacks = self._haystacks
+        step_hits = self._step_hits or {}
 
         def test(run: RunSummary) -> bool:
             key = (run.source, run.run_id)
             hay = haystacks.get(key)
             if hay is None:
-                hay = haystacks[key] = "\n".join(
-                    str(v).lower()
-                    for v in (
-                        run.run_id,
-                        run.verdict,
-                        vocabulary.label(run.verdict),
-                        run.state,
-                        run.liveness,
-                        run.profile,
-                        run.environment,
-                        run.company,
-                        Path(run.source).name,
-                        run.manifest_path,
-                        run.format,
-                    )
-                    if v
-                )
-            return needle in hay
+                hay = haystacks[key] = _haystack(run)
+            return needle in hay or key in step_hits
 
         return test
 
@@ -744,6 +849,27 @@ class RunsScreen(Screen[None]):
         if self.app.no_color:
             line = uncoloured(line)
         self.query_one("#runs-status", Static).update(line)
+
+
+def _haystack(run: RunSummary) -> str:
+    """The run fields the search box matches, lowercased, one string per run."""
+    return "\n".join(
+        str(v).lower()
+        for v in (
+            run.run_id,
+            run.verdict,
+            vocabulary.label(run.verdict),
+            run.state,
+            run.liveness,
+            run.profile,
+            run.environment,
+            run.company,
+            os.path.basename(run.source),
+            run.manifest_path,
+            run.format,
+        )
+        if v
+    )
 
 
 def _state_sort(run: RunSummary) -> tuple[int, str]:
