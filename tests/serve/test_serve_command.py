@@ -178,7 +178,7 @@ async def _wait_for(ws: aiohttp.ClientWebSocketResponse, needle: bytes) -> list[
     """Read the app's output until ``needle`` shows up; return the text messages seen."""
     seen, texts = b"", []
     while needle not in seen:
-        message = await asyncio.wait_for(ws.receive(), 30)
+        message = await asyncio.wait_for(ws.receive(), 60)
         if message.type == aiohttp.WSMsgType.BINARY:
             seen = (seen + message.data)[-20000:]
         elif message.type == aiohttp.WSMsgType.TEXT:
