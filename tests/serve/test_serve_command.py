@@ -178,7 +178,11 @@ async def _wait_for(ws: aiohttp.ClientWebSocketResponse, needle: bytes) -> list[
     """Read the app's output until ``needle`` shows up; return the text messages seen."""
     seen, texts = b"", []
     while needle not in seen:
-        message = await asyncio.wait_for(ws.receive(), 60)
+        try:
+            message = await asyncio.wait_for(ws.receive(), 60)
+        except TimeoutError:
+            tail = seen[-1500:]
+            raise AssertionError(f"no {needle!r} within 60 s; the screen ended {tail!r}") from None
         if message.type == aiohttp.WSMsgType.BINARY:
             seen = (seen + message.data)[-20000:]
         elif message.type == aiohttp.WSMsgType.TEXT:
@@ -202,6 +206,7 @@ async def test_a_served_checklist_is_a_download_not_a_file_on_the_server(tmp_pat
             await ws.send_json(["resize", {"width": 100, "height": 30}])
             await ws.send_json(["focus"])
             await _wait_for(ws, b"Help")
+            await _wait_for(ws, b"r-crash-0003")  # the run is listed: r has a run to preview
             await ws.send_json(["stdin", "r"])  # rollback preview of the selected run
             await _wait_for(ws, b"served read-only")  # the plan is there, refused
             await ws.send_json(["stdin", "m"])
