@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/ledgerx --demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # `ledgerx serve` in a real browser: Debian's Chromium (installed when missing), headless,
 # driven by Playwright; saves screenshots/serve-browser.png (the README's picture).

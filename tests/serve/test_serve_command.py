@@ -174,23 +174,24 @@ def test_start_up_line_names_url_sources_and_mode(server, ledger_dir):
     assert "read-only (served read-only; --allow-writes lifts it)" in line
 
 
-async def _wait_for(ws: aiohttp.ClientWebSocketResponse, needle: bytes) -> list[str]:
-    """Read the app's output until ``needle`` shows up; return the text messages seen."""
-    seen, texts = b"", []
-    while needle not in seen:
+async def _wait_for(ws: aiohttp.ClientWebSocketResponse, *needles: bytes) -> list[str]:
+    """Read the app's output until every one of ``needles`` has shown up (in any order, in any
+    messages); return the text messages seen."""
+    seen, texts, missing = b"", [], set(needles)
+    while missing:
         try:
             message = await asyncio.wait_for(ws.receive(), 60)
         except TimeoutError:
             tail = seen[-1500:]
-            raise AssertionError(f"no {needle!r} within 60 s; the screen ended {tail!r}") from None
+            raise AssertionError(f"no {missing!r} within 60 s; the screen ended {tail!r}") from None
         if message.type == aiohttp.WSMsgType.BINARY:
             seen = (seen + message.data)[-20000:]
         elif message.type == aiohttp.WSMsgType.TEXT:
             texts.append(message.data)
-            if needle.decode() in message.data:
-                return texts
+            missing -= {n for n in missing if n.decode() in message.data}
         else:
             raise AssertionError(f"websocket ended: {message}")
+        missing -= {n for n in missing if n in seen}
     return texts
 
 
@@ -205,8 +206,8 @@ async def test_a_served_checklist_is_a_download_not_a_file_on_the_server(tmp_pat
             # What a browser tab sends once its terminal shows: its size, then focus.
             await ws.send_json(["resize", {"width": 100, "height": 30}])
             await ws.send_json(["focus"])
-            await _wait_for(ws, b"Help")
-            await _wait_for(ws, b"r-crash-0003")  # the run is listed: r has a run to preview
+            # The footer and the run, in either order: r needs a run to preview.
+            await _wait_for(ws, b"Help", b"r-crash-0003")
             await ws.send_json(["stdin", "r"])  # rollback preview of the selected run
             await _wait_for(ws, b"served read-only")  # the plan is there, refused
             await ws.send_json(["stdin", "m"])
