@@ -193,6 +193,14 @@ class LedgerxApp(App[None]):
             self.settings.theme = theme.name
             self.settings.save()
 
+    def copy_value(self, text: str, what: str) -> None:
+        """Put ``text`` on the clipboard through the terminal (OSC 52) and say what it was.
+
+        OSC 52 carries the text base64-encoded: nothing in it reaches the terminal as-is.
+        """
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {what} ({len(text):,} chars) to the clipboard.", markup=False)
+
     # -- actions ------------------------------------------------------------------------------
 
     def action_leave(self) -> None:

@@ -57,12 +57,6 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(redact_urls(_dumps(data)) + "\n")
 
 
-def piped_width(default: int) -> int:
-    """Console width when not on a terminal: ``$COLUMNS`` if it is a positive number."""
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else default
-
-
 def sources_from(args: argparse.Namespace) -> Sources:
     return Sources.from_args(args.ledger_dir or (), args.ledger or ())
 

@@ -55,10 +55,6 @@ _GROUP_ACTION = {
 NOTHING_TO_DO = "nothing_to_do"
 
 
-def _console(stderr: bool = False) -> Console:
-    return make_console(stderr)
-
-
 def _cell(value: object, limit: int = 200, style: str = "") -> Text:
     return Text(clean(value, limit) if value is not None else "—", style=style)
 
@@ -135,7 +131,7 @@ def _emit(plan: Plan, fmt: str, detail: RunDetail | None = None) -> None:
     elif fmt == "markdown":
         sys.stdout.write(plan.to_markdown(detail))
     else:
-        _print_plan(plan, _console())
+        _print_plan(plan, make_console())
 
 
 def _context(plan: Plan, args: argparse.Namespace) -> RunDetail | None:
@@ -306,7 +302,7 @@ def run_rollback(args: argparse.Namespace) -> int:
         return EXIT_OK  # saving is its own act; executing needs --plan FILE later
 
     if args.format == "table":
-        _print_plan(plan, _console(stderr=True), dry_run=False)
+        _print_plan(plan, make_console(stderr=True), dry_run=False)
     try:
         rollback.check_refusal(plan, profiles, readonly=args.readonly)
         if not args.yes and not _confirm(plan):

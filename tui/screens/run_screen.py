@@ -607,9 +607,7 @@ class RunScreen(Screen[None]):
             self._write_export(target)
 
     def _copy(self, text: str, what: str) -> None:
-        # OSC 52 carries the text base64-encoded: nothing in it reaches the terminal as-is.
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {what} ({len(text):,} chars) to the clipboard.", markup=False)
+        self.app.copy_value(text, what)  # type: ignore[attr-defined]
 
     def _poll(self) -> None:
         if not self._loading and self.is_current:

@@ -315,9 +315,7 @@ class RunsScreen(Screen[None]):
             self._copy(text, f"run {plain(run.run_id, 40)} as JSON")
 
     def _copy(self, text: str, what: str) -> None:
-        # OSC 52 carries the text base64-encoded: nothing in it reaches the terminal as-is.
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {what} to the clipboard.", markup=False)
+        self.app.copy_value(text, what)  # type: ignore[attr-defined]
 
     def action_rollback(self) -> None:
         run = self._table.cursor_value
