@@ -43,6 +43,7 @@ from .errors import ProfilesError
 from .sanitize import clean
 
 DEFAULT_TIMEOUT = 10.0
+MAX_TIMEOUT = 600.0  # seconds: one DELETE never holds a rollback longer than this
 ABSENT = "absent"  # the fingerprint of "no profiles file at all"
 
 DISABLE_WRITES = "disable_writes"
@@ -434,6 +435,9 @@ def _profile(
         raise ProfilesError(f"{where} timeout must be a number of seconds")
     if not math.isfinite(timeout) or timeout <= 0:
         raise ProfilesError(f"{where} timeout must be a positive number of seconds")
+    if timeout > MAX_TIMEOUT:
+        # Each DELETE's whole deadline: 1e308 would be a wait without one.
+        raise ProfilesError(f"{where} timeout must be at most {MAX_TIMEOUT:g} seconds")
     disable = _bool(table.get(DISABLE_WRITES, False), f"{where} {DISABLE_WRITES}")
     return Profile(
         name=name,

@@ -109,6 +109,7 @@ def test_bad_toml_names_file_and_line(tmp_path: Path):
         ("token_env = true", "token_env must be a string"),
         ("timeout = -1", "positive"),
         ("timeout = nan", "positive"),
+        ("timeout = 1e308", "at most 600 seconds"),  # a deadline that is none
         ('timeout = "10"', "number of seconds"),
     ],
 )
