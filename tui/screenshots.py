@@ -269,29 +269,38 @@ async def _support_walk(out: Path, demo: Any) -> None:
         run = await s.open_run("the run on the searched step")
         s.shot("21-run-on-searched-step")
 
+        # The ticket's time is the customer's: t shows every time in UTC, and back.
+        await s.press("t")
+        await s.until(lambda: app.settings.utc, "times in UTC")
+        await s.settle()
+        s.shot("22-run-utc")
+        await s.press("t")
+        await s.until(lambda: not app.settings.utc, "times in local time")
+        app.clear_notifications()  # its notice would cover the next picture
+
         # The step in doubt is the next problem: resolve it as a person would.
         await s.press("n", "v")
         dialog = await s.until_screen(ResolutionScreen, "the resolve dialog")
         await s.press("shift+tab", "shift+tab", "shift+tab", "shift+tab", "down", "enter")
         await s.press("tab", *"no line for this order in BC (checked by sam, ticket 4711)")
-        s.shot("22-resolve-dialog")
+        s.shot("23-resolve-dialog")
         await s.press("tab", "tab")
         await s.until(lambda: dialog.query_one("#record").has_focus, "Record to have the focus")
         await s.press("enter")
         await s.until(lambda: app.screen is run, "the run screen")
         await s.until(lambda: any(run.summary.resolved), "the resolution to be read back")
         await s.settle()
-        s.shot("23-run-resolved")
+        s.shot("24-run-resolved")
 
         await s.press("e")
         await s.until_screen(SaveChecklistScreen, "the export dialog")
-        s.shot("24-export-dialog")
+        s.shot("25-export-dialog")
         await s.press("escape", "r")
         await s.until(lambda: isinstance(app.screen, RollbackScreen), "the rollback preview")
         await s.until(lambda: app.screen.plan is not None, "the plan")
         await s.press("m")
         await s.until_screen(SaveChecklistScreen, "the checklist dialog")
-        s.shot("25-checklist-dialog")
+        s.shot("26-checklist-dialog")
         await s.press("escape", "escape", "escape")
         await s.until(lambda: isinstance(app.screen, RunsScreen), "the runs list")
 
