@@ -12,6 +12,8 @@ import run_ledgers as rl
 from test_run_screen import RUN_DIR, _plain, _until, open_run
 from textual.widgets import Input
 
+from ledger_core.reader import read_run
+from ledger_core.resolutions import record
 from ledger_core.sources import Sources
 from tui.app import LedgerxApp
 from tui.screens.resolution_screen import ResolutionScreen
@@ -148,6 +150,20 @@ async def test_copy_cycles_url_correlation_step_and_Y_copies_the_run(run_app, ru
         assert any("Copied run" in str(n.message) for n in app._notifications)
 
 
+async def test_resolution_time_is_shown_in_the_local_zone_too(run_app, run_dir, local_zone):
+    # Like the intent and outcome above it: as stored (UTC), then the local time and zone.
+    local_zone("Europe/Berlin")
+    detail = read_run(run_dir / "crashed-0517.db", "20260517-031000-crash7")
+    record(detail, 7, "not_landed", note="no SO in BC", at="2026-05-17T03:30:00Z")
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "crash7")
+        await _on_step(pilot, screen, 7)
+        await pilot.pause()
+        shown = _plain(screen.query_one("#run-detail").shown)
+        assert "by ada at 2026-05-17T03:30:00Z  (05:30:00 CEST): no SO in BC" in shown
+
+
 async def test_export_asks_where_and_never_overwrites(run_app, run_dir, tui_dir):
     app = run_app()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -178,6 +194,20 @@ async def test_export_asks_where_and_never_overwrites(run_app, run_dir, tui_dir)
         assert json.loads(json_path.read_text())["format"] == "ledgerx-incident"
         assert first.read_text() == "my notes\n"
         assert app.screen is screen
+
+
+async def test_export_dialog_shows_the_whole_default_path_at_120_columns(run_app, monkeypatch):
+    # A usual home's default path ran past a 76-column dialog: its end (.md or .json, the
+    # format of the bundle) was hidden until the person moved the cursor.
+    monkeypatch.setenv("XDG_DATA_HOME", "/home/support-engineer/.local/share")
+    app = run_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_run(pilot, "crash7")
+        await pilot.press("e")
+        await pilot.pause()
+        box = app.screen.query_one("#path", Input)
+        assert box.value.endswith("/ledgerx-incident-20260517.md") and len(box.value) > 72
+        assert box.content_region.width > len(box.value)
 
 
 async def test_runs_list_y_copies_the_run_id_and_Y_the_run(run_app, run_dir):

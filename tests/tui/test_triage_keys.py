@@ -4,6 +4,7 @@ keys, and on the run screen the opening step, ``n`` / ``N`` and the error column
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -13,6 +14,7 @@ import pytest
 import run_ledgers as rl
 from fixtures import IDS
 from rich.console import Console
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
@@ -173,6 +175,33 @@ async def test_facet_picker_filters_by_a_value_with_its_count(make_app):
         await pilot.press("enter")
         await pilot.pause()
         assert len(_ids(screen)) > 1 and "environment:" not in _text(screen, "#runs-status")
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_facet_picker_keeps_a_long_value_and_its_count_on_one_line(make_app, size):
+    # A cr run's manifest is a PR URL, short sha and attempt: 60 characters and a count
+    # wrapped onto a second line that started at the dialog's edge.
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await _loaded(pilot)
+        runs = list(screen.query_one("#runs-table").rows)
+        long = "https://github.com/acme/billing/pull/415 230832a attempt 1 of the nightly review"
+        runs[0] = dataclasses.replace(runs[0], manifest_path=long)
+        app.push_screen(FacetPickerScreen(runs, {}))
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        wanted = next(
+            n
+            for n in range(options.option_count)
+            if app.screen._choices.get(options.get_option_at_index(n).id or "")
+            == FacetChoice("manifest", long)
+        )
+        label = options.get_option_at_index(wanted).prompt
+        assert isinstance(label, Text)
+        shown = label.plain
+        assert shown.startswith("  https://github.com/") and "…" in shown
+        assert shown.endswith("nightly review  1")  # the end that differs, then the count
+        assert label.cell_len <= options.scrollable_content_region.width - 2
 
 
 async def test_summary_line_counts_verdicts_and_its_keys_filter(make_app):

@@ -68,7 +68,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "ledgerx list --state partially_committed --limit 20",
         "ledgerx list --format json | jq -r '.[].run_id'",
         "ledgerx list --attention --since 24h",
-        "ledgerx list --since yesterday --until today --company CRONUS --utc",
+        "ledgerx list --since yesterday --until today --company 'CRONUS USA, Inc.' --utc",
         "ledgerx list --attention --format csv --fields run_id,verdict,started_at > triage.csv",
         "ledgerx list --format tsv --no-headers | cut -f1",
     ),

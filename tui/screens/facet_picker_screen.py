@@ -27,10 +27,12 @@ from textual.widgets.option_list import Option
 
 from ledger_core.facets import FACETS, facet_counts
 from ledger_core.models import RunSummary
+from ledger_core.textfit import shorten_middle
 
-from ..widgets.safe import safe_text
+from ..widgets.safe import plain, safe_text
 
 MAX_VALUES = 50  # per facet: a picker, not a report; the rest are counted in one line
+VALUE_WIDTH = 48  # a value and its count on one line; a long one loses its middle, not its end
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,8 @@ class FacetPickerScreen(ModalScreen[FacetChoice | None]):
                 option_id = f"{facet}:{n}"
                 self._choices[option_id] = FacetChoice(facet, value)
                 label = Text("✓ " if current == value else "  ")
-                label.append_text(safe_text(value, 60) if value else Text("(none)", style="dim"))
+                shown = Text(shorten_middle(plain(value, None), VALUE_WIDTH)) if value else None
+                label.append_text(shown or Text("(none)", style="dim"))
                 label.append(f"  {count:,}", style="dim")
                 options.append(Option(label, id=option_id))
             if len(counts) > MAX_VALUES:

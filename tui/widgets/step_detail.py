@@ -122,7 +122,7 @@ def render_step(
         said.append(" by ")
         said.append_text(safe_text(resolution.who, 60))
         said.append(" at ")
-        said.append_text(safe_text(resolution.resolved_at, 40))
+        said.append_text(_stamp(resolution.resolved_at))
         said.append(": ")
         said.append_text(safe_text(resolution.note, 1000))
         if resolution.url:
