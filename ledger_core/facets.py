@@ -113,7 +113,7 @@ class Group:
         return {
             "facet": self.facet,
             "value": self.value if self.value != NONE_VALUE else None,
-            "runs": len(self.runs),
+            "total": len(self.runs),
             "attention": self.attention,
             "counts": dict(self.counts),
         }

@@ -107,7 +107,7 @@ def test_groups_most_attention_first_then_size_and_none_last():
     assert groups[-1].to_dict() == {
         "facet": "company",
         "value": None,
-        "runs": 1,
+        "total": 1,
         "attention": 1,
         "counts": {"crashed": 1},
     }
