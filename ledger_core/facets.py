@@ -10,7 +10,8 @@ Grouping (``group_runs``; the TUI's ``b``, ``ledgerx list --group-by``) also kno
 A group holds the runs with exactly one value (spelled as stored: the picker counts values the
 same way), in the order they were given. Groups come most urgent first: the most runs needing
 attention, then the most runs, then the value (case-insensitive); runs without a value, the
-"(none)" group, always come last.
+"(none)" group, always come last. Grouped by verdict, the groups follow ``VERDICT_URGENCY``
+instead (in doubt before failed, however many runs each has).
 """
 
 from __future__ import annotations
@@ -36,6 +37,22 @@ SUMMARY_VERDICTS = (
     "partially_committed",
     "running",
 )
+
+
+# Verdicts most urgent first: the order of the groups when grouping by verdict.
+VERDICT_URGENCY = (
+    "rollback_incomplete",
+    "in_doubt",
+    "crashed",
+    "partially_committed",
+    "failed",
+    "running",
+    "cancelled",
+    "planned",
+    "rolled_back",
+    "completed",
+)
+_URGENCY = {verdict: n for n, verdict in enumerate(VERDICT_URGENCY)}
 
 
 def facet_value(run: RunSummary, facet: str) -> str:
@@ -138,6 +155,9 @@ def group_runs(runs: Iterable[RunSummary], facet: str) -> list[Group]:
     for run in runs:
         members.setdefault(group_value(run, facet), []).append(run)
     groups = [_group(facet, value, found) for value, found in members.items()]
+    if facet == "verdict":
+        groups.sort(key=lambda g: (_URGENCY.get(g.value, len(_URGENCY)), g.value))
+        return groups
     groups.sort(
         key=lambda g: (
             g.value == NONE_VALUE,

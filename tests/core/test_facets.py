@@ -129,9 +129,14 @@ def test_group_counts_urgent_verdicts_first_and_order_of_runs_kept():
 
 
 def test_groups_by_verdict_and_by_exact_value():
-    by_verdict = group_runs(RUNS, "verdict")
-    assert {g.value for g in by_verdict} == {"completed", "crashed", "in_doubt"}
-    assert by_verdict[-1].value == "completed"  # the only group needing no attention
+    runs = [*RUNS, _run("e", verdict="failed", state="failed"), _run("f", verdict="failed")]
+    # By verdict: most urgent first, whatever the sizes (two failed runs after one in doubt).
+    assert _shape(group_runs(runs, "verdict")) == [
+        ("in_doubt", ["d"]),
+        ("crashed", ["c"]),
+        ("failed", ["e", "f"]),
+        ("completed", ["a", "b"]),
+    ]
     # Values are grouped as stored, like the picker counts them: CRONUS and cronus apart.
     assert {g.value for g in group_runs(RUNS, "company")} == {"CRONUS", "cronus", "Fabrikam", ""}
     # One run needing attention each: the bigger group first.

@@ -8,9 +8,13 @@ least urgent. Rich only (the CLI imports it); the value is ledger data, so it is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from rich.text import Text
 
-from ledger_core.facets import NONE_VALUE, Group
+from ledger_core.facets import NONE_VALUE, Group, group_runs
+from ledger_core.models import RunSummary
 
 from .safe import STATE_STYLES, VERDICT_STYLES, safe_text
 
@@ -47,3 +51,32 @@ def verdict_words(verdict: str) -> str:
 
 def _style(verdict: str) -> str:
     return VERDICT_STYLES.get(verdict) or STATE_STYLES.get(verdict, "") or ""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupHeading:
+    """A heading row of the grouped runs list: its group, and whether its runs are folded."""
+
+    group: Group
+    collapsed: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The row key: the same heading across rescans, whatever its counts."""
+        return ("group", self.group.facet, self.group.value)
+
+    def text(self) -> Text:
+        return heading_text(self.group, marker="▸" if self.collapsed else "▾")
+
+
+def grouped_rows(
+    runs: Iterable[RunSummary], facet: str, collapsed: set[str]
+) -> list[RunSummary | GroupHeading]:
+    """Each group's heading followed by its runs (none for the values in ``collapsed``)."""
+    rows: list[RunSummary | GroupHeading] = []
+    for group in group_runs(runs, facet):
+        folded = group.value in collapsed
+        rows.append(GroupHeading(group, folded))
+        if not folded:
+            rows.extend(group.runs)
+    return rows
