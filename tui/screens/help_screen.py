@@ -46,6 +46,8 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("p", "problems: files that could not be read, and why"),
             ("T", "time filter: runs that started since / until (2h, 3d, yesterday, a date)"),
             ("F", "facets: filter by manifest, company, profile, environment, format"),
+            ("b / B", "group by verdict, manifest, company, profile… or none (remembered)"),
+            ("space", "fold / unfold the group (enter or a click on its heading too)"),
             ("0 … 6", "the summary line's filters (0 all, 1 attention, 3 crashed, 4 in doubt …)"),
             ("x", 'hide the hint bar (remembered; ctrl+p "Show hints" brings it back)'),
             ("y / Y", "copy the run id / the run as JSON to the clipboard (OSC 52)"),
