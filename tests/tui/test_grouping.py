@@ -173,6 +173,7 @@ async def test_grouping_composes_with_filters_search_time_and_sort(make_app):
         await pilot.press("slash", *"acme", "enter")
         await pilot.pause()
         assert _layout(screen) == ["# ACME Corp", IDS["production"]]
+        assert _cursor(screen).run_id == IDS["production"]  # the first match, not its heading
 
 
 async def test_a_broken_remembered_grouping_is_ignored(make_app, state_dir):
@@ -184,3 +185,15 @@ async def test_a_broken_remembered_grouping_is_ignored(make_app, state_dir):
             screen = await _loaded(pilot)
             assert screen.group_by is None
             assert not any(row.startswith("#") for row in _layout(screen))
+
+
+async def test_the_hint_bar_on_a_heading_names_the_group_keys(make_app):
+    app = make_app(hints=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _loaded(pilot)
+        await pilot.press("b", "k")  # by verdict; up from the newest run to its heading
+        assert isinstance(_cursor(screen), GroupHeading)
+        hint = str(screen.query_one("#runs-hints", Static).render())
+        assert "space folds or unfolds this group" in hint
+        await pilot.press("j")
+        assert "space folds" not in str(screen.query_one("#runs-hints", Static).render())

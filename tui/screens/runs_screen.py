@@ -61,7 +61,7 @@ from ..messages import RunDetailFailed, RunDetailRead
 from ..widgets.clock import utc_wanted, zone
 from ..widgets.footer import LedgerxFooter
 from ..widgets.group_heading import GroupHeading, grouped_rows
-from ..widgets.hint_bar import HintBar
+from ..widgets.hint_bar import ENDING, HintBar
 from ..widgets.mono import uncoloured
 from ..widgets.safe import liveness_text, plain, safe_text, state_text, verdict_text
 from ..widgets.verdict_summary import KEYS as PRESET_KEYS
@@ -460,7 +460,7 @@ class RunsScreen(Screen[None]):
         bar = self.query_one(HintBar)
         bar.display = show
         if show:
-            bar.show_for(self._cursor_run, bool(self._all))
+            self._show_summary(self._table.cursor_value)  # a heading has a hint of its own
 
     def set_group_by(self, facet: str | None) -> None:
         """Group the list by ``facet`` (one of ``GROUPINGS``); the cursor stays on its run."""
@@ -528,7 +528,7 @@ class RunsScreen(Screen[None]):
 
     @on(Input.Submitted)
     def back_to_list(self, event: Input.Submitted) -> None:
-        self._table.move_cursor(0)
+        self._move_to_top()
         self._table.focus()
         if not self.search_text:
             self.query_one(Input).remove_class("-shown")
@@ -650,7 +650,7 @@ class RunsScreen(Screen[None]):
         self._step_hits = found
         self._refilter()
         if self.query_one(Input).has_focus:  # still typing: the best match on top
-            self._table.move_cursor(0)
+            self._move_to_top()
 
     def _hit_for(self, run: RunSummary) -> Hit | None:
         if not self.search_text.strip() or not self._step_hits:
@@ -664,7 +664,11 @@ class RunsScreen(Screen[None]):
         pane = self.query_one("#runs-diagnosis", Static)
         hints = self.query_one(HintBar)
         run = row if isinstance(row, RunSummary) else None
-        if hints.display:
+        if hints.display and isinstance(row, GroupHeading):
+            hint = Text("hint ", style="bold")
+            hint.append("space folds or unfolds this group · b groups by another facet" + ENDING)
+            hints.update(hint)
+        elif hints.display:
             hints.show_for(run, bool(self._all))
         if isinstance(row, GroupHeading):
             text = _group_pane(row)
@@ -692,6 +696,12 @@ class RunsScreen(Screen[None]):
     @property
     def _table(self) -> VirtualTable[Row]:
         return self.query_one("#runs-table", VirtualTable)
+
+    def _move_to_top(self) -> None:
+        """The cursor on the first run: below the first heading when the list is grouped."""
+        rows = self._table.rows
+        top = rows[0] if rows else None
+        self._table.move_cursor(1 if isinstance(top, GroupHeading) and not top.collapsed else 0)
 
     @property
     def _cursor_run(self) -> RunSummary | None:
