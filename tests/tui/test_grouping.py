@@ -111,6 +111,15 @@ async def test_space_folds_a_group_enter_on_a_heading_unfolds_enter_on_a_run_ope
         assert "1 folded" in _status(screen)
         pane = str(screen.query_one("#runs-diagnosis", Static).render())
         assert "verdict running · 1 run" in pane and "unfold" in pane
+        # ] and [ go from heading to heading.
+        await pilot.press("home", "right_square_bracket")
+        assert _cursor(screen).group.value == "partially_committed"
+        await pilot.press("right_square_bracket", "left_square_bracket", "left_square_bracket")
+        assert _cursor(screen).group.value == "in_doubt"
+        await pilot.press("left_square_bracket")  # none before the first: it stays
+        assert _cursor(screen).group.value == "in_doubt"
+        await pilot.press(*["right_square_bracket"] * 3)  # partial, failed, running
+        assert _cursor(screen).group.value == "running" and _cursor(screen).collapsed
         await pilot.press("enter")  # on the heading: unfold, nothing opens
         assert isinstance(app.screen, RunsScreen)
         assert "# running" in _layout(screen)

@@ -48,6 +48,7 @@ KEY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("F", "facets: filter by manifest, company, profile, environment, format"),
             ("b / B", "group by verdict, manifest, company, profile… or none (remembered)"),
             ("space", "fold / unfold the group (enter or a click on its heading too)"),
+            ("] / [", "next / previous group"),
             ("0 … 6", "the summary line's filters (0 all, 1 attention, 3 crashed, 4 in doubt …)"),
             ("x", 'hide the hint bar (remembered; ctrl+p "Show hints" brings it back)'),
             ("y / Y", "copy the run id / the run as JSON to the clipboard (OSC 52)"),

@@ -17,6 +17,7 @@
 | b / B | group by: none, verdict, manifest, company, profile, environment, format (next / |
 | | previous; remembered); a heading per group with its counts, most needing attention first |
 | space | fold or unfold the highlighted group (enter on a heading, or a click, does the same) |
+| ] / [ | the next / previous group's heading |
 | 0 … 6 | the summary line's one-key filters: 0 all, 1 needs attention, 2 running, 3 crashed, |
 | | 4 in doubt, 5 rollback incomplete, 6 partially committed (again: back to all) |
 | t | times in UTC / the local zone (remembered; the app's key) |
@@ -263,6 +264,8 @@ class RunsScreen(Screen[None]):
         Binding("b", "cycle_group(1)", "Group", show=False, tooltip="Group by a facet", id="group"),
         Binding("B", "cycle_group(-1)", "Group", show=False, tooltip="Previous grouping"),
         Binding("space", "toggle_group", "Fold", show=False, tooltip="Fold or unfold the group"),
+        Binding("right_square_bracket", "jump_group(1)", "Next group", show=False),
+        Binding("left_square_bracket", "jump_group(-1)", "Previous group", show=False),
         Binding("x", "hide_hints", "Hide hints", show=False, id="hide-hints"),
         Binding("y", "copy_id", "Copy id", show=False, tooltip="Copy the run id", id="copy"),
         Binding("Y", "copy_run", "Copy run", show=False, tooltip="Copy the run as JSON"),
@@ -418,6 +421,20 @@ class RunsScreen(Screen[None]):
             )
             if found is not None:
                 self._table.move_cursor(found)
+
+    def action_jump_group(self, step: int) -> None:
+        """``]`` / ``[``: to the next / previous group's heading (ten thousand runs, few groups)."""
+        table = self._table
+        rows = table.rows
+        order = (
+            range(table.cursor_row + 1, len(rows))
+            if step > 0
+            else range(table.cursor_row - 1, -1, -1)
+        )
+        for index in order:
+            if isinstance(rows[index], GroupHeading):
+                table.move_cursor(index)
+                return
 
     def action_preset(self, key: str) -> None:
         """A summary-line key: that filter, or back to all runs when it is already on."""
