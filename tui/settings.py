@@ -1,4 +1,5 @@
-"""The TUI's remembered preferences (theme, UTC or local time, hint bar), in a file of its own.
+"""The TUI's remembered preferences (theme, UTC or local time, hint bar, grouping), in a file
+of its own.
 
 Where: ``$LEDGERX_STATE_DIR``, else ``$XDG_STATE_HOME/ledgerx``, else ``~/.local/state/ledgerx``
 (``LEDGERX_STATE_DIR=off`` remembers nothing). Only ledgerx writes that file, atomically (a
@@ -13,6 +14,8 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ledger_core.facets import GROUP_FACETS
 
 FILE_NAME = "tui-settings.json"
 
@@ -34,6 +37,8 @@ class Settings:
     utc: bool = False  # ``t``: times in UTC instead of the local zone
     hints: bool = True
     """The first-time hint bar on the runs list; ``x`` dismisses it, the palette restores it."""
+    group_by: str | None = None
+    """The runs list's grouping (``b``): one of ``ledger_core.facets.GROUP_FACETS``, or none."""
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Settings:
@@ -48,10 +53,12 @@ class Settings:
             return cls()
         theme = data.get("theme")
         hints = data.get("hints", True)
+        group_by = data.get("group_by")
         return cls(
             theme=theme if isinstance(theme, str) and len(theme) < 100 else None,
             utc=data.get("utc") is True,
             hints=hints if isinstance(hints, bool) else True,
+            group_by=group_by if group_by in GROUP_FACETS else None,
         )
 
     def save(self, directory: Path | None = None) -> bool:

@@ -6,7 +6,16 @@ from dataclasses import replace
 
 import pytest
 
-from ledger_core.facets import facet_counts, facet_value, filter_runs, matches, verdict_counts
+from ledger_core.facets import (
+    GROUP_FACETS,
+    facet_counts,
+    facet_value,
+    filter_runs,
+    group_runs,
+    matches,
+    parse_group_facet,
+    verdict_counts,
+)
 from ledger_core.models import RunSummary, StepCounts
 
 
@@ -69,3 +78,77 @@ def test_values_of_one_facet_are_any_facets_together_are_all():
 def test_verdict_counts_lead_with_attention_and_skip_zero():
     assert verdict_counts(RUNS) == [("attention", 2), ("crashed", 1), ("in_doubt", 1)]
     assert verdict_counts([RUNS[0]]) == []
+
+
+def _shape(groups):
+    return [(g.value, [r.run_id for r in g.runs]) for g in groups]
+
+
+def test_groups_most_attention_first_then_size_and_none_last():
+    runs = [
+        _run("r1", company="Big"),
+        _run("r2", company=None, verdict="crashed", liveness="dead"),
+        _run("r3", company="Big"),
+        _run("r4", company="Hot", verdict="in_doubt", counts=StepCounts(in_doubt=1)),
+        _run("r5", company="Big"),
+        _run("r6", company="alpha"),
+    ]
+    groups = group_runs(runs, "company")
+    # "(none)" holds a crashed run and still comes last; "Hot" needs attention, so it beats
+    # the bigger "Big"; "alpha" and "Big" both need none: the bigger one first.
+    assert _shape(groups) == [
+        ("Hot", ["r4"]),
+        ("Big", ["r1", "r3", "r5"]),
+        ("alpha", ["r6"]),
+        ("", ["r2"]),
+    ]
+    assert [g.label for g in groups][-1] == "(none)"
+    assert groups[0].attention == 1 and groups[1].attention == 0
+    assert groups[-1].to_dict() == {
+        "facet": "company",
+        "value": None,
+        "total": 1,
+        "attention": 1,
+        "counts": {"crashed": 1},
+    }
+
+
+def test_group_counts_urgent_verdicts_first_and_order_of_runs_kept():
+    runs = [
+        _run("x1"),
+        _run("x2", verdict="failed", state="failed"),
+        _run("x3", verdict="crashed", liveness="dead"),
+        _run("x4"),
+        _run("x5", verdict="in_doubt", counts=StepCounts(in_doubt=1)),
+    ]
+    (group,) = group_runs(runs, "profile")
+    assert group.value == "sandbox"
+    assert [r.run_id for r in group.runs] == ["x1", "x2", "x3", "x4", "x5"]
+    assert group.counts == (("crashed", 1), ("in_doubt", 1), ("completed", 2), ("failed", 1))
+    assert group.attention == 3  # crashed, in doubt and failed
+
+
+def test_groups_by_verdict_and_by_exact_value():
+    runs = [*RUNS, _run("e", verdict="failed", state="failed"), _run("f", verdict="failed")]
+    # By verdict: most urgent first, whatever the sizes (two failed runs after one in doubt).
+    assert _shape(group_runs(runs, "verdict")) == [
+        ("in_doubt", ["d"]),
+        ("crashed", ["c"]),
+        ("failed", ["e", "f"]),
+        ("completed", ["a", "b"]),
+    ]
+    # Values are grouped as stored, like the picker counts them: CRONUS and cronus apart.
+    assert {g.value for g in group_runs(RUNS, "company")} == {"CRONUS", "cronus", "Fabrikam", ""}
+    # One run needing attention each: the bigger group first.
+    assert _shape(group_runs(RUNS, "format")) == [("bcli", ["a", "b", "c"]), ("cr", ["d"])]
+    assert group_runs([], "manifest") == []
+
+
+def test_group_facet_names():
+    assert GROUP_FACETS == ("verdict", "manifest", "company", "profile", "environment", "format")
+    assert parse_group_facet(" Company ") == "company"
+    for bad in ("colour", "", "run_id"):
+        with pytest.raises(ValueError, match="group by: verdict, manifest"):
+            parse_group_facet(bad)
+    with pytest.raises(ValueError, match="unknown facet"):
+        group_runs(RUNS, "state")

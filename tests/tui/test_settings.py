@@ -55,4 +55,5 @@ def test_utc_choice_is_read_only_when_it_is_true(tmp_path):
         "theme": None,
         "utc": True,
         "hints": True,
+        "group_by": None,
     }

@@ -54,3 +54,16 @@ class TestFacetPickerSnapshots:
 
     def test_picker_80x24(self, snap_compare, make_app) -> None:
         assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_then("F"))
+
+
+class TestGroupedRunsSnapshots:
+    """``b``: the runs list grouped, a heading with counts per group, one group folded."""
+
+    def test_grouped_by_company_120x36(self, snap_compare, make_app) -> None:
+        keys = ("b", "b", "b")  # verdict, manifest, company
+        assert snap_compare(make_app(), terminal_size=(120, 36), run_before=_then(*keys))
+
+    def test_grouped_by_verdict_one_folded_80x24(self, snap_compare, make_app) -> None:
+        # The cursor starts on the newest run; up to its group's heading, space folds it.
+        keys = ("b", "k", "space")
+        assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_then(*keys))

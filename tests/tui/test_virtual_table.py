@@ -17,11 +17,18 @@ class Item:
     size: int | None
 
 
+@dataclass(frozen=True)
+class Heading:
+    key: str
+    title: str
+
+
 class TableApp(App[None]):
     """One table, recording what it posts and how many cells it drew."""
 
-    def __init__(self, rows: list[Item]) -> None:
+    def __init__(self, rows: list, headings: bool = False) -> None:
         super().__init__()
+        self.headings = headings
         self.initial = rows
         self.rendered = 0
         self.highlighted: list[Item] = []
@@ -56,6 +63,8 @@ class TableApp(App[None]):
                 ),
             ],
             row_key=lambda i: i.key,
+            is_heading=(lambda row: isinstance(row, Heading)) if self.headings else None,
+            render_heading=lambda row: Text(row.title),
         )
 
     def on_mount(self) -> None:
@@ -142,6 +151,26 @@ async def test_untrusted_text_is_drawn_literally() -> None:
         await pilot.pause()
         assert app.is_running
         assert "[@click=app.quit]x[/] [b]bold" in app.query_one(VirtualTable).render_line(1).text
+
+
+async def test_headings_span_the_width_and_a_sort_orders_each_group_alone() -> None:
+    first, second = Heading("h1", "[b]group one[/b] · 3 items"), Heading("h2", "group two")
+    rows = [first, Item(3, "c", 3), Item(1, "a", 1), Item(2, "b", 2), second, Item(0, "z", 0)]
+    app = TableApp(rows, headings=True)
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(VirtualTable)
+        # Drawn by render_heading across the columns, literally (no markup).
+        assert table.render_line(1).text.startswith("[b]group one[/b] · 3 items")
+        table.sort("key")
+        assert [r.key for r in table.rows] == ["h1", 1, 2, 3, "h2", 0]
+        table.sort("key")  # descending: still inside each group, headings where they were
+        assert [r.key for r in table.rows] == ["h1", 3, 2, 1, "h2", 0]
+        # The cursor rests on a heading like on any row; enter selects it.
+        await pilot.press("home", "enter")
+        assert app.selected == [first]
+        await pilot.press("down", "down", "down", "down")
+        assert table.cursor_value == second
+        assert "group two" in table.render_line(5).text
 
 
 async def test_empty_table_shows_its_message() -> None:

@@ -25,7 +25,7 @@ from ledger_core.errors import (
     SourceError,
 )
 
-from .output import OutputClosed, add_run_filters, fail
+from .output import OutputClosed, add_group_by, add_run_filters, fail
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_FAILURES = 0, 1, 2, 3, 4
 
@@ -68,6 +68,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "ledgerx list --state partially_committed --limit 20",
         "ledgerx list --format json | jq -r '.[].run_id'",
         "ledgerx list --attention --since 24h",
+        "ledgerx list --attention --since 2h --group-by company",
         "ledgerx list --since yesterday --until today --company 'CRONUS USA, Inc.' --utc",
         "ledgerx list --attention --format csv --fields run_id,verdict,started_at > triage.csv",
         "ledgerx list --format tsv --no-headers | cut -f1",
@@ -252,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or a mapped one; repeatable)",
     )
     add_run_filters(p)
+    add_group_by(p)
     p.add_argument("--limit", type=int, metavar="N", help="at most N runs")
     p.add_argument(
         "--format",

@@ -57,6 +57,17 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(redact_urls(_dumps(data)) + "\n")
 
 
+def emit_json_groups(groups: Sequence[tuple[Mapping[str, Any], list[Any]]]) -> None:
+    """``list --group-by`` as JSON: ``[{"group": {...}, "runs": [...]}, ...]``, one group
+    heading per line and, below it, one run per line (like ``emit_json``'s lists)."""
+    items = [
+        f'  {{"group": {json.dumps(group, ensure_ascii=True)}, "runs": {_dumps(runs, 1)}}}'
+        for group, runs in groups
+    ]
+    text = "[\n" + ",\n".join(items) + "\n]" if items else "[]"
+    sys.stdout.write(redact_urls(text) + "\n")
+
+
 def sources_from(args: argparse.Namespace) -> Sources:
     return Sources.from_args(args.ledger_dir or (), args.ledger or ())
 
@@ -122,6 +133,26 @@ def add_run_filters(parser: argparse.ArgumentParser) -> None:
             metavar="NAME",
             help=f"only runs of this {facet} (exact, any case; repeatable)",
         )
+
+
+def add_group_by(parser: argparse.ArgumentParser) -> None:
+    """``--group-by FACET``: one section per value (``ledger_core.facets.group_runs``)."""
+    from ledger_core.facets import GROUP_FACETS
+
+    parser.add_argument(
+        "--group-by",
+        metavar="FACET",
+        help=f"one section per value of FACET ({', '.join(GROUP_FACETS)}), most runs needing "
+        "attention first; json: one object per group, csv/tsv: a leading group column",
+    )
+
+
+def group_facet_from(args: argparse.Namespace) -> str | None:
+    """The ``--group-by`` facet, or ``None``; ``ValueError`` naming the facets if unknown."""
+    from ledger_core.facets import parse_group_facet
+
+    text = getattr(args, "group_by", None)
+    return None if text is None else parse_group_facet(text)
 
 
 def time_range_from(args: argparse.Namespace):

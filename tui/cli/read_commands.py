@@ -30,6 +30,7 @@ from rich.text import Text
 from ledger_core.access import snapshot
 from ledger_core.derive import needs_attention
 from ledger_core.errors import SourceError
+from ledger_core.facets import NONE_VALUE, Group, group_runs
 from ledger_core.models import RunDetail, RunSummary
 from ledger_core.reader import read_summaries, scan
 from ledger_core.sanitize import clean
@@ -40,14 +41,17 @@ from ledger_core.timefilter import display_with_zone, zone_label
 from ledger_core.timeutil import format_duration, to_epoch
 from ledger_core.vocabulary import VERDICTS, parse_many
 
+from ..widgets.group_heading import heading_text
 from ..widgets.safe import LIVENESS_STYLES, STATE_STYLES, VERDICT_STYLES
 from .columns_fit import Column, fit_columns
 from .output import (
     RECORD_FORMATS,
     OutputClosed,
     emit_json,
+    emit_json_groups,
     fail,
     filter_runs_by_args,
+    group_facet_from,
     is_piped,
     load_detail,
     make_console,
@@ -257,11 +261,14 @@ def _runs_lines(
     utc: bool = False,
     headers: bool = True,
     full: bool = False,
+    groups: list[Group] | None = None,
 ) -> Text:
     """The runs as aligned columns, one line per run, fitted to ``width`` (``columns_fit``).
 
     Rich's ``Table`` measures every cell again on each render and takes seconds for 10,000
     runs; these columns are measured once, so ``list`` stays fast however many runs there are.
+    With ``groups`` (the same runs, grouped) each group is a section: a blank line, its heading
+    (``heading_text``), its runs; the columns line up across sections.
     """
     zone = zone_label(utc=utc)
     names = [f"STARTED ({zone})" if c.header == "STARTED" else c.header for c in _RUN_COLUMNS]
@@ -296,6 +303,16 @@ def _runs_lines(
         return out
 
     lines = [line(row) for row in rows]
+    if groups is not None:
+        by_run = {id(run): text for run, text in zip(runs, lines, strict=True)}
+        lines = []
+        for group in groups:
+            if lines or headers:
+                lines.append(Text(""))
+            heading = heading_text(group, value_limit=None if full else 120)
+            heading.stylize("bold")
+            lines.append(heading)
+            lines += [by_run[id(run)] for run in group.runs]
     if headers:
         header = line([Text(name, style="bold") for name in names])
         used = sum(widths[i] or 0 for i in shown) + len(_GAP) * (len(shown) - 1)
@@ -327,6 +344,7 @@ def run_list(args: argparse.Namespace) -> int:
     wanted = _parse_formats(getattr(args, "ledger_format", None))
     try:
         time_range_from(args)  # a bad --since/--until is a usage error before anything is read
+        group_by = group_facet_from(args)
     except ValueError as exc:
         fail(str(exc))
         return EXIT_USAGE
@@ -352,18 +370,27 @@ def run_list(args: argparse.Namespace) -> int:
     )
     if limit is not None:
         runs = runs[:limit]
+    groups = group_runs(runs, group_by) if group_by else None
 
     fmt = getattr(args, "format", "table")
     headers = not getattr(args, "no_headers", False)
     if fmt == "json":
-        emit_json([r.to_dict() for r in runs])
+        if groups is None:
+            emit_json([r.to_dict() for r in runs])
+        else:
+            emit_json_groups([(g.to_dict(), [r.to_dict() for r in g.runs]) for g in groups])
     elif fmt in RECORD_FORMATS:
-        write_records((run_record(r) for r in runs), fields, fmt, headers=headers)
+        if groups is None:
+            write_records((run_record(r) for r in runs), fields, fmt, headers=headers)
+        else:
+            write_records(_grouped_records(groups), ["group", *fields], fmt, headers=headers)
     else:
         console = make_console()
         if runs:
             console.print(
-                _runs_lines(runs, console.width, show_utc(args), headers, full=is_piped()),
+                _runs_lines(
+                    runs, console.width, show_utc(args), headers, full=is_piped(), groups=groups
+                ),
                 no_wrap=True,
                 overflow="ellipsis",
             )
@@ -378,6 +405,14 @@ def run_list(args: argparse.Namespace) -> int:
                 )
             )
     return EXIT_USAGE if _missing_sources(sources) else EXIT_OK
+
+
+def _grouped_records(groups: list[Group]):
+    """csv/tsv rows of ``--group-by``: the group's value (empty for "(none)") leads each run."""
+    for group in groups:
+        value = group.value if group.value != NONE_VALUE else ""
+        for run in group.runs:
+            yield {"group": value, **run_record(run)}
 
 
 # -- state ---------------------------------------------------------------------------------

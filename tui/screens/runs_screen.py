@@ -14,6 +14,10 @@
 | p | problems: files that could not be read |
 | T | time filter: runs that started since / until (``ledgerx list --since/--until``) |
 | F | facet picker: filter by manifest, company, profile, environment or format |
+| b / B | group by: none, verdict, manifest, company, profile, environment, format (next / |
+| | previous; remembered); a heading per group with its counts, most needing attention first |
+| space | fold or unfold the highlighted group (enter on a heading, or a click, does the same) |
+| ] / [ | the next / previous group's heading |
 | 0 … 6 | the summary line's one-key filters: 0 all, 1 needs attention, 2 running, 3 crashed, |
 | | 4 in doubt, 5 rollback incomplete, 6 partially committed (again: back to all) |
 | t | times in UTC / the local zone (remembered; the app's key) |
@@ -21,7 +25,9 @@
 | y / Y | copy the run id / the run as JSON to the clipboard |
 
 Rows are the ``RunSummary`` objects the core derived; the list is a ``VirtualTable``, so ten
-thousand runs cost a list copy, not ten thousand widgets. The app's scan worker calls
+thousand runs cost a list copy, not ten thousand widgets. Grouped, a ``GroupHeading`` row
+(``ledger_core.facets.group_runs``) comes before each group's runs; a sort orders the runs
+inside each group. The app's scan worker calls
 ``sources_changed`` with every (partial) result, newest first.
 """
 
@@ -55,7 +61,8 @@ from ledger_core.watch import Changes
 from ..messages import RunDetailFailed, RunDetailRead
 from ..widgets.clock import utc_wanted, zone
 from ..widgets.footer import LedgerxFooter
-from ..widgets.hint_bar import HintBar
+from ..widgets.group_heading import GroupHeading, grouped_rows
+from ..widgets.hint_bar import ENDING, HintBar
 from ..widgets.mono import uncoloured
 from ..widgets.safe import liveness_text, plain, safe_text, state_text, verdict_text
 from ..widgets.verdict_summary import KEYS as PRESET_KEYS
@@ -64,6 +71,11 @@ from ..widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
     from ..app import LedgerxApp
+
+Row = RunSummary | GroupHeading  # a row of the table: a run, or a group's heading
+
+# ``b`` cycles through these (``None``: one flat list).
+GROUPINGS: tuple[str | None, ...] = (None, *facet_rules.GROUP_FACETS)
 
 WIDE = 110  # from this width the table also shows environment and company
 WIDEST = 140  # from this width it also shows the runner's state beside the verdict
@@ -249,6 +261,11 @@ class RunsScreen(Screen[None]):
             Binding(key, f"preset('{preset}')", show=False, id=f"preset-{preset}")
             for preset, key in PRESET_KEYS.items()
         ),
+        Binding("b", "cycle_group(1)", "Group", show=False, tooltip="Group by a facet", id="group"),
+        Binding("B", "cycle_group(-1)", "Group", show=False, tooltip="Previous grouping"),
+        Binding("space", "toggle_group", "Fold", show=False, tooltip="Fold or unfold the group"),
+        Binding("right_square_bracket", "jump_group(1)", "Next group", show=False),
+        Binding("left_square_bracket", "jump_group(-1)", "Previous group", show=False),
         Binding("x", "hide_hints", "Hide hints", show=False, id="hide-hints"),
         Binding("y", "copy_id", "Copy id", show=False, tooltip="Copy the run id", id="copy"),
         Binding("Y", "copy_run", "Copy run", show=False, tooltip="Copy the run as JSON"),
@@ -268,6 +285,10 @@ class RunsScreen(Screen[None]):
         """The time filter (``T``): runs kept by their start."""
         self.facet_values: dict[str, str] = {}
         """The facet filters (``F``): facet -> the value runs must have."""
+        self.group_by: str | None = None
+        """The grouping (``b``): a facet of ``GROUPINGS``, or ``None`` (remembered)."""
+        self._collapsed: set[str] = set()  # the folded groups' values (of ``group_by``)
+        self._shown_runs = 0  # runs the table holds, headings and folded groups aside
         # Step matches of the current search, from the search index (a worker): run key ->
         # the first matching step; ``None`` until the index has answered this text.
         self._step_hits: dict[tuple[str, str], Hit] | None = None
@@ -287,10 +308,12 @@ class RunsScreen(Screen[None]):
         yield Static(id="runs-verdicts")
         yield VirtualTable(
             self._columns(wide=False),
-            row_key=lambda run: (run.source, run.run_id),
+            row_key=_row_key,
             empty_message="Reading ledgers…",
             id="runs-table",
             selectable=False,  # enter is this screen's "Open", shown in the footer
+            is_heading=lambda row: isinstance(row, GroupHeading),
+            render_heading=lambda row: row.text(),
         )
         yield Static(id="runs-diagnosis")
         yield HintBar(id="runs-hints")
@@ -299,17 +322,22 @@ class RunsScreen(Screen[None]):
     # -- actions ------------------------------------------------------------------------------
 
     def action_open(self) -> None:
-        run = self._table.cursor_value
-        if run is not None:
-            self.open_run(run)
+        row = self._table.cursor_value
+        if isinstance(row, GroupHeading):
+            self.action_toggle_group()
+        elif row is not None:
+            self.open_run(row)
 
     def action_copy_id(self) -> None:
-        run = self._table.cursor_value
-        if run is not None:
-            self._copy(clean(run.run_id, None), f"run id {plain(run.run_id, 60)}")
+        row = self._table.cursor_value
+        if isinstance(row, GroupHeading):
+            value = row.group.label
+            self._copy(clean(value, None), f"{row.group.facet} {plain(value, 60)}")
+        elif row is not None:
+            self._copy(clean(row.run_id, None), f"run id {plain(row.run_id, 60)}")
 
     def action_copy_run(self) -> None:
-        run = self._table.cursor_value
+        run = self._cursor_run
         if run is not None:
             text = redact_urls(json.dumps(run.to_dict(), indent=2, ensure_ascii=True))
             self._copy(text, f"run {plain(run.run_id, 40)} as JSON")
@@ -318,7 +346,7 @@ class RunsScreen(Screen[None]):
         self.app.copy_value(text, what)  # type: ignore[attr-defined]
 
     def action_rollback(self) -> None:
-        run = self._table.cursor_value
+        run = self._cursor_run
         if run is not None:
             self._read_detail(run, "rollback")
 
@@ -361,6 +389,53 @@ class RunsScreen(Screen[None]):
 
         self.app.push_screen(FacetPickerScreen(self._narrowed(), self.facet_values), chosen)
 
+    def action_cycle_group(self, step: int) -> None:
+        """``b`` / ``B``: the next / previous grouping, remembered for the next session."""
+        index = GROUPINGS.index(self.group_by) if self.group_by in GROUPINGS else 0
+        self.set_group_by(GROUPINGS[(index + step) % len(GROUPINGS)])
+        settings = self.ledgerx.settings
+        if settings.group_by != self.group_by:
+            settings.group_by = self.group_by
+            settings.save()
+
+    def action_toggle_group(self) -> None:
+        """Fold the highlighted group (from its heading or any of its runs), or unfold it."""
+        if self.group_by is None:
+            return
+        row = self._table.cursor_value
+        if row is None:
+            return
+        if isinstance(row, GroupHeading):
+            value = row.group.value
+        else:
+            value = facet_rules.group_value(row, self.group_by)
+        if value in self._collapsed:
+            self._collapsed.discard(value)
+        else:
+            self._collapsed.add(value)
+        self._refilter()
+        if not isinstance(row, GroupHeading):
+            # The run just folded away: the cursor goes to its group's heading.
+            found = self._table.find(
+                lambda r: isinstance(r, GroupHeading) and r.group.value == value
+            )
+            if found is not None:
+                self._table.move_cursor(found)
+
+    def action_jump_group(self, step: int) -> None:
+        """``]`` / ``[``: to the next / previous group's heading (ten thousand runs, few groups)."""
+        table = self._table
+        rows = table.rows
+        order = (
+            range(table.cursor_row + 1, len(rows))
+            if step > 0
+            else range(table.cursor_row - 1, -1, -1)
+        )
+        for index in order:
+            if isinstance(rows[index], GroupHeading):
+                table.move_cursor(index)
+                return
+
     def action_preset(self, key: str) -> None:
         """A summary-line key: that filter, or back to all runs when it is already on."""
         self.set_filter("all" if key == self.filter_key else key)
@@ -402,7 +477,25 @@ class RunsScreen(Screen[None]):
         bar = self.query_one(HintBar)
         bar.display = show
         if show:
-            bar.show_for(self._table.cursor_value, bool(self._all))
+            self._show_summary(self._table.cursor_value)  # a heading has a hint of its own
+
+    def set_group_by(self, facet: str | None) -> None:
+        """Group the list by ``facet`` (one of ``GROUPINGS``); the cursor stays on its run."""
+        if facet not in GROUPINGS or facet == self.group_by:
+            return
+        table = self._table
+        before = table.cursor_value
+        self.group_by = facet
+        self._collapsed = set()
+        self._refilter()
+        # From a heading of the old grouping: its first run; on a heading now: the run below.
+        if isinstance(before, GroupHeading) and before.group.runs:
+            wanted = _row_key(before.group.runs[0])
+            found = table.find(lambda row: _row_key(row) == wanted)
+            if found is not None:
+                table.move_cursor(found)
+        if isinstance(table.cursor_value, GroupHeading):
+            table.move_cursor(table.cursor_row + 1)
 
     def set_filter(self, key: str) -> None:
         if key in _FILTER_BY_KEY:
@@ -423,6 +516,9 @@ class RunsScreen(Screen[None]):
     # -- events -------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        remembered = self.ledgerx.settings.group_by
+        if remembered in GROUPINGS:
+            self.group_by = remembered
         self._table.focus()
         self.show_hints(self.ledgerx.hints)
         self._refresh_status()
@@ -449,7 +545,7 @@ class RunsScreen(Screen[None]):
 
     @on(Input.Submitted)
     def back_to_list(self, event: Input.Submitted) -> None:
-        self._table.move_cursor(0)
+        self._move_to_top()
         self._table.focus()
         if not self.search_text:
             self.query_one(Input).remove_class("-shown")
@@ -460,7 +556,10 @@ class RunsScreen(Screen[None]):
 
     @on(VirtualTable.RowSelected, "#runs-table")
     def open_selected(self, event: VirtualTable.RowSelected) -> None:
-        self.open_run(event.row)
+        if isinstance(event.row, GroupHeading):
+            self.action_toggle_group()  # a click on a heading folds its group
+        else:
+            self.open_run(event.row)
 
     @on(VirtualTable.Sorted, "#runs-table")
     def sorted_by_click(self, event: VirtualTable.Sorted) -> None:
@@ -568,7 +667,7 @@ class RunsScreen(Screen[None]):
         self._step_hits = found
         self._refilter()
         if self.query_one(Input).has_focus:  # still typing: the best match on top
-            self._table.move_cursor(0)
+            self._move_to_top()
 
     def _hit_for(self, run: RunSummary) -> Hit | None:
         if not self.search_text.strip() or not self._step_hits:
@@ -577,12 +676,21 @@ class RunsScreen(Screen[None]):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _show_summary(self, run: RunSummary | None) -> None:
+    def _show_summary(self, row: Row | None) -> None:
         """The pane below the list: the highlighted run as the latest scan derived it."""
         pane = self.query_one("#runs-diagnosis", Static)
         hints = self.query_one(HintBar)
-        if hints.display:
+        run = row if isinstance(row, RunSummary) else None
+        if hints.display and isinstance(row, GroupHeading):
+            hint = Text("hint ", style="bold")
+            hint.append("space folds or unfolds this group · b groups by another facet" + ENDING)
+            hints.update(hint)
+        elif hints.display:
             hints.show_for(run, bool(self._all))
+        if isinstance(row, GroupHeading):
+            text = _group_pane(row)
+            pane.update(uncoloured(text) if self.app.no_color else text)
+            return
         if run is None:
             pane.update("")
             return
@@ -603,8 +711,20 @@ class RunsScreen(Screen[None]):
         pane.update(uncoloured(text) if self.app.no_color else text)
 
     @property
-    def _table(self) -> VirtualTable[RunSummary]:
+    def _table(self) -> VirtualTable[Row]:
         return self.query_one("#runs-table", VirtualTable)
+
+    def _move_to_top(self) -> None:
+        """The cursor on the first run: below the first heading when the list is grouped."""
+        rows = self._table.rows
+        top = rows[0] if rows else None
+        self._table.move_cursor(1 if isinstance(top, GroupHeading) and not top.collapsed else 0)
+
+    @property
+    def _cursor_run(self) -> RunSummary | None:
+        """The highlighted run; ``None`` on a group's heading or in an empty list."""
+        row = self._table.cursor_value
+        return row if isinstance(row, RunSummary) else None
 
     def _columns(self, wide: bool) -> list[Column[RunSummary]]:
         now = self.ledgerx.now
@@ -763,7 +883,11 @@ class RunsScreen(Screen[None]):
         _, keep = _FILTER_BY_KEY[self.filter_key]
         search = self._matches_search()
         narrowed = [run for run in self._narrowed() if search(run)]
-        rows = [run for run in narrowed if keep(run)]
+        runs = [run for run in narrowed if keep(run)]
+        self._shown_runs = len(runs)
+        rows: list[Row] = list(runs)
+        if self.group_by is not None:
+            rows = grouped_rows(runs, self.group_by, self._collapsed)
         verdicts = summary_line(narrowed, self.filter_key, short=self.size.width < WIDE)
         self.query_one("#runs-verdicts", Static).update(
             uncoloured(verdicts) if self.app.no_color else verdicts
@@ -772,7 +896,12 @@ class RunsScreen(Screen[None]):
         table.empty_message = self._empty_message()
         # While the first scan brings older and newer runs, a cursor the user has not moved
         # stays on top (the newest run); afterwards it stays on its run as the list changes.
-        table.set_rows(rows, keep_cursor=table.cursor_row != 0 or self._first_scan_seen)
+        # Grouped, "on top" is the first group's first run, below its heading.
+        top = 1 if table.rows and isinstance(table.rows[0], GroupHeading) else 0
+        untouched = table.cursor_row <= top and not self._first_scan_seen
+        table.set_rows(rows, keep_cursor=not untouched)
+        if untouched and len(rows) > 1 and isinstance(rows[0], GroupHeading):
+            table.move_cursor(0 if rows[0].collapsed else 1)
         # A scan can change the highlighted run without moving the cursor (same row key, so no
         # RowHighlighted): the pane is recomputed from the run the table now holds.
         self._show_summary(table.cursor_value)
@@ -812,7 +941,7 @@ class RunsScreen(Screen[None]):
         """One line: counts, then what needs noticing (problems, loading), then the view."""
         app = self.ledgerx
         total = len(self._all)
-        shown = self._table.row_count
+        shown = self._shown_runs
         label, _ = _FILTER_BY_KEY[self.filter_key]
         line = Text(" ")
         line.append(f"{shown:,}", style="bold")
@@ -842,11 +971,31 @@ class RunsScreen(Screen[None]):
         if self.search_text:
             line.append("  search: ", style="dim")
             line.append_text(safe_text(self.search_text, 40, style="bold"))
+        if self.group_by is not None:
+            line.append("  group: ", style="dim")
+            line.append(self.group_by, style="bold")
+            if self._collapsed:
+                line.append(f" ({len(self._collapsed)} folded)", style="dim")
         line.append("  sort: ", style="dim")
         line.append(SORTS[self.sort_index][2])
         if self.app.no_color:
             line = uncoloured(line)
         self.query_one("#runs-status", Static).update(line)
+
+
+def _row_key(row: Row) -> tuple[str, ...]:
+    return row.key if isinstance(row, GroupHeading) else (row.source, row.run_id)
+
+
+def _group_pane(heading: GroupHeading) -> Text:
+    """The pane under a heading: the group's line and what the keys do with it."""
+    text = heading.text()
+    text.append("\n")
+    verb = "unfold" if heading.collapsed else "fold"
+    text.append(f"enter or space: {verb} this group · b: group by another facet", style="dim")
+    if heading.group.facet != "verdict":
+        text.append(f" · F: only this {heading.group.facet}", style="dim")
+    return text
 
 
 def _haystack(run: RunSummary) -> str:

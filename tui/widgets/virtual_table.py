@@ -19,6 +19,11 @@ markup, so untrusted text (built with ``tui.widgets.safe.safe_text``) stays lite
 
 With ``selectable=False`` the table leaves ``enter`` to its screen, whose own binding then shows
 in the footer (a widget's hidden ``enter`` would otherwise hide the screen's "enter Open").
+
+Headings: rows for which ``is_heading`` is true are drawn across the whole width by
+``render_heading`` (a group's name and counts) instead of by the columns. They are rows like
+the others (the cursor can rest on one, so a screen can fold its group), and a sort orders the
+rows between two headings only, so groups stay where the screen put them.
 """
 
 from __future__ import annotations
@@ -135,6 +140,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         "virtual-table--header",
         "virtual-table--cursor",
         "virtual-table--empty",
+        "virtual-table--heading",
     }
 
     DEFAULT_CSS = """
@@ -164,6 +170,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         & > .virtual-table--empty {
             color: $text-muted;
             text-style: italic;
+        }
+        & > .virtual-table--heading {
+            background: $boost;
+            text-style: bold;
         }
     }
     """
@@ -220,9 +230,13 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         id: str | None = None,  # noqa: A002 - Textual's own parameter name
         classes: str | None = None,
         selectable: bool = True,
+        is_heading: Callable[[R], bool] | None = None,
+        render_heading: Callable[[R], Text] | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.selectable = selectable
+        self._is_heading = is_heading if render_heading is not None else None
+        self._render_heading = render_heading
         self._columns: list[Column[R]] = list(columns)
         self._rows: list[R] = []
         self._row_key = row_key
@@ -396,7 +410,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         key = ("row", index, is_cursor, width, scroll_x, self._generation)
         strip = self._line_cache.get(key)
         if strip is None:
-            strip = self._crop(self._row_text(self._rows[index], is_cursor), scroll_x, width)
+            row = self._rows[index]
+            if self._is_heading is not None and self._is_heading(row):
+                # Not scrolled sideways: the group's name stays in view.
+                strip = self._crop(self._heading_text(row, is_cursor), 0, width)
+            else:
+                strip = self._crop(self._row_text(row, is_cursor), scroll_x, width)
             self._line_cache[key] = strip
         return strip
 
@@ -442,6 +461,23 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             line.stylize(self.get_component_rich_style("virtual-table--cursor"))
         return line
 
+    def _heading_text(self, row: R, is_cursor: bool) -> Text:
+        assert self._render_heading is not None
+        try:
+            line = self._render_heading(row).copy()
+        except Exception as exc:  # noqa: BLE001 - one bad heading must not blank the table
+            line = Text(f"<{type(exc).__name__}>", style="red")
+        if getattr(self.app, "no_color", False):
+            line = uncoloured(line)
+        line.no_wrap, line.end = True, ""
+        line.truncate(max(1, self.size.width), overflow="ellipsis")
+        line.pad_right(max(0, self.size.width - line.cell_len))
+        if is_cursor:
+            line.stylize(self.get_component_rich_style("virtual-table--cursor"))
+        else:  # beneath the heading's own colours (a count in red stays red)
+            line.stylize_before(self.get_component_rich_style("virtual-table--heading"))
+        return line
+
     @staticmethod
     def _fit(cell: Text, width: int, justify: Justify, shorten: str = "end") -> Text:
         cell = cell.copy()
@@ -471,9 +507,23 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         column = self._column(self.sort_column or "")
         if column is None or column.sort_key is None:
             return
-        self._rows.sort(
-            key=_none_last(column.sort_key, self.sort_reverse), reverse=self.sort_reverse
-        )
+        key = _none_last(column.sort_key, self.sort_reverse)
+        is_heading = self._is_heading
+        if is_heading is None:
+            self._rows.sort(key=key, reverse=self.sort_reverse)
+            return
+        # Each run of rows between headings is sorted on its own; headings stay put.
+        out: list[R] = []
+        section: list[R] = []
+        for row in self._rows:
+            if is_heading(row):
+                out += sorted(section, key=key, reverse=self.sort_reverse)
+                out.append(row)
+                section = []
+            else:
+                section.append(row)
+        out += sorted(section, key=key, reverse=self.sort_reverse)
+        self._rows = out
 
     def _after_rows_changed(self, previous: R | None) -> None:
         index = self.cursor_row
