@@ -124,6 +124,16 @@ def test_piped_state_never_cuts_a_url(runs_dir):
     assert any(LONG_URL in line for line in result.stdout.splitlines())
 
 
+@pytest.mark.parametrize("command", ["state", "list"])
+def test_piped_lines_carry_no_padding_to_the_widest_row(runs_dir, command):
+    args = ["state", f"{STAMP}-0001"] if command == "state" else ["list"]
+    result = run_cli(*args, "--ledger", runs_dir / "a.db")
+    assert result.code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) > 3
+    assert [line for line in lines if line != line.rstrip()] == []
+
+
 def test_list_csv_full_values_guarded_and_sanitised(runs_dir):
     result = run_cli("list", "--ledger-dir", runs_dir, "--format", "csv")
     assert result.code == 0 and result.stderr == ""

@@ -14,9 +14,12 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.segment import Segment
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import RunNotFound
@@ -204,6 +207,15 @@ class _QuietConsole(Console):
         raise OutputClosed
 
 
+class _PipedConsole(_QuietConsole):
+    """Piped output is plain text for programs and files: no colour, and no line ends padded
+    with spaces to the width of the widest table row (``state X > ticket.txt`` was full of them)."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        rendered = super()._render_buffer(buffer)
+        return "\n".join(line.rstrip(" ") for line in rendered.split("\n"))
+
+
 def make_console(stderr: bool = False) -> Console:
     """The console every CLI command prints through: markup never interpreted, no emoji codes;
     on a terminal it fits the terminal, piped it is plain and as wide as a record needs."""
@@ -211,7 +223,7 @@ def make_console(stderr: bool = False) -> Console:
     common: dict[str, Any] = {"file": stream, "markup": False, "highlight": False, "emoji": False}
     if stream.isatty():
         return _QuietConsole(**common)
-    return _QuietConsole(**common, width=PIPED_WIDTH, color_system=None)
+    return _PipedConsole(**common, width=PIPED_WIDTH, color_system=None)
 
 
 def is_piped() -> bool:
