@@ -380,12 +380,15 @@ def describe_change(name: str | None, old: ProfileSnapshot, new: ProfileSnapshot
 
 
 def candidate_paths(explicit: str | Path | None = None) -> list[Path]:
-    """Where the profiles file is looked for, first match wins (SPEC §3)."""
+    """Where the profiles file is looked for, first match wins (SPEC §3).
+
+    Absolute, so a plan saved in one directory and run from another names the same file.
+    """
     if explicit:
-        return [Path(explicit).expanduser()]
+        return [Path(os.path.abspath(Path(explicit).expanduser()))]
     env = os.environ.get("LEDGERX_PROFILES")
     if env:
-        return [Path(env).expanduser()]
+        return [Path(os.path.abspath(Path(env).expanduser()))]
     return [
         Path("~/.config/ledgerx/profiles.toml").expanduser(),
         Path("~/.config/bcli/config.toml").expanduser(),

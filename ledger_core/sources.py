@@ -22,9 +22,13 @@ class Sources:
     def from_args(
         cls, dirs: Iterable[str | Path] = (), files: Iterable[str | Path] = ()
     ) -> Sources:
-        """Sources from the command line; with neither, ``$LEDGERX_LEDGER_DIR`` or the runner's."""
-        dir_paths = tuple(Path(d).expanduser() for d in dirs)
-        file_paths = tuple(Path(f).expanduser() for f in files)
+        """Sources from the command line; with neither, ``$LEDGERX_LEDGER_DIR`` or the runner's.
+
+        Absolute (not resolved: a symlink stays the path the user gave), so a run's ``source``
+        in a saved plan, an export or a resolution names the same file from any directory.
+        """
+        dir_paths = tuple(_absolute(d) for d in dirs)
+        file_paths = tuple(_absolute(f) for f in files)
         if not dir_paths and not file_paths:
             dir_paths = (default_ledger_dir(),)
         return cls(dir_paths, file_paths)
@@ -32,6 +36,10 @@ class Sources:
     def describe(self) -> str:
         parts = [str(d) for d in self.dirs] + [str(f) for f in self.files]
         return ", ".join(parts) or "(no sources)"
+
+
+def _absolute(path: str | Path) -> Path:
+    return Path(os.path.abspath(Path(path).expanduser()))
 
 
 def default_ledger_dir() -> Path:

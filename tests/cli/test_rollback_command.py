@@ -177,6 +177,25 @@ def test_plan_file_round_trip(world, api, tmp_path):
     assert len(api.matching("DELETE")) == 3
 
 
+def test_plan_saved_with_relative_paths_runs_from_another_directory(world, api, tmp_path):
+    """A plan names its ledger and profiles file absolutely: made in the directory that holds
+    them (relative names), run from the repo, it is the same plan, not a refused one."""
+    ledgers, path, profiles, _ = world
+    plan_file = tmp_path / "plan.json"
+    cmd = [sys.executable, "-m", "tui.cli.main", "--ledger-dir", "ledgers"]
+    cmd += ["--profiles", "profiles.toml", "rollback", RUN_ID, "--dry-run"]
+    env = _env() | {"PYTHONPATH": str(REPO)}
+    made = subprocess.run(
+        [*cmd, "--save-plan", str(plan_file)], cwd=tmp_path, env=env, capture_output=True
+    )
+    assert made.returncode == 0, made.stderr
+    saved = json.loads(plan_file.read_text())
+    assert saved["source"] == str(path)
+    proc = ledgerx(ledgers, profiles, "--plan", str(plan_file), "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert len(api.matching("DELETE")) == 3
+
+
 def test_plan_file_refused_when_ledger_changed(world, api, tmp_path):
     ledgers, path, profiles, _ = world
     plan_file = tmp_path / "plan.json"

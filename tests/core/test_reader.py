@@ -119,7 +119,8 @@ def test_default_sources(monkeypatch, tmp_path):
     monkeypatch.delenv("LEDGERX_LEDGER_DIR")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert Sources.from_args().dirs == (tmp_path / ".config" / "bcli" / "batch",)
-    assert Sources.from_args(files=["x.db"]) == Sources((), (Path("x.db"),))
+    # Absolute, so a plan or an export made here names the same file from anywhere.
+    assert Sources.from_args(files=["x.db"]) == Sources((), (Path.cwd() / "x.db",))
 
 
 def test_resolve_run_exact_prefix_ambiguous_missing(tmp_path):
