@@ -209,6 +209,7 @@ VERDICTS = (
     "rollback_incomplete",
     "in_doubt",
     "crashed",
+    "stale",
     "partially_committed",
     "failed",
     "completed",
@@ -241,6 +242,10 @@ def verdict(
        committed, *did not land* as failed, *still unknown* stays in doubt.
     4. ``crashed`` — not finished, liveness ``dead`` or ``stale``, and something landed (a step
        committed, rolled back or failed to roll back) or the steps still say ``running``.
+    A format that cannot tell a crash from a quiet running run (an event log) says ``stale``
+    where rule 4 would say ``crashed`` (``formats.summary.build_summary``): neither "running"
+    nor "crashed" would be honest.
+
     5. otherwise the state (``completed``, ``failed``, ``partially_committed``, ``rolled_back``,
        ``cancelled``, ``planned``, ``running``).
     """

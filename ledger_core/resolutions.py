@@ -414,8 +414,10 @@ def with_resolved(
         rollback_in_doubt=summary.rollback_in_doubt,
         resolved=resolved,
     )
-    if judged == "crashed" and summary.format in _NO_CRASH_FORMATS:
-        judged = summary.state  # as formats.summary.build_summary: an event log never crashes
+    if summary.format in _NO_CRASH_FORMATS:  # as formats.summary.build_summary
+        from .formats.summary import no_crash_verdict
+
+        judged = no_crash_verdict(judged)
     line = resolved_sentence(resolved)
     diagnosis = (*summary.diagnosis, *said, *((line,) if line else ()))
     return replace(summary, verdict=judged, resolved=resolved, diagnosis=diagnosis)

@@ -77,15 +77,16 @@ def build_summary(
 
     The verdict is ``derive.verdict``'s, as for runner ledgers, except that a format which
     cannot tell a crashed run from a quiet running one (``crash_knowable=False``: an event log)
-    never says ``crashed``: it says the state, beside a ``stale`` liveness and the sentence
-    that says why nothing more can be known.
+    never says ``crashed`` — nor ``running``, which its quiet state would claim: it says
+    ``stale`` (``no_crash_verdict``), beside the sentence that says why nothing more can be
+    known.
     """
     from ..derive import verdict as derive_verdict
 
     finished = liveness == "finished"
     judged = derive_verdict(state=state, liveness=liveness, finished=finished, counts=counts)
-    if judged == "crashed" and not crash_knowable:
-        judged = state
+    if not crash_knowable:
+        judged = no_crash_verdict(judged)
     return RunSummary(
         run_id=run_id,
         source=source,
@@ -109,6 +110,13 @@ def build_summary(
         verdict=judged,
         liveness_reason=liveness_reason,
     )
+
+
+def no_crash_verdict(judged: str) -> str:
+    """The verdict of a run whose format cannot tell a crash from a quiet running run: where
+    ``derive.verdict`` concludes ``crashed`` (unfinished, quiet for longer than the stale
+    threshold), only ``stale`` is known."""
+    return "stale" if judged == "crashed" else judged
 
 
 def counts_from(tally: dict[str, int]) -> StepCounts:
