@@ -514,9 +514,15 @@ def _resolutions(briefs: object) -> dict[int, Any]:
 
     out: dict[int, Any] = {}
     for brief in briefs if isinstance(briefs, tuple) else ():
+        if not isinstance(brief, tuple) or len(brief) != 6:
+            continue  # not what this version writes (a cache entry from elsewhere)
         seq, outcome, url, who, at, step_id = brief
         if isinstance(seq, int) and isinstance(outcome, str):
-            out[seq] = Resolution(None, step_id, seq, outcome, url, "", who or "", at or "")
+            text = [v if isinstance(v, str) else None for v in (url, who, at)]
+            step = step_id if isinstance(step_id, int) else None
+            out[seq] = Resolution(
+                None, step, seq, outcome, text[0], "", text[1] or "", text[2] or ""
+            )
     return out
 
 
