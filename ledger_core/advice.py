@@ -19,6 +19,7 @@ SURFACES = ("cli", "tui")
 PREVIEW_ROLLBACK = "preview_rollback"  # committed steps may need undoing
 RETRY_ROLLBACK = "retry_rollback"  # rollback DELETEs failed
 RESUME_ROLLBACK = "resume_rollback"  # rollback DELETEs got no answer
+UNDO_RESOLVED = "undo_resolved"  # in-doubt POSTs a person resolved as landed, with a URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,13 @@ def render(advice: Advice, surface: str) -> str:
             f"{n} rollback DELETE(s) got no answer: they may or may not have landed; check the "
             f"server by hand, {how}."
         )
+    if advice.kind == UNDO_RESOLVED:
+        how = (
+            "press r to preview the rollback"
+            if tui
+            else f"preview with {_command(advice.run_id, '--dry-run')}"
+        )
+        return f"{n} step(s) resolved as landed can be undone by the rollback; {how}."
     return clean(advice.kind, 80)
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .advice import PREVIEW_ROLLBACK, RESUME_ROLLBACK, RETRY_ROLLBACK, Advice
+from .advice import PREVIEW_ROLLBACK, RESUME_ROLLBACK, RETRY_ROLLBACK, UNDO_RESOLVED, Advice
 from .models import StepCounts, WriterInfo
 from .sanitize import clean
 from .timeutil import format_duration, to_epoch
@@ -209,6 +209,7 @@ VERDICTS = (
     "rollback_incomplete",
     "in_doubt",
     "crashed",
+    "stale",
     "partially_committed",
     "failed",
     "completed",
@@ -241,6 +242,10 @@ def verdict(
        committed, *did not land* as failed, *still unknown* stays in doubt.
     4. ``crashed`` — not finished, liveness ``dead`` or ``stale``, and something landed (a step
        committed, rolled back or failed to roll back) or the steps still say ``running``.
+    A format that cannot tell a crash from a quiet running run (an event log) says ``stale``
+    where rule 4 would say ``crashed`` (``formats.summary.build_summary``): neither "running"
+    nor "crashed" would be honest.
+
     5. otherwise the state (``completed``, ``failed``, ``partially_committed``, ``rolled_back``,
        ``cancelled``, ``planned``, ``running``).
     """
@@ -305,6 +310,38 @@ _POWER_LOSS = (
 )
 
 
+def _by(resolution: Any) -> str:
+    return f"by {clean(resolution.who, 60)} at {clean(resolution.resolved_at, 40)}"
+
+
+def resolution_consequence(method: str | None, resolution: Any) -> str:
+    """What a person's resolution of an in-doubt step means now, for the run's rollback."""
+    outcome = getattr(resolution, "outcome", None)
+    if outcome == "landed":
+        if (method or "").upper() != "POST":
+            return f"a {clean(method or '?', 20)} cannot be undone automatically"
+        if resolution.url:
+            return "the rollback can undo it (DELETE of the created record)"
+        return "no URL of the created record was given: it cannot be undone automatically"
+    if outcome == "not_landed":
+        return "nothing to check and nothing to undo"
+    return "that request may have landed — check the server by hand"
+
+
+def resolved_clause(step: StepBrief, resolution: Any) -> str:
+    """What is true of in-doubt ``step`` now that a person resolved it (``resolution`` is a
+    ``resolutions.Resolution``): what it means for the rollback, never "check the server"
+    once they said it landed or did not."""
+    outcome = getattr(resolution, "outcome", None)
+    then = resolution_consequence(step.method, resolution)
+    if outcome == "landed":
+        url = f", the created record at {clean(resolution.url, 120)}" if resolution.url else ""
+        return f"a person resolved it as landed ({_by(resolution)}){url}: {then}"
+    if outcome == "not_landed":
+        return f"a person resolved it as did not land ({_by(resolution)}): {then}"
+    return f"a person marked it still unknown ({_by(resolution)}): {then}"
+
+
 def diagnose(
     *,
     state: str,
@@ -321,13 +358,17 @@ def diagnose(
     last_seq: int | None = None,
     liveness_reason: str = "",
     rollback_in_doubt: int = 0,
+    resolutions: Mapping[int, Any] | None = None,
 ) -> tuple[str, ...]:
     """Short sentences of fact, most urgent first (what to do is ``advise``'s job).
 
     ``last_seq`` is the highest step ``seq`` recorded, so a writer that died between steps
     can be told apart by where it stopped. ``liveness_reason`` (``judge_liveness``) says why
-    an unfinished run is alive, stale or unknown.
+    an unfinished run is alive, stale or unknown. ``resolutions`` maps a step's ``seq`` to the
+    newest resolution a person recorded for it (``resolutions.latest``): an in-doubt step's
+    sentence then says what they found instead of "check the server by hand".
     """
+    found = resolutions or {}
     out: list[str] = []
     activity = to_epoch(last_activity)
     idle = format_duration(now - activity) if activity is not None else None
@@ -340,9 +381,15 @@ def diagnose(
             out.append(f"{who} closed the ledger without finishing the run.")
         elif in_doubt:
             step = in_doubt[-1]
+            resolution = found.get(step.seq) if step.seq is not None else None
+            now_known = (
+                resolved_clause(step, resolution)
+                if resolution is not None
+                else "that request may have landed — check the server by hand"
+            )
             out.append(
                 f"{who} is gone: it stopped after the intent of {_step_label(step)} and before "
-                "its outcome; that request may have landed — check the server by hand."
+                f"its outcome; {now_known}."
             )
         elif counts.total == 0:
             out.append(f"{who} is gone: it stopped before recording any step{_POWER_LOSS}")
@@ -370,11 +417,18 @@ def diagnose(
             continue
         if liveness_value == "alive" and step is in_doubt[-1]:
             continue  # the step a live writer is sending right now
+        resolution = found.get(step.seq) if step.seq is not None else None
+        if resolution is not None:
+            clause = resolved_clause(step, resolution)
+            out.append(f"{_step_label(step)} has an intent but no outcome; {clause}.")
+            continue
         out.append(
             f"{_step_label(step)} has an intent but no outcome: it may or may not have landed."
         )
     for step in unknown:
-        out.append(f"{_step_label(step)} has an outcome the runner does not define.")
+        resolution = found.get(step.seq) if step.seq is not None else None
+        clause = f"; {resolved_clause(step, resolution)}" if resolution is not None else ""
+        out.append(f"{_step_label(step)} has an outcome the runner does not define{clause}.")
 
     if finished_at is not None and stamped is not None:
         if stamped == "completed" and (counts.in_doubt or counts.failed or counts.unknown):
@@ -396,9 +450,17 @@ def diagnose(
 
 
 def advise(
-    *, run_id: str, state: str, counts: StepCounts, rollback_in_doubt: int = 0
+    *,
+    run_id: str,
+    state: str,
+    counts: StepCounts,
+    rollback_in_doubt: int = 0,
+    resolved_undoable: int = 0,
 ) -> tuple[Advice, ...]:
-    """What to do next, as data (``advice.render`` words it per surface)."""
+    """What to do next, as data (``advice.render`` words it per surface).
+
+    ``resolved_undoable``: in-doubt POSTs a person resolved as landed with the created
+    record's URL, which the rollback plan can now undo."""
     out: list[Advice] = []
     if rollback_in_doubt:
         out.append(Advice(RESUME_ROLLBACK, run_id, rollback_in_doubt))
@@ -406,4 +468,18 @@ def advise(
         out.append(Advice(RETRY_ROLLBACK, run_id, counts.rollback_failed))
     if state == "partially_committed" and counts.committed:
         out.append(Advice(PREVIEW_ROLLBACK, run_id, counts.committed))
+    if resolved_undoable and not out:  # one "preview the rollback" is enough
+        out.append(Advice(UNDO_RESOLVED, run_id, resolved_undoable))
     return tuple(out)
+
+
+def count_undoable_resolved(doubtful: Sequence[StepBrief], resolutions: Mapping[int, Any]) -> int:
+    """How many of ``doubtful`` are POSTs resolved as landed with a URL (undoable now)."""
+    return sum(
+        1
+        for step in doubtful
+        if step.seq is not None
+        and (step.method or "").upper() == "POST"
+        and getattr(resolutions.get(step.seq), "outcome", None) == "landed"
+        and getattr(resolutions.get(step.seq), "url", None)
+    )

@@ -376,17 +376,32 @@ def apply_state_resolutions(summary: RunSummary) -> RunSummary:
         return summary
     doubt = summary.counts.in_doubt + summary.counts.unknown
     counts = [0, 0, 0]
-    for r in latest(found).values():
+    newest = latest(found)
+    for r in newest.values():
         if r.outcome in OUTCOMES:
             counts[OUTCOMES.index(r.outcome)] += 1
     landed = min(counts[0], doubt)
     not_landed = min(counts[1], doubt - landed)
     unknown = min(counts[2], doubt - landed - not_landed)
-    return with_resolved(summary, (landed, not_landed, unknown))
+    said = tuple(_foreign_sentence(seq, r) for seq, r in sorted(newest.items())[:5])
+    return with_resolved(summary, (landed, not_landed, unknown), said)
 
 
-def with_resolved(summary: RunSummary, resolved: tuple[int, int, int]) -> RunSummary:
-    """``summary`` with ``resolved`` counted in its verdict (``state`` is left as it is)."""
+def _foreign_sentence(seq: int, r: Resolution) -> str:
+    """What a person found about step ``seq`` of a read-only format (no rollback there)."""
+    by = f"by {clean(r.who, 60)} at {clean(r.resolved_at, 40)}"
+    if r.outcome == LANDED:
+        return f"step {seq} was resolved as landed {by}: nothing left to check."
+    if r.outcome == NOT_LANDED:
+        return f"step {seq} was resolved as did not land {by}: nothing to check."
+    return f"step {seq} was marked still unknown {by}: check by hand."
+
+
+def with_resolved(
+    summary: RunSummary, resolved: tuple[int, int, int], said: tuple[str, ...] = ()
+) -> RunSummary:
+    """``summary`` with ``resolved`` counted in its verdict (``state`` is left as it is) and
+    ``said`` (one sentence per resolved step) and the count line added to its diagnosis."""
     from .derive import verdict
 
     if resolved == summary.resolved:
@@ -399,9 +414,13 @@ def with_resolved(summary: RunSummary, resolved: tuple[int, int, int]) -> RunSum
         rollback_in_doubt=summary.rollback_in_doubt,
         resolved=resolved,
     )
-    if judged == "crashed" and summary.format in _NO_CRASH_FORMATS:
-        judged = summary.state  # as formats.summary.build_summary: an event log never crashes
-    return replace(summary, verdict=judged, resolved=resolved)
+    if summary.format in _NO_CRASH_FORMATS:  # as formats.summary.build_summary
+        from .formats.summary import no_crash_verdict
+
+        judged = no_crash_verdict(judged)
+    line = resolved_sentence(resolved)
+    diagnosis = (*summary.diagnosis, *said, *((line,) if line else ()))
+    return replace(summary, verdict=judged, resolved=resolved, diagnosis=diagnosis)
 
 
 _NO_CRASH_FORMATS = frozenset({"event-ledger"})

@@ -651,20 +651,68 @@ async def _send(
 
     ``sent`` becomes ``[True]`` once the request's first byte is about to leave: until then a
     failure provably sent nothing.
+
+    httpx works out where a 3xx answer points even when it does not follow it, and a
+    ``Location`` it cannot parse makes it raise ``RemoteProtocolError`` — which would read as
+    a connection lost, with the DELETE in doubt. The answer did come, and it is a redirect:
+    its status and raw ``Location`` are taken from the response headers as they arrive (the
+    same trace hook) and returned as the answer they are.
     """
+    head: list[object] = []  # [status, [raw Location values]] once the headers arrived
 
     async def trace(event: str, info: object) -> None:
         if event.endswith("send_request_headers.started"):
             sent[0] = True
+        elif event.endswith("receive_response_headers.complete"):
+            head[:] = _status_and_locations(info)
 
-    async with client.stream("DELETE", url, headers=headers, extensions={"trace": trace}) as answer:
-        body = b""
-        if not 200 <= answer.status_code < 300:
-            async for chunk in answer.aiter_bytes():
-                body += chunk
-                if len(body) >= _READ_LIMIT:
-                    break
-        return answer.status_code, body[:_READ_LIMIT], answer.headers.get("location")
+    try:
+        async with client.stream(
+            "DELETE", url, headers=headers, extensions={"trace": trace}
+        ) as answer:
+            body = b""
+            if not 200 <= answer.status_code < 300:
+                async for chunk in answer.aiter_bytes():
+                    body += chunk
+                    if len(body) >= _READ_LIMIT:
+                        break
+            return answer.status_code, body[:_READ_LIMIT], answer.headers.get("location")
+    except httpx.RemoteProtocolError:
+        status = head[0] if head else None
+        if isinstance(status, int) and 300 <= status < 400:
+            raw = head[1] if isinstance(head[1], list) else []
+            return status, b"", ", ".join(raw) if raw else None
+        raise
+
+
+def _status_and_locations(info: object) -> list[object]:
+    """``[status, [Location values]]`` from httpcore's trace of the response headers
+    (HTTP/1.1: ``(version, status, reason, headers)``; HTTP/2: ``(status, headers)``)."""
+    value = info.get("return_value") if isinstance(info, dict) else None
+    if not isinstance(value, tuple) or len(value) < 2:
+        return []
+    status = next((v for v in value if isinstance(v, int)), None)
+    found: list[str] = []
+    for pair in value[-1] if isinstance(value[-1], list) else []:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            continue
+        name, raw = (v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in pair)
+        if name.lower() == "location":
+            found.append(raw)
+    return [status, found]
+
+
+def _redirect_error(status: int, location: str | None, scrub: _Scrubber) -> str:
+    """A 3xx answer in words: redirects are never followed (SPEC §6), so the DELETE was not
+    done; the ``Location`` is shown cleaned, and said to be unusable when it is."""
+    if location is None or not location.strip():
+        return f"HTTP {status} redirect without a Location header (not followed)"
+    shown = scrub(location, 200)
+    try:
+        httpx.URL(location)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return f"HTTP {status} redirect to an invalid Location {shown!r} (not followed)"
+    return f"HTTP {status} redirect to {shown} (not followed)"
 
 
 def _classify(
@@ -677,7 +725,7 @@ def _classify(
         return ROLLED_BACK, "already gone (404): counts as rolled back", None
     text = scrub(body.decode("utf-8", "replace"), ERROR_BODY_LIMIT)
     if 300 <= status < 400:
-        error = f"HTTP {status} redirect to {scrub(location, 200) or '?'} (not followed)"
+        error = _redirect_error(status, location, scrub)
     else:
         error = f"HTTP {status}" + (f": {text}" if text else "")
     return FAILED, error, error

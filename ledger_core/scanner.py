@@ -39,7 +39,8 @@ if TYPE_CHECKING:  # multiprocessing is imported only when there are enough file
 # A raw run, as plain tuples so it pickles and marshals cheaply:
 # (run_row[9], counts[8], last_intent, last_outcome, last_seq, writer[6] | None,
 #  doubtful[(seq, method, url, ds, corr, error), ...], first_failure | None,
-#  rollback DELETEs in doubt, resolved in-doubt steps (landed, not landed, unknown))
+#  rollback DELETEs in doubt, resolved in-doubt steps (landed, not landed, unknown),
+#  their newest resolutions ((seq, outcome, url, who, resolved_at, step_id), ...))
 RawRun = tuple[Any, ...]
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
@@ -76,14 +77,14 @@ _PARTS["rbdoubt"] = (
 # In-doubt steps a person resolved (``resolutions``), per run and outcome: the newest
 # resolution of each step, counted only while the step is still in doubt (an outcome written
 # later is the truth). A join on step_id, the step table's rowid: a handful of lookups.
+# One row per resolved step (a handful per run): the diagnosis says what each was found to be.
 _PARTS["resolved"] = (
-    "SELECT 6, r.run_id, r.outcome, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-    "NULL FROM step_resolution AS r JOIN step AS s ON s.step_id = r.step_id "
+    "SELECT 6, r.run_id, r.outcome, 1, r.seq, r.url, r.who, r.resolved_at, r.step_id, NULL, "
+    "NULL, NULL, NULL FROM step_resolution AS r JOIN step AS s ON s.step_id = r.step_id "
     "AND s.run_id = r.run_id AND s.seq = r.seq WHERE r.resolution_id = (SELECT "
     "max(r2.resolution_id) FROM step_resolution AS r2 WHERE r2.run_id = r.run_id "
     "AND r2.seq = r.seq) AND (s.status IS NULL OR s.status NOT IN ('committed', 'failed', "
-    "'skipped', 'rolled_back', 'rollback_skipped', 'rollback_failed')) "
-    "GROUP BY r.run_id, r.outcome"
+    "'skipped', 'rolled_back', 'rollback_skipped', 'rollback_failed'))"
 )
 # Parts reading ledgerx's own tables, left out when a file lacks them.
 _OPTIONAL = ("rbdoubt", "writer", "resolved")
@@ -245,6 +246,7 @@ def _read_raw(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -
     notable: dict[str, list[tuple]] = {}
     rb_doubt: dict[str, int] = {}
     resolved: dict[str, list[int]] = {}
+    resolved_steps: dict[str, list[tuple]] = {}
     for row in rows:
         kind = row[0]
         if kind == 0:
@@ -262,7 +264,10 @@ def _read_raw(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -
         elif kind == 6:
             index = _RESOLVED_INDEX.get(row[2])
             if index is not None:
-                resolved.setdefault(_text(row[1]) or "", [0, 0, 0])[index] += row[3]
+                key = _text(row[1]) or ""
+                resolved.setdefault(key, [0, 0, 0])[index] += 1
+                brief = (_int(row[4]), row[2], _text(row[5]), _text(row[6]), _text(row[7]))
+                resolved_steps.setdefault(key, []).append((*brief, _int(row[8])))
         else:
             notable.setdefault(_text(row[1]) or "", []).append(row)
     if versions != [1]:
@@ -273,7 +278,7 @@ def _read_raw(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -
         # As the reference writers(): rows in started_at order, the last one per run wins.
         writer_rows.sort(key=lambda r: _sql_order(r[5]))
     writers = {(_text(r[1]) or ""): r for r in writer_rows}
-    return _assemble(runs, writers, stats, notable, rb_doubt, resolved)
+    return _assemble(runs, writers, stats, notable, rb_doubt, resolved, resolved_steps)
 
 
 _RESOLVED_INDEX = {"landed": 0, "not_landed": 1, "unknown": 2}
@@ -286,6 +291,7 @@ def _assemble(
     notable: dict[str, list[tuple]],
     rb_doubt: dict[str, int],
     resolved: dict[str, list[int]] | None = None,
+    resolved_steps: dict[str, list[tuple]] | None = None,
 ) -> list[RawRun]:
     out: list[RawRun] = []
     for raw in runs:
@@ -333,9 +339,14 @@ def _assemble(
                 failure,
                 rb_doubt.get(run_id, 0),
                 tuple((resolved or {}).get(run_id, (0, 0, 0))),
+                tuple(sorted((resolved_steps or {}).get(run_id, ()), key=_by_seq)),
             )
         )
     return out
+
+
+def _by_seq(brief: tuple) -> tuple:
+    return _sql_order(brief[0])
 
 
 def read_raw(path: Path, *, timeout: float = 2.0) -> list[RawRun]:
@@ -415,6 +426,7 @@ def summarize(
     run, counts_t, last_intent, last_outcome, last_seq, writer_t, doubtful_t, failure_t = raw[:8]
     rb_doubt = raw[8] if len(raw) > 8 and isinstance(raw[8], int) else 0
     resolved = tuple(raw[9]) if len(raw) > 9 else (0, 0, 0)
+    found = _resolutions(raw[10] if len(raw) > 10 else ())
     counts = StepCounts(*counts_t)
     writer = WriterInfo(*writer_t) if writer_t is not None else None
     last_activity = _latest(
@@ -422,6 +434,7 @@ def summarize(
     )
     finished = run[8] is not None and run[6] is not None
     state = derive.run_state(run[6], run[8], counts)
+    briefs = [derive.StepBrief(*b) for b in doubtful_t]
     hold = None if finished else (probe or holders.check)(source)
     live, reason = derive.judge_liveness(
         finished=finished,
@@ -440,13 +453,14 @@ def summarize(
         liveness_value=live,
         writer=writer,
         last_activity=last_activity,
-        doubtful=[derive.StepBrief(*b) for b in doubtful_t],
+        doubtful=briefs,
         first_failure=derive.StepBrief(*failure_t) if failure_t is not None else None,
         now=now,
         stale_after=stale_after,
         last_seq=last_seq,
         liveness_reason=reason if not finished else "",
         rollback_in_doubt=rb_doubt,
+        resolutions=found,
     )
     if any(resolved):
         from .resolutions import resolved_sentence
@@ -482,9 +496,34 @@ def summarize(
         liveness_reason=reason if not finished else "",
         holder=hold.holder if hold is not None and live == "alive" else None,
         rollback_in_doubt=rb_doubt,
-        advice=derive.advise(run_id=run_id, state=state, counts=counts, rollback_in_doubt=rb_doubt),
+        advice=derive.advise(
+            run_id=run_id,
+            state=state,
+            counts=counts,
+            rollback_in_doubt=rb_doubt,
+            resolved_undoable=derive.count_undoable_resolved(briefs, found),
+        ),
         resolved=resolved,
     )
+
+
+def _resolutions(briefs: object) -> dict[int, Any]:
+    """The newest resolution per seq from a raw run's ``(seq, outcome, url, who, at,
+    step_id)`` briefs (the note stays in the ledger: the diagnosis does not quote it)."""
+    from .resolutions import Resolution
+
+    out: dict[int, Any] = {}
+    for brief in briefs if isinstance(briefs, tuple) else ():
+        if not isinstance(brief, tuple) or len(brief) != 6:
+            continue  # not what this version writes (a cache entry from elsewhere)
+        seq, outcome, url, who, at, step_id = brief
+        if isinstance(seq, int) and isinstance(outcome, str):
+            text = [v if isinstance(v, str) else None for v in (url, who, at)]
+            step = step_id if isinstance(step_id, int) else None
+            out[seq] = Resolution(
+                None, step, seq, outcome, text[0], "", text[1] or "", text[2] or ""
+            )
+    return out
 
 
 # One file's outcome: ("ok", raws, None) or ("error", kind, reason).

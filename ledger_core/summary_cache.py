@@ -73,7 +73,8 @@ def _valid(raws: object) -> bool:
             if type(raw[0]) is not str or type(raw[1]) is not tuple:
                 return False
             continue
-        if type(raw) is not tuple or len(raw) != 10:
+        # 11: entries written before the resolutions' per-step briefs (raw[10]) are re-read.
+        if type(raw) is not tuple or len(raw) != 11 or type(raw[10]) is not tuple:
             return False
         if type(raw[9]) is not tuple or len(raw[9]) != 3:
             return False

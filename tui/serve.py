@@ -15,7 +15,11 @@ subclasses its ``Server`` and ``AppService``:
   Content-Security-Policy that allows scripts only from this server and no framing.
 
 The page renders ledger text as terminal cells in xterm.js, never as HTML; the app itself
-already shows untrusted text literally (``tui.widgets.safe``).
+already shows untrusted text literally (``tui.widgets.safe``). What else a session process
+says goes through ``ledger_core.sanitize.clean`` before it reaches the server's terminal or the
+browser: its stderr (textual-serve would copy it raw to the terminal, and keep all of it in
+memory) becomes bounded log lines, and the strings of its meta packets (a URL to open, a
+download's name) are cleaned before they are forwarded.
 """
 
 from __future__ import annotations
@@ -39,12 +43,17 @@ from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from ledger_core.sanitize import clean
+
 log = logging.getLogger("ledgerx.serve")
 
 _PAGE = Path(__file__).parent / "serve_page"
 _QUIT_GRACE = 3.0  # seconds a session has to exit on its own before its group is killed
 _KILL_GRACE = 2.0  # seconds after SIGTERM before SIGKILL
 _LOOPBACK_NAMES = ("localhost", "localhost.")
+_STDERR_KEEP = 64 * 1024  # last bytes of a session's stderr kept for the log; the rest counted
+_STDERR_LINES = 40  # lines of it logged (the last ones: a traceback's end says what failed)
+_META_TEXT = 2000  # longest string of a meta packet forwarded to the browser
 _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -98,6 +107,66 @@ class Session(AppService):
         self._stdin = process.stdin
         return process
 
+    async def run(self) -> None:
+        """textual-serve's packet loop, with the session's stderr read here: bounded, and
+        logged line by line through ``clean`` instead of written raw to the terminal."""
+        process = self._process
+        assert process is not None and process.stdout is not None and process.stderr is not None
+        stdout, stderr = process.stdout, process.stderr
+        kept = bytearray()
+        dropped = 0
+
+        async def read_stderr() -> None:
+            nonlocal dropped
+            with contextlib.suppress(asyncio.CancelledError):
+                while data := await stderr.read(4096):
+                    kept.extend(data)
+                    excess = len(kept) - _STDERR_KEEP
+                    if excess > 0:  # the end is kept: a traceback's last lines say what failed
+                        del kept[:excess]
+                        dropped += excess
+
+        reader = asyncio.create_task(read_stderr())
+        try:
+            ready = False
+            for _ in range(10):  # the prelude that says a Textual app is talking
+                line = await stdout.readline()
+                ready = line == b"__GANGLION__\n"
+                if ready or not line:
+                    break
+            if not ready:
+                log.error("session %s: the app did not start", self.pid)
+            while True:
+                kind = await stdout.readexactly(1)
+                size = int.from_bytes(await stdout.readexactly(4), "big")
+                payload = await stdout.readexactly(size)
+                if kind == b"D":
+                    await self.on_data(payload)
+                elif kind == b"M":
+                    await self.on_meta(payload)
+                elif kind == b"P":
+                    await self.on_packed(payload)
+        except (asyncio.IncompleteReadError, ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        log_stderr(self.pid, bytes(kept), dropped)
+
+    async def on_meta(self, data: bytes) -> None:
+        """A meta packet from the app, its strings cleaned before textual-serve forwards them
+        (a URL to open reaches the browser; a file name, the download's headers)."""
+        try:
+            meta = json.loads(data)
+        except ValueError:
+            log.warning("session %s: an unreadable meta packet was dropped", self.pid)
+            return
+        if not isinstance(meta, dict):
+            return
+        tidy = {k: clean(v, _META_TEXT) if isinstance(v, str) else v for k, v in meta.items()}
+        await super().on_meta(json.dumps(tidy).encode("utf-8"))
+
     async def stop(self) -> None:
         """Ask the app to quit; kill its process group if it has not gone within a grace."""
         task, self._task = self._task, None
@@ -131,6 +200,22 @@ class Session(AppService):
             kill_group(self.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             await process.wait()
+
+
+def log_stderr(pid: int | None, data: bytes, dropped: int = 0) -> None:
+    """Log what a session wrote to stderr: its last lines, each cleaned (control characters
+    shown as escapes), and how much was left out."""
+    lines = [line for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+    left_out = len(lines) - _STDERR_LINES
+    if left_out > 0 or dropped:
+        log.warning(
+            "session %s wrote more to stderr than is shown (%s lines and %s bytes left out)",
+            pid,
+            max(0, left_out),
+            dropped,
+        )
+    for line in lines[-_STDERR_LINES:]:
+        log.warning("session %s stderr: %s", pid, clean(line, 500))
 
 
 class LedgerxServer(Server):

@@ -15,7 +15,7 @@ import sqlite3
 from ..derive import latency_ms, run_state
 from ..models import RunSummary, Step
 from .base import Capabilities, Format, RawPayload, Recognition, SchemaInfo
-from .summary import build_summary, counts_from, holder_seen, liveness_by_age
+from .summary import build_summary, counts_from, shared_file_liveness
 from .values import earliest, integer, latest, pairs, text
 
 _OUTBOX_STATUS = """CASE
@@ -201,15 +201,15 @@ class AgentOrchestratorFormat(Format):
             tally[ds] = tally.get(ds, 0) + (n or 0)
         counts = counts_from(tally)
         state = run_state(None, None, counts)
-        live = liveness_by_age(
+        live, why = shared_file_liveness(
             finished=False,
             stamp=activity if activity is not None else last,
             now=now,
             stale_after=stale_after,
             fresh="alive",
+            source=source,
+            evidence="session activity",
         )
-        if live != "alive" and holder_seen(source):
-            live = "alive"
         diagnosis: list[str] = []
         if counts.in_doubt:
             diagnosis.append(
@@ -235,6 +235,7 @@ class AgentOrchestratorFormat(Format):
             last_activity=latest(activity, last, started),
             last_seq=last_seq,
             diagnosis=tuple(diagnosis),
+            liveness_reason=why,
             profile=kind,
             environment=project,
             manifest_path=None,

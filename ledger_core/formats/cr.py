@@ -13,7 +13,7 @@ import sqlite3
 
 from ..models import RunSummary, Step
 from .base import Capabilities, Format, RawPayload, Recognition, SchemaInfo
-from .summary import build_summary, counts_from, holder_seen, liveness_by_age
+from .summary import build_summary, counts_from, shared_file_liveness
 from .values import integer, latest, pairs, text
 
 KNOWN_VERSIONS = (1, 2)
@@ -231,11 +231,15 @@ class CrFormat(Format):
         state = run_state(outcome, tally)
         finished = outcome is not None
         beat = heartbeat if heartbeat is not None else started
-        live = liveness_by_age(
-            finished=finished, stamp=beat, now=now, stale_after=stale_after, fresh="alive"
+        live, why = shared_file_liveness(
+            finished=finished,
+            stamp=beat,
+            now=now,
+            stale_after=stale_after,
+            fresh="alive",
+            source=source,
+            evidence="heartbeat",
         )
-        if not finished and holder_seen(source):
-            live = "alive"
         diagnosis: list[str] = []
         if live == "stale":
             diagnosis.append(
@@ -272,6 +276,7 @@ class CrFormat(Format):
             last_activity=latest(started, heartbeat, last_attempt, last_post, completed),
             last_seq=None,
             diagnosis=tuple(diagnosis),
+            liveness_reason=why,
             profile=profile,
             environment=post_mode,
             manifest_path=what or None,

@@ -13,7 +13,7 @@ import sqlite3
 
 from ..models import RunSummary, Step
 from .base import Capabilities, Format, RawPayload, Recognition, SchemaInfo
-from .summary import build_summary, counts_from, holder_seen, liveness_by_age
+from .summary import build_summary, counts_from, shared_file_liveness
 from .values import integer, latest, pairs, text
 
 KNOWN_VERSION = 1
@@ -113,11 +113,15 @@ class EventLedgerFormat(Format):
         self, payload: RawPayload, source: str, *, now: float, stale_after: float
     ) -> RunSummary:
         run_id, n, _lo, hi, first, last, kind, actor, turn, done, finished_at = payload
-        live = liveness_by_age(
-            finished=done, stamp=last, now=now, stale_after=stale_after, fresh="unknown"
+        live, why = shared_file_liveness(
+            finished=done,
+            stamp=last,
+            now=now,
+            stale_after=stale_after,
+            fresh="unknown",
+            source=source,
+            evidence="event",
         )
-        if not done and live != "stale" and holder_seen(source):
-            live = "alive"
         diagnosis: list[str] = []
         if not done:
             where = f"last event {kind or '?'} by {actor or '?'} (turn {turn})"
@@ -140,6 +144,7 @@ class EventLedgerFormat(Format):
             last_activity=latest(first, last),
             last_seq=hi,
             diagnosis=tuple(diagnosis),
+            liveness_reason=why,
             extras=pairs({"events": n, "last event": kind, "last actor": actor, "last turn": turn}),
             crash_knowable=False,
         )

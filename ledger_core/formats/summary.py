@@ -3,8 +3,13 @@
 Every built-in reader and every mapped format builds its summaries through ``build_summary``,
 so a field every run carries (e.g. a verdict derived from state and liveness) is added here
 once. Liveness of these formats comes from a timestamp's age (heartbeat, activity, last
-event): ``liveness_by_age`` says how, and ``holder_seen`` is where the ``-shm`` lock probe of
-a live WAL file plugs in.
+event): ``liveness_by_age`` says how, and ``shared_file_liveness`` adds what the ``-shm`` lock
+probe of a live WAL file (``holders.check``) can add.
+
+These formats keep every run in one database, so a process holding the file open proves the
+*file* is being used — not which run. ``shared_file_liveness`` lets a holder confirm a run
+whose own timestamp is recent, and never revive a run whose own timestamp says it went quiet:
+that run is ``stale`` (and its reason names the holder), however busy another run is.
 """
 
 from __future__ import annotations
@@ -15,26 +20,64 @@ from ..models import RunSummary, StepCounts
 from .values import age
 
 
-def holder_seen(source: str) -> bool | None:
-    """Whether a process holds ``source`` open (the ``-shm`` lock probe), or ``None``.
-
-    Hook: ``ledger_core/holders.py`` (SPEC §2's probe; ``check(path)`` answers ``held``,
-    ``free`` or ``unknown``) is asked when it is there; without it nothing can be seen and
-    liveness rests on timestamps alone. Only ``held`` is used (a live holder makes a run
-    ``alive``); a free file proves nothing more than its timestamps for these formats.
-    """
+def _holder(source: str) -> str | None:
+    """Who holds ``source`` open (``holders.check``), described; ``None`` when nobody can be
+    seen or it cannot be known."""
     try:
-        from .. import holders  # type: ignore[attr-defined]
+        from .. import holders
     except ImportError:
         return None
-    check = getattr(holders, "check", None)
-    if check is None:
-        return None
     try:
-        state = getattr(check(Path(source)), "state", None)
+        found = holders.check(Path(source))
     except (OSError, TypeError, ValueError):
         return None
-    return {"held": True, "free": False}.get(state) if isinstance(state, str) else None
+    if getattr(found, "state", None) != "held" or found.holder is None:
+        return None
+    return found.holder.describe()
+
+
+def shared_file_liveness(
+    *,
+    finished: bool,
+    stamp: object,
+    now: float,
+    stale_after: float,
+    fresh: str,
+    source: str,
+    evidence: str,
+) -> tuple[str, str]:
+    """``(liveness, reason)`` of one run in a file that holds many runs.
+
+    The run's own ``stamp`` (named ``evidence`` in the reason, e.g. "heartbeat") decides, as
+    ``liveness_by_age``. A process holding the file open only turns a recent but unprovable
+    ``unknown`` into ``alive``; it never makes a quiet (``stale``) run alive, nor one whose
+    time cannot be read: in a shared file the holder may be writing any other run.
+    """
+    live = liveness_by_age(
+        finished=finished, stamp=stamp, now=now, stale_after=stale_after, fresh=fresh
+    )
+    if finished:
+        return live, ""
+    holder = _holder(source)
+    shared = (
+        f"; {holder} holds the file open, but the file keeps other runs too, so that says "
+        "nothing about this one"
+        if holder
+        else ""
+    )
+    if live == "stale":
+        return live, f"no {evidence} for longer than the stale threshold{shared}"
+    if live == "unknown" and age(stamp, now) is None:
+        return live, f"its {evidence} is missing or not a time ledgerx can read{shared}"
+    if holder and live == "unknown":
+        return "alive", (
+            f"its {evidence} is recent and {holder} holds the file open (it may be writing "
+            "another run of the same file)"
+        )
+    if live == "alive":
+        held = f", and {holder} holds the file open" if holder else ""
+        return live, f"its {evidence} is recent{held}"
+    return live, f"its {evidence} is recent, but nothing shows a process writing it"
 
 
 def liveness_by_age(
@@ -77,15 +120,16 @@ def build_summary(
 
     The verdict is ``derive.verdict``'s, as for runner ledgers, except that a format which
     cannot tell a crashed run from a quiet running one (``crash_knowable=False``: an event log)
-    never says ``crashed``: it says the state, beside a ``stale`` liveness and the sentence
-    that says why nothing more can be known.
+    never says ``crashed`` — nor ``running``, which its quiet state would claim: it says
+    ``stale`` (``no_crash_verdict``), beside the sentence that says why nothing more can be
+    known.
     """
     from ..derive import verdict as derive_verdict
 
     finished = liveness == "finished"
     judged = derive_verdict(state=state, liveness=liveness, finished=finished, counts=counts)
-    if judged == "crashed" and not crash_knowable:
-        judged = state
+    if not crash_knowable:
+        judged = no_crash_verdict(judged)
     return RunSummary(
         run_id=run_id,
         source=source,
@@ -109,6 +153,13 @@ def build_summary(
         verdict=judged,
         liveness_reason=liveness_reason,
     )
+
+
+def no_crash_verdict(judged: str) -> str:
+    """The verdict of a run whose format cannot tell a crash from a quiet running run: where
+    ``derive.verdict`` concludes ``crashed`` (unfinished, quiet for longer than the stale
+    threshold), only ``stale`` is known."""
+    return "stale" if judged == "crashed" else judged
 
 
 def counts_from(tally: dict[str, int]) -> StepCounts:

@@ -160,3 +160,23 @@ def test_hostile_text_in_another_format_is_shown_inert(cli, tmp_path):
         and "\u202e" not in result.stdout
     )
     assert "[@click=app.quit]x" in result.stdout and "[bold]p[/" in result.stdout
+
+
+def test_a_quiet_event_log_run_is_stale_in_list_and_state(cli, tmp_path):
+    d = tmp_path / "quiet"
+    d.mkdir()
+    old = "2020-01-01T00:00:00+00:00"  # long before any clock this runs at
+    make_events(d / "events.db", [{"run_id": "ev-1", "kind": "run.started", "created_at": old}])
+    import json
+
+    listed = json.loads(cli("list", "--ledger-dir", d, "--format", "json").stdout)
+    assert [r["verdict"] for r in listed] == ["stale"]
+    assert (
+        json.loads(cli("state", "ev-1", "--ledger-dir", d, "--format", "json").stdout)["verdict"]
+        == "stale"
+    )
+    filtered = cli("list", "--ledger-dir", d, "--verdict", "stale", "--format", "json")
+    assert [r["run_id"] for r in json.loads(filtered.stdout)] == ["ev-1"]
+    table = cli("list", "--ledger-dir", d)
+    row = table.stdout.splitlines()[-1]
+    assert row.split()[0] == "stale"  # the verdict column; STATE stays the format's "running"

@@ -139,3 +139,23 @@ def test_export_output_never_overwrites(tmp_path, ledger):
     (tmp_path / "link.json").symlink_to(target)
     linked = _cli(tmp_path, "export", "run-42", "--output", str(tmp_path / "link.json"))
     assert linked.returncode == 2 and target.read_text() == "keep"
+
+
+def test_state_after_resolving_a_crash_no_longer_says_check_by_hand(tmp_path):
+    from ledger_factory import add_writer
+
+    (tmp_path / "ledgers").mkdir()
+    path = make_ledger(
+        tmp_path / "ledgers" / "run-9.db",
+        [RunSpec("run-9", steps=[StepSpec.committed(1), StepSpec.in_doubt(2)])],
+    )
+    add_writer(path, "run-9")  # a dead pid on this host: the writer crashed
+    before = json.loads(_cli(tmp_path, "state", "run-9", "--format", "json").stdout)
+    assert any("check the server by hand" in s for s in before["diagnosis"])
+    done = _cli(tmp_path, "resolve", "run-9", "2", "--not-landed", "--note", "not in BC")
+    assert done.returncode == 0, done.stderr
+    after = json.loads(_cli(tmp_path, "state", "run-9", "--format", "json").stdout)
+    assert not any("check the server by hand" in s for s in after["diagnosis"])
+    assert any("did not land (by ada at" in s for s in after["diagnosis"])
+    table = _cli(tmp_path, "state", "run-9").stdout
+    assert "nothing to check" in table and "check the server by hand" not in table

@@ -109,3 +109,22 @@ def test_odd_values_are_not_crashes(tmp_path):
     assert runs["e1"].liveness == "unknown" and runs["42"].state == "running"
     (step,) = read_run(path, "42", now=FIXED_NOW).steps
     assert len(dict(step.extras)["payload"]) <= 4000
+
+
+def test_quiet_unfinished_run_is_not_called_running(tmp_path):
+    runs, path = _runs(tmp_path, [{"run_id": "e1", "kind": "run.started", "created_at": OLD}])
+    run = runs["e1"]
+    assert run.verdict == "stale"  # neither "running" nor "crashed": it cannot tell
+    assert read_run(path, "e1").summary.verdict == "stale"
+    assert run.to_dict()["verdict"] == "stale"
+
+
+def test_recent_unfinished_and_finished_runs_keep_their_verdicts(tmp_path):
+    runs, _ = _runs(
+        tmp_path,
+        [
+            {"run_id": "e1", "kind": "run.started", "created_at": RECENT},
+            {"run_id": "e2", "kind": "run.finished", "created_at": OLD},
+        ],
+    )
+    assert runs["e1"].verdict == "running" and runs["e2"].verdict == "completed"

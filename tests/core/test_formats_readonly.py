@@ -118,32 +118,66 @@ def test_a_live_writer_beside_the_reader(tmp_path, fmt):
     assert not any(n.startswith(".") for n in os.listdir(ledgers))
 
 
-def test_a_process_holding_another_formats_file_makes_its_run_alive(tmp_path):
-    """With SPEC §2's -shm probe (ledger_core.holders, issue 8) a cr run whose heartbeat is
-    old but whose file a live process holds open is alive, not stale."""
-    pytest.importorskip("ledger_core.holders")
-    path = make_cr(
-        tmp_path / "cr.db", [{"run_id": "r1", "heartbeat_at": "2026-05-17T08:00:00Z"}], []
-    )
+RECENT, OLD = "2026-05-17T09:59:30Z", "2026-05-17T08:00:00Z"  # beside FIXED_NOW (10:00)
+
+
+def _two_runs(fmt: str, path: Path) -> None:
+    """One file, two unfinished runs: ``busy`` (recent heartbeat / activity / event) and
+    ``quiet`` (the same evidence two hours old)."""
+    if fmt == "cr":
+        make_cr(
+            path,
+            [{"run_id": "busy", "heartbeat_at": RECENT}, {"run_id": "quiet", "heartbeat_at": OLD}],
+            [],
+        )
+    elif fmt == "agent-orchestrator":
+        make_ao(
+            path,
+            [{"id": "busy", "activity_last_at": RECENT}, {"id": "quiet", "activity_last_at": OLD}],
+            [{"session_id": "busy"}, {"session_id": "quiet"}],
+        )
+    else:
+        make_events(
+            path,
+            [
+                {"run_id": "quiet", "kind": "run.started", "created_at": OLD},
+                {"run_id": "busy", "kind": "run.started", "created_at": RECENT},
+            ],
+        )
+
+
+# A real writer: opens the file in WAL mode, writes, and keeps its connection (its locks) open.
+_WRITER = (
+    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+    "c.execute('PRAGMA journal_mode=WAL'); c.execute('CREATE TABLE IF NOT EXISTS w (x)'); "
+    "c.execute('INSERT INTO w VALUES (1)'); print('open', flush=True); sys.stdin.read()"
+)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_holder_of_a_shared_file_does_not_revive_a_quiet_run(tmp_path, fmt):
+    """A process holding a file that keeps many runs proves the file is open, not which run
+    it writes: the quiet run stays stale (its verdict is not "running"), the busy one is
+    alive, and the quiet one's reason names the holder and says why it proves nothing."""
+    path = tmp_path / "shared.db"
+    _two_runs(fmt, path)
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-            "c.execute('PRAGMA journal_mode=WAL'); c.execute('SELECT 1 FROM runs').fetchall(); "
-            "print('open', flush=True); sys.stdin.read()",
-            str(path),
-        ],
+        [sys.executable, "-c", _WRITER, str(path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "open"
-        (run,) = scan(Sources((), (path,)), now=FIXED_NOW).runs
-        assert run.liveness == "alive"
+        runs = {r.run_id: r for r in scan(Sources((), (path,)), now=FIXED_NOW).runs}
+        quiet, busy = runs["quiet"], runs["busy"]
+        assert quiet.liveness == "stale" and quiet.verdict != "running"
+        assert f"pid {holder.pid}" in quiet.liveness_reason
+        assert "says nothing about this one" in quiet.liveness_reason
+        assert busy.liveness == "alive" and busy.verdict == "running"
+        assert read_run(path, "quiet", now=FIXED_NOW).summary.liveness == "stale"
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
-    (run,) = scan(Sources((), (path,)), now=FIXED_NOW).runs
-    assert run.liveness == "stale"
+    runs = {r.run_id: r for r in scan(Sources((), (path,)), now=FIXED_NOW).runs}
+    assert runs["quiet"].liveness == "stale" and "holds" not in runs["quiet"].liveness_reason

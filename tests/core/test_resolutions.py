@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from format_factories import make_cr
-from ledger_factory import RunSpec, StepSpec, make_ledger
+from ledger_factory import RunSpec, StepSpec, add_writer, make_ledger
 from rollback_servers import COMPANY, RUN_ID, entity_url, rollback_ledger, write_profiles
 
 from ledger_core import rollback
@@ -336,3 +336,77 @@ def test_read_resolutions_for_paged_runs(tmp_path):
     cr = make_cr(tmp_path / "ledgers" / "cr.db", [{"run_id": "c1"}], [PENDING])
     record(read_run(cr, "c1"), read_run(cr, "c1").steps[0].seq, "unknown", note="asked")
     assert [r.outcome for r in read_resolutions(cr, "c1")] == ["unknown"]
+
+
+def _crashed(path: Path, method: str = "POST", first: bool = True) -> Path:
+    """A run whose writer (a dead pid on this host) stopped after the intent of step 2."""
+    steps = [StepSpec.in_doubt(2, method=method, bc_correlation_id="c-2")]
+    steps = [StepSpec.committed(1), *steps] if first else steps
+    make_ledger(path, [RunSpec("r1", steps=steps)])
+    add_writer(path, "r1")
+    return path
+
+
+def _said(path: Path) -> str:
+    return " ".join(read_run(path, "r1").summary.sentences("cli"))
+
+
+@pytest.mark.parametrize(
+    "outcome,url,method,now_true",
+    [
+        ("landed", "https://h/x(2)", "POST", "created record at https://h/x(2): the rollback can"),
+        ("landed", None, "POST", "no URL of the created record was given: it cannot be undone"),
+        ("landed", None, "PATCH", "a PATCH cannot be undone automatically"),
+        ("not_landed", None, "POST", "resolved it as did not land (by ada at "),
+    ],
+)
+def test_diagnosis_says_what_the_resolution_made_true(tmp_path, outcome, url, method, now_true):
+    path = _crashed(tmp_path / "r1.db", method)
+    assert "check the server by hand" in _said(path)
+    record(read_run(path, "r1"), 2, outcome, note="checked", url=url)
+    said = _said(path)
+    assert now_true in said
+    assert "check the server by hand" not in said and "may have landed" not in said
+    assert "resolved by a person" in said  # the count line stays, after the facts
+    # every surface reads the same summary: list, state/JSON, export, checklist
+    detail = read_run(path, "r1")
+    assert now_true in " ".join(read_summaries(path)[0].diagnosis)
+    assert now_true in " ".join(detail.to_dict()["diagnosis"])
+    assert now_true in make_plan(detail, None).to_markdown(detail).replace("\\", "")
+
+
+def test_still_unknown_still_says_check_by_hand_with_who_and_when(tmp_path):
+    path = _crashed(tmp_path / "r1.db")
+    record(read_run(path, "r1"), 2, "unknown", note="asked", who="bob", at="2026-05-17T10:00:00Z")
+    said = _said(path)
+    assert "marked it still unknown (by bob at 2026-05-17T10:00:00Z)" in said
+    assert "check the server by hand" in said
+
+
+def test_landed_with_url_advises_the_rollback(tmp_path):
+    path = _crashed(tmp_path / "r1.db", first=False)
+    assert read_run(path, "r1").summary.advice == ()
+    record(read_run(path, "r1"), 2, "landed", note="seen", url="https://h/x(2)")
+    summary = read_run(path, "r1").summary
+    assert [a.kind for a in summary.advice] == ["undo_resolved"]
+    assert "ledgerx rollback r1 --dry-run" in summary.sentences("cli")[-1]
+
+
+def test_not_dead_runs_name_the_resolution_too(tmp_path):
+    steps = [StepSpec.committed(1), StepSpec.in_doubt(2), StepSpec.in_doubt(3)]
+    path = make_ledger(
+        tmp_path / "r1.db",
+        [RunSpec("r1", state="completed", finished_at="2026-05-17T09:05:00Z", steps=steps)],
+    )
+    record(read_run(path, "r1"), 2, "not_landed", note="no")
+    said = _said(path)
+    assert "step 2 (POST" in said and "did not land (by ada" in said
+    assert "step 3 (POST" in said and said.count("may or may not have landed") == 1
+
+
+def test_read_only_format_diagnosis_names_the_resolution(tmp_path):
+    path = make_cr(tmp_path / "cr.db", [{"run_id": "c1"}], [PENDING])
+    detail = read_run(path, "c1")
+    record(detail, detail.steps[0].seq, "not_landed", note="no comment on the PR")
+    said = read_run(path, "c1").summary.diagnosis
+    assert any("resolved by a person (1 did not land)" in s for s in said)

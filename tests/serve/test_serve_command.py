@@ -220,3 +220,51 @@ async def test_a_served_checklist_is_a_download_not_a_file_on_the_server(tmp_pat
             await ws.close()
     assert "r-crash-0003" in body and "ledgerx-rollback-r-crash-.md" in disposition
     assert sorted(p.name for p in REPO.iterdir()) == before  # nothing saved in the server's cwd
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_default_port_is_not_the_demo_apis(ledger_dir):
+    """`ledgerx serve` beside `make demo`: the demo API holds 8765, serve starts anyway."""
+    import subprocess
+    import sys
+
+    from serve_process import test_env
+
+    from tui.cli.demo_command import DEFAULT_PORT as DEMO_PORT
+    from tui.cli.serve_command import DEFAULT_PORT
+
+    assert DEFAULT_PORT != DEMO_PORT
+    if not _free(DEFAULT_PORT):
+        pytest.skip(f"port {DEFAULT_PORT} is in use on this machine")
+    demo = socket.socket()
+    try:
+        demo.bind(("127.0.0.1", DEMO_PORT))  # stands in for the demo API
+        demo.listen()
+    except OSError:
+        demo.close()
+        demo = None  # the real demo API may be running: the same situation
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli.main", "serve", "--ledger-dir", str(ledger_dir)],
+        cwd=REPO,
+        env=test_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert f"serving on http://127.0.0.1:{DEFAULT_PORT}/" in first, first
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        if demo is not None:
+            demo.close()

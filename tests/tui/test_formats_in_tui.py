@@ -63,6 +63,9 @@ async def test_other_formats_in_the_list_run_screen_and_rollback(make_app, tui_d
         await pilot.press("slash", *"event-ledger", "enter")
         await pilot.pause()
         assert [r.run_id for r in table.rows] == ["ev-run-9"]  # search finds the format
+        # Quiet for an hour: an event log cannot tell stopped from slow, so not "running".
+        assert table.rows[0].verdict == "stale"
+        assert "stale" in _plain(runs.query_one("#runs-diagnosis").render())
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("slash", *"cr-crashed", "enter", "enter")

@@ -78,6 +78,7 @@ async def test_resolve_landed_with_a_note(run_app, run_dir):
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_run(pilot, "crash7")
         assert screen.summary.verdict == "in_doubt"
+        assert "check the server by hand" in _plain(screen.query_one("#run-header").shown)
         await _on_step(pilot, screen, 7)
         await pilot.press("v")
         await pilot.pause()
@@ -110,6 +111,10 @@ async def test_resolve_landed_with_a_note(run_app, run_dir):
         assert [r.note for r in screen.detail.resolutions] == ["SO-1007 found in BC [b]bold[/b]"]
         shown = _plain(screen.query_one("#run-detail").shown)
         assert "Resolved as LANDED by ada" in shown and "[b]bold[/b]" in shown
+        assert "Now: The rollback can undo it" in shown and "check the server" not in shown
+        header = _plain(screen.query_one("#run-header").shown)
+        assert "check the server by hand" not in header
+        assert "resolved it as landed (by ada at" in header and "the rollback can undo" in header
     assert _runner_rows(ledger) == before
 
 

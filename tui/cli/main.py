@@ -26,6 +26,7 @@ from ledger_core.errors import (
 )
 
 from .output import OutputClosed, add_group_by, add_run_filters, fail
+from .serve_command import DEFAULT_PORT as SERVE_PORT
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_FAILURES = 0, 1, 2, 3, 4
 
@@ -362,7 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1; the page has no login of its own)",
     )
-    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=SERVE_PORT,
+        help=f"port to listen on (default {SERVE_PORT}; the demo API has 8765)",
+    )
     p.add_argument(
         "--allow-writes",
         action="store_true",

@@ -22,6 +22,9 @@ from ledger_core.sources import Sources
 from .output import fail, sources_from, warn
 
 EXIT_OK, EXIT_USAGE = 0, 2
+# Not the demo API's 8765 (``demo_command.DEFAULT_PORT``): `ledgerx serve` beside `make demo`
+# must not collide with it.
+DEFAULT_PORT = 8766
 
 
 def _say(message: str) -> None:

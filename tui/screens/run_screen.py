@@ -14,7 +14,8 @@
 
 The screen opens on the step that matters (``ledger_core.focus.step_that_matters``: the first in
 doubt, else the first failed, else the last) unless a step was asked for (``focus_step_id``).
-In a paged run, ``n`` / ``N`` look through the steps read so far.
+A paged run finds that step's position in the ledger (``ledger_core.step_position``) and loads
+the page holding it; ``n`` / ``N`` there ask the ledger too, so they cross pages not read yet.
 | v | resolve the selected in-doubt step: landed / did not land / still unknown, with a note |
 | e | export the incident bundle (Markdown, or JSON for a ``.json`` name) to a new file |
 | y | copy the selected step's URL; again on the same step: its correlation id, then the step |
@@ -59,6 +60,11 @@ from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
 from ledger_core.reader import read_attempts, read_resolutions
 from ledger_core.resolutions import DOUBTFUL, Resolution, latest
 from ledger_core.sanitize import clean, redact_urls
+from ledger_core.step_position import (
+    next_problem_position,
+    position_of_step,
+    position_that_matters,
+)
 from ledger_core.textfit import shorten_middle
 from ledger_core.timefilter import display_time, zone_label
 from ledger_core.timeutil import format_duration, parse_ts
@@ -198,6 +204,17 @@ class RunScreen(Screen[None]):
         generation: int
 
     @dataclass
+    class StepLocated(Message):
+        """A paged run: where to put the cursor (a position among all the run's steps).
+
+        ``direction`` is 0 for the step to open on, else the ``n`` / ``N`` that asked;
+        ``position`` is ``None`` when there is no such step."""
+
+        position: int | None
+        direction: int
+        generation: int
+
+    @dataclass
     class LoadFailed(Message):
         """The run could not be read; ``reason`` is for a person (untrusted: shown plain)."""
 
@@ -291,12 +308,17 @@ class RunScreen(Screen[None]):
     def action_problem(self, direction: int) -> None:
         """Jump to the next / previous problem step; say so when there is none that way."""
         table = self._table()
-        found = next_problem(self._rows, table.cursor_row, direction)
+        if self.paged:  # most steps are not read: the ledger says where the next one is
+            self._locate_problem(table.cursor_row, direction, self._generation)
+            return
+        self._go_to_problem(next_problem(self._rows, table.cursor_row, direction), direction)
+
+    def _go_to_problem(self, found: int | None, direction: int) -> None:
         if found is None:
             where = "after" if direction > 0 else "before"
             self.notify(f"No problem step {where} this one.", markup=False, timeout=3)
             return
-        table.move_cursor(found)
+        self._table().move_cursor(found)
 
     def times_changed(self) -> None:
         """``t`` switched between UTC and local time: redraw the times and the header."""
@@ -372,6 +394,7 @@ class RunScreen(Screen[None]):
             self._rows = list(range(self.summary.step_count))
             self._table().set_rows(self._rows)
             self._loading = True
+            self._locate_start(self._generation)
         else:
             self._loading = True
             self._read_whole(self._generation)
@@ -473,6 +496,24 @@ class RunScreen(Screen[None]):
         for offset in sorted(wanted):
             self._want_page(offset)
 
+    @on(StepLocated)
+    def go_to_step(self, message: StepLocated) -> None:
+        """A paged run: the cursor to the located step; drawing it asks for its page."""
+        if message.generation != self._generation:
+            return
+        if message.direction:
+            self._go_to_problem(message.position, message.direction)
+            return
+        if self._placed or message.position is None:
+            return
+        self._placed = True
+        table = self._table()
+        # Only if the person has not moved meanwhile: their choice wins over ours.
+        if table.cursor_row == 0 and 0 <= message.position < len(self._rows):
+            self._want_page(message.position - message.position % PAGE_SIZE)
+            table.move_cursor(message.position)
+            self._show_selected()
+
     @on(LoadFailed)
     def show_failure(self, message: LoadFailed) -> None:
         self.load_error = message.reason
@@ -536,6 +577,33 @@ class RunScreen(Screen[None]):
             self.post_message(self.LoadFailed(str(exc)))
             return
         self.post_message(self.StepsPage(offset, steps, generation))
+
+    @work(thread=True, exclusive=True, group="run-locate")
+    def _locate_start(self, generation: int) -> None:
+        """A paged run: the position of the step a search named, else of the step that
+        matters (the same rule as ``focus.step_that_matters``, asked of the ledger)."""
+        path, run_id = Path(self.summary.source), self.summary.run_id
+        try:
+            position = None
+            if self._focus_step is not None:
+                step_id, seq = self._focus_step
+                self._focus_step = None
+                position = position_of_step(path, run_id, step_id=step_id, seq=seq)
+            if position is None:
+                position = position_that_matters(path, run_id)
+        except LedgerxError:
+            return  # the page reads report an unreadable run; the cursor stays on the first step
+        self.post_message(self.StepLocated(position, 0, generation))
+
+    @work(thread=True, exclusive=True, group="run-locate")
+    def _locate_problem(self, at: int, direction: int, generation: int) -> None:
+        path, run_id = Path(self.summary.source), self.summary.run_id
+        try:
+            position = next_problem_position(path, run_id, at, direction)
+        except LedgerxError as exc:
+            self.post_message(self.LoadFailed(str(exc)))
+            return
+        self.post_message(self.StepLocated(position, direction, generation))
 
     @work(thread=True, exclusive=True, group="run-poll")
     def _check_signature(self) -> None:

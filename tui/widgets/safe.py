@@ -44,6 +44,7 @@ VERDICT_STYLES: dict[str, str] = {
     "crashed": "bold red",
     "rollback_incomplete": "bold red",
     "in_doubt": "bold magenta",
+    "stale": "bold yellow",  # an event log quiet too long: stopped or slow, it cannot tell
 }
 
 # Words that carry the meaning even without colour (NO_COLOR, colour-blind users): the core's

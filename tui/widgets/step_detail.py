@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ledger_core.derive import resolution_consequence
 from ledger_core.models import RollbackAttempt, Step
 from ledger_core.resolutions import Resolution
 from ledger_core.timefilter import display_with_zone
@@ -130,10 +131,13 @@ def render_step(
             said.append_text(safe_text(resolution.url, FIELD_LIMIT))
         lines.append(said)
     settled = resolution is not None and resolution.outcome != "unknown"
+    if settled:  # what the resolution means now, in the core's words
+        now = resolution_consequence(step.method, resolution)
+        lines.append(Text(f"Now: {now[0].upper()}{now[1:]}.", style="cyan"))
     if step.derived_status == "in_doubt" and not settled:
         words = IN_DOUBT_LIVE_WORDS if writer_alive else IN_DOUBT_WORDS
         lines.append(Text(words + RESOLVE_HINT, style="bold magenta"))
-    elif step.derived_status == "unknown":
+    elif step.derived_status == "unknown" and not settled:
         lines.append(Text(UNKNOWN_WORDS, style="magenta"))
     request = safe_text(step.method, 20)
     request.append(" ")
