@@ -124,15 +124,14 @@ def _pairs(reps: int, sides: dict[str, Path], make) -> tuple[list[Series], list[
     """``reps`` ABBA-ordered runs per side; both series and the paired ratios new / old."""
     (old, _), (new, _) = sides.items()
     series = {name: Series(name) for name in sides}
-    ratios = []
     for i in range(reps):
-        order = [old, new] if i % 2 == 0 else [new, old]
-        got: dict[str, Sample] = {}
-        for name in order:
-            got[name] = make(name, sides[name])
-            series[name].samples.append(got[name])
-        ratios.append(got[new].seconds / got[old].seconds)
-    return list(series.values()), ratios
+        for name in [old, new] if i % 2 == 0 else [new, old]:
+            series[name].samples.append(make(name, sides[name]))
+    return list(series.values()), _paired(*series.values(), lambda s: s.seconds)
+
+
+def _paired(old: Series, new: Series, value) -> list[float]:
+    return [value(n) / value(o) for o, n in zip(old.samples, new.samples, strict=True)]
 
 
 def _row(name: str, series: list[Series], ratios: list[float]) -> tuple[Row, str]:
@@ -144,6 +143,17 @@ def _row(name: str, series: list[Series], ratios: list[float]) -> tuple[Row, str
         f"paired ratios {low:.2f}–{high:.2f} (quartiles {quartiles[0]:.2f}–{quartiles[2]:.2f}), "
         f"{len(ratios)} pairs; {old.name} {old.spread()} s, {new.name} {new.spread()} s"
     )
+    # CPU time (all processes) moves far less with the machine's load than wall time: a
+    # second opinion when the wall-time pairs are too noisy.
+    cpu = (
+        _paired(old, new, lambda s: s.cpu_seconds)
+        if all(s.cpu_seconds > 0 for s in (*old.samples, *new.samples))
+        else []
+    )
+    if cpu:
+        note += (
+            f"; CPU time paired ratio {statistics.median(cpu):.2f} ({min(cpu):.2f}–{max(cpu):.2f})"
+        )
     # When the middle half of the pairs alone is wider than the bar, the median could land on
     # either side of it by chance: no verdict rather than a false one.
     noisy = quartiles[2] - quartiles[0] > 2 * (TARGET - 1.0)

@@ -76,12 +76,23 @@ def build_events(path: Path) -> None:
 
     WAL and ``synchronous=NORMAL``, its schema and indexes, each event appended after its work;
     the tool commits per event, here one transaction per 10,000 events only to generate in
-    seconds (the file's pages are the same). Closed cleanly, so no ``-wal`` is left and the
+    seconds (the same rows and indexes). Closed cleanly, so no ``-wal`` is left and the
     header still says WAL, as the tool leaves a file it closed.
     """
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # two benches may race
-    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+    parts = (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"))
+    for leftover in parts:
         leftover.unlink(missing_ok=True)
+    try:
+        _write_events(tmp)
+    except BaseException:
+        for leftover in parts:
+            leftover.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def _write_events(tmp: Path) -> None:
     conn = sqlite3.connect(tmp, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -101,7 +112,6 @@ def build_events(path: Path) -> None:
     conn.close()
     if Path(f"{tmp}-wal").exists():
         raise RuntimeError(f"{tmp}: closing left a -wal behind")
-    os.replace(tmp, path)
 
 
 def _stamp() -> dict:

@@ -40,6 +40,7 @@ class Sample:
     seconds: float
     max_rss_kb: int
     returncode: int
+    cpu_seconds: float = 0.0  # user + sys of the process and the children it waited for
 
 
 @dataclass
@@ -87,7 +88,7 @@ def run_process(
     if proc.returncode != 0:
         text = stderr.decode(errors="replace")[-2000:]
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {text}")
-    return Sample(elapsed, usage.ru_maxrss, proc.returncode)
+    return Sample(elapsed, usage.ru_maxrss, proc.returncode, usage.ru_utime + usage.ru_stime)
 
 
 def repeat(

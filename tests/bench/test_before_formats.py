@@ -153,3 +153,12 @@ def test_unknown_part_is_refused() -> None:
     )
     assert proc.returncode == 2
     assert "unknown part bogus" in proc.stderr
+
+
+def test_cpu_time_is_a_second_opinion_beside_noisy_wall_time() -> None:
+    old = Series("old", [Sample(1.0, 1024, 0, 2.0) for _ in range(4)])
+    new = Series("new", [Sample(w, 1024, 0, 2.4) for w in (0.7, 0.9, 1.2, 1.4)])
+    ratios = before_formats._paired(old, new, lambda s: s.seconds)
+    row, note = before_formats._row("x", [old, new], ratios)
+    assert row.ok is None
+    assert "CPU time paired ratio 1.20 (1.20–1.20)" in note
