@@ -71,13 +71,7 @@ def bench_list_dir(data: DataSet, reps: int, runner_reps: int, log) -> tuple[lis
     sequential = repeat(
         "ledgerx cold, 1 process",
         max(1, reps // 2),
-        lambda _: run_process(
-            cmd,
-            env={
-                "LEDGERX_CACHE_DIR": tempfile.mkdtemp(prefix="ledgerx-bench-cache-"),
-                "LEDGERX_SCAN_WORKERS": "1",
-            },
-        ),
+        measure.cold(cmd, env={"LEDGERX_SCAN_WORKERS": "1"}),  # its cache dir removed after
     )
     rows = [
         Row(
