@@ -34,6 +34,7 @@ from .measure import ROOT, Row, Sample, Series, run_process
 
 OLD_COMMIT = "d41fd3f"  # main just before the formats merge 3337845
 TARGET = 1.05
+MIN_PAIRS = 4  # fewer, and one disturbed pair moves the median
 
 
 def extract_commit(commit: str, dest: Path, repo: Path = ROOT) -> str | None:
@@ -157,12 +158,32 @@ def _row(name: str, series: list[Series], ratios: list[float]) -> tuple[Row, str
     # When the middle half of the pairs alone is wider than the bar, the median could land on
     # either side of it by chance: no verdict rather than a false one.
     noisy = quartiles[2] - quartiles[0] > 2 * (TARGET - 1.0)
+    few = len(ratios) < MIN_PAIRS
     if noisy:
         note += "; the middle half of the pairs is wider than the 5 % bar: too noisy to decide"
-    target = f"≤ {TARGET:.2f}× (paired)" + (", noisy: no verdict" if noisy else "")
-    ok = None if noisy else ratio <= TARGET
+    if few:
+        note += f"; fewer than {MIN_PAIRS} pairs: too few to decide"
+    target = f"≤ {TARGET:.2f}× (paired)" + (", no verdict" if noisy or few else "")
+    ok = None if noisy or few else ratio <= TARGET
     row = Row(name, f"{new.median:.3f}s", f"{old.name} {old.median:.3f}s", ratio, target, ok)
     return row, note
+
+
+def _prepare(sides: dict[str, Path], many: Path, env: dict[str, str], log) -> dict[str, str]:
+    """Check each side imports its own tree and lists the same runs; the notes to print."""
+    notes = {}
+    for name, tree in sides.items():
+        files = imported_from(tree, env)
+        if not all(f.is_relative_to(tree.resolve()) for f in files):
+            raise RuntimeError(f"{name}: ledgerx imported from {files}, not from {tree}")
+        notes[f"{name} imports"] = str(files[0])
+        log(f"  {name}: ledger_core from {files[0]}")
+    # The same arguments accepted and the same runs listed (this also compiles both sides
+    # into the pycache prefix, so no timed run compiles).
+    listed = [_run_ids(tree, many, env) for tree in sides.values()]
+    if listed[0] != listed[1] or not listed[0]:
+        raise RuntimeError(f"{' and '.join(sides)} list different runs of {many}")
+    return notes
 
 
 def bench_before_formats(
@@ -189,18 +210,15 @@ def bench_before_formats(
             sides["this checkout"] = ROOT
         pycache = work / "pycache"
         env = {"PYTHONPYCACHEPREFIX": str(pycache), "PYTHONDONTWRITEBYTECODE": "", "PYTHONPATH": ""}
-        notes = {}
-        for name, tree in sides.items():
-            files = imported_from(tree, env)
-            if not all(f.is_relative_to(tree.resolve()) for f in files):
-                raise RuntimeError(f"{name}: ledgerx imported from {files}, not from {tree}")
-            notes[f"{name} imports"] = str(files[0])
-            log(f"  {name}: ledger_core from {files[0]}")
-        # The same arguments accepted and the same runs listed (this also compiles both sides
-        # into the pycache prefix, so no timed run compiles).
-        listed = [_run_ids(tree, many, env) for tree in sides.values()]
-        if listed[0] != listed[1] or not listed[0]:
-            raise RuntimeError(f"{' and '.join(sides)} list different runs of {many}")
+        try:
+            notes = _prepare(sides, many, env, log)
+        except (RuntimeError, ValueError, KeyError, TypeError) as error:
+            # A side that cannot list these files is a finding, not a reason to lose the
+            # rest of the bench.
+            why = f"not measured: {error}"
+            log(f"list 10k files before formats: {why}")
+            row = Row("list 10k files vs before formats", why[:120], "", None, "", False)
+            return [row], {"rss": {}, "notes": {"error": why}}
         cmd = _list_cmd(many)
         log(f"list 10k files, {' vs '.join(sides)}, ABBA: cold ×{reps}, warm ×{reps} …")
 

@@ -141,6 +141,9 @@ def test_paired_ratio_verdicts() -> None:
     wide = [0.80, 0.90, 1.00, 1.02, 1.20, 1.40]
     row, note = before_formats._row("x", [old, _series("new", wide)], wide)
     assert row.ok is None and "too noisy" in note and "0.80–1.40" in note
+    few = [1.00, 1.01, 1.02]
+    row, note = before_formats._row("x", [_series("old", [1.0] * 3), _series("new", few)], few)
+    assert row.ok is None and "too few" in note
 
 
 def test_unknown_part_is_refused() -> None:
@@ -162,3 +165,20 @@ def test_cpu_time_is_a_second_opinion_beside_noisy_wall_time() -> None:
     row, note = before_formats._row("x", [old, new], ratios)
     assert row.ok is None
     assert "CPU time paired ratio 1.20 (1.20–1.20)" in note
+
+
+def test_a_side_that_cannot_list_is_a_miss_row_not_a_crash(repo, tmp_path: Path) -> None:
+    path, old, new = repo
+    many = tmp_path / "many"
+    many.mkdir()
+    data = DataSet(tmp_path, many, tmp_path / "copy", many, many, "r", {})
+    logged: list[str] = []
+    rows, extra = before_formats.bench_before_formats(
+        data, 1, logged.append, old=old, new=new, repo=path
+    )
+    # Both fake trees import from themselves (checked), then print no JSON.
+    assert any(line.endswith("/old/ledger_core/__init__.py") for line in logged)
+    assert any(line.endswith("/new/ledger_core/__init__.py") for line in logged)
+    assert len(rows) == 1 and rows[0].verdict == "MISS"
+    assert rows[0].value.startswith("not measured: ")
+    assert extra["notes"]["error"].startswith("not measured: ")
