@@ -45,8 +45,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# make bench BENCH_ARGS="--only formats,before-formats --reps 3": some parts (see python -m bench -h).
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tui.screenshots screenshots

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import machine, search_bench, tui_bench
+from . import before_formats, formats_bench, machine, measure, search_bench, tui_bench
 from .generate import DataSet, ensure_data
-from .measure import Row, Series, ledgerx, python, repeat, run_process
+from .measure import Row, Series, fmt, ledgerx, python, repeat, run_process
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
@@ -28,28 +28,15 @@ def _tree_state(data: DataSet) -> list[tuple[str, int, int]]:
     """Every name, size and mtime in the directories ledgerx reads (not the runner's copy)."""
     return sorted(
         (f"{d.name}/{e.name}", e.stat().st_size, e.stat().st_mtime_ns)
-        for d in (data.many_dir, data.big_file.parent, data.huge_file.parent)
+        for d in (
+            data.many_dir,
+            data.big_file.parent,
+            data.huge_file.parent,
+            formats_bench.FORMATS_DIR,
+        )
+        if d.is_dir()
         for e in os.scandir(d)
     )
-
-
-def _fmt(series: Series) -> str:
-    return f"{series.median:.3f}s"
-
-
-def _cold(args: list[str], stdout: Path | None = None):
-    def make(_: int):
-        cache = tempfile.mkdtemp(prefix="ledgerx-bench-cache-")
-        try:
-            return run_process(args, env={"LEDGERX_CACHE_DIR": cache}, stdout=stdout)
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
-
-    return make
-
-
-def _warm(args: list[str], cache: str):
-    return lambda _: run_process(args, env={"LEDGERX_CACHE_DIR": cache})
 
 
 def bench_list_dir(data: DataSet, reps: int, runner_reps: int, log) -> tuple[list[Row], dict]:
@@ -67,7 +54,7 @@ def bench_list_dir(data: DataSet, reps: int, runner_reps: int, log) -> tuple[lis
     cold = Series("ledgerx cold")
     for i in range(reps):
         floor.samples.append(run_process(python("-m", "bench.baselines", "floor", many)))
-        cold.samples.append(_cold(cmd)(i))
+        cold.samples.append(measure.cold(cmd)(i))
         if i < runner_reps:
             runner.samples.append(
                 run_process(python("-m", "bench.baselines", "runner", str(data.runner_copy)))
@@ -78,49 +65,43 @@ def bench_list_dir(data: DataSet, reps: int, runner_reps: int, log) -> tuple[lis
     cache = tempfile.mkdtemp(prefix="ledgerx-bench-cache-")
     try:
         run_process(cmd, env={"LEDGERX_CACHE_DIR": cache})  # fills the cache
-        warm = repeat("ledgerx warm", reps, _warm(cmd, cache))
+        warm = repeat("ledgerx warm", reps, measure.warm(cmd, cache))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     sequential = repeat(
         "ledgerx cold, 1 process",
         max(1, reps // 2),
-        lambda _: run_process(
-            cmd,
-            env={
-                "LEDGERX_CACHE_DIR": tempfile.mkdtemp(prefix="ledgerx-bench-cache-"),
-                "LEDGERX_SCAN_WORKERS": "1",
-            },
-        ),
+        measure.cold(cmd, env={"LEDGERX_SCAN_WORKERS": "1"}),  # its cache dir removed after
     )
     rows = [
         Row(
             "list 10k files, cold",
-            _fmt(cold),
-            f"runner-style {_fmt(runner)}",
+            fmt(cold),
+            f"runner-style {fmt(runner)}",
             cold.median / runner.median,
             "≤ 0.25×",
             cold.median <= 0.25 * runner.median,
         ),
         Row(
             "list 10k files, cold",
-            _fmt(cold),
-            f"floor {_fmt(floor)}",
+            fmt(cold),
+            f"floor {fmt(floor)}",
             cold.median / floor.median,
             "≤ 1.0×",
             cold.median <= 1.0 * floor.median,
         ),
         Row(
             "list 10k files, warm",
-            _fmt(warm),
-            f"own cold {_fmt(cold)}",
+            fmt(warm),
+            f"own cold {fmt(cold)}",
             warm.median / cold.median,
             "≤ 0.1×",
             warm.median <= 0.1 * cold.median,
         ),
         Row(
             "list 10k files, cold, 1 process",
-            _fmt(sequential),
-            f"floor {_fmt(floor)}",
+            fmt(sequential),
+            f"floor {fmt(floor)}",
             sequential.median / floor.median,
             "",
             None,
@@ -140,26 +121,26 @@ def bench_list_file(data: DataSet, reps: int, log) -> tuple[list[Row], dict]:
     cold = Series("ledgerx cold")
     for i in range(reps):
         base.samples.append(run_process(python("-m", "bench.baselines", "groupby", big)))
-        cold.samples.append(_cold(cmd)(i))
+        cold.samples.append(measure.cold(cmd)(i))
     cache = tempfile.mkdtemp(prefix="ledgerx-bench-cache-")
     try:
         run_process(cmd, env={"LEDGERX_CACHE_DIR": cache})
-        warm = repeat("ledgerx warm", reps, _warm(cmd, cache))
+        warm = repeat("ledgerx warm", reps, measure.warm(cmd, cache))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     rows = [
         Row(
             "list 1M-step file, cold",
-            _fmt(cold),
-            f"GROUP BY {_fmt(base)}",
+            fmt(cold),
+            f"GROUP BY {fmt(base)}",
             cold.median / base.median,
             "",
             None,
         ),
         Row(
             "list 1M-step file, warm",
-            _fmt(warm),
-            f"GROUP BY {_fmt(base)}",
+            fmt(warm),
+            f"GROUP BY {fmt(base)}",
             warm.median / base.median,
             "",
             None,
@@ -179,12 +160,12 @@ def bench_state(data: DataSet, reps: int, log) -> tuple[list[Row], dict]:
         base.samples.append(
             run_process(python("-m", "bench.baselines", "select", huge, data.huge_run_id))
         )
-        cold.samples.append(_cold(cmd)(i))
+        cold.samples.append(measure.cold(cmd)(i))
     rows = [
         Row(
             "state 100k-step run (JSON)",
-            _fmt(cold),
-            f"SELECT * {_fmt(base)}",
+            fmt(cold),
+            f"SELECT * {fmt(base)}",
             cold.median / base.median,
             "",
             None,
@@ -215,45 +196,116 @@ def _table(rows: list[Row]) -> list[str]:
     return [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)]
 
 
+PARTS = ("list", "file", "state", "formats", "before-formats", "tui", "search")
+PART_HELP = {
+    "list": "10,000 files: cold, warm, 1 process, against runner-style and floor",
+    "file": "the 1,000,000-step file, cold and warm, against one GROUP BY",
+    "state": "state of the 100,000-step run, against SELECT *",
+    "formats": "1,000,000-event event-ledger file against the runner's 1M-step file",
+    "before-formats": f"10,000 files against ledgerx at {before_formats.OLD_COMMIT} (git archive)",
+    "tui": "the TUI's first paint, all listed, the 100k-step run, RSS",
+    "search": "ledgerx search and the TUI's search box",
+}
+
+
+def _parts(text: str) -> list[str]:
+    chosen = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in PARTS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown part {', '.join(unknown) or '(none)'}; choose from {', '.join(PARTS)}"
+        )
+    return chosen
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--reps", type=int, default=5, help="repetitions per measure")
-    parser.add_argument("--runner-reps", type=int, default=3)
-    parser.add_argument("--skip-tui", action="store_true")
-    parser.add_argument("--skip-cli", action="store_true")
-    parser.add_argument("--only-search", action="store_true", help="only the search figures")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="parts:\n" + "\n".join(f"  {k:15} {v}" for k, v in PART_HELP.items()),
+    )
+    parser.add_argument("--reps", type=_positive, default=5, help="repetitions per measure (5)")
+    parser.add_argument(
+        "--ab-reps",
+        type=_positive,
+        default=None,
+        help="old/new pairs for before-formats, cold and warm each (default: 2 × --reps)",
+    )
+    parser.add_argument(
+        "--ab-old",
+        default=before_formats.OLD_COMMIT,
+        metavar="COMMIT",
+        help=f"before-formats: the old side (default {before_formats.OLD_COMMIT})",
+    )
+    parser.add_argument(
+        "--ab-new",
+        default=None,
+        metavar="COMMIT",
+        help="before-formats: a commit as the new side instead of this checkout",
+    )
+    parser.add_argument("--runner-reps", type=_positive, default=3)
+    parser.add_argument(
+        "--only",
+        type=_parts,
+        metavar="PART[,PART...]",
+        help="run only these parts (see below); a partial run does not write results.md",
+    )
+    parser.add_argument("--skip-tui", action="store_true", help="all parts but tui and search")
+    parser.add_argument("--skip-cli", action="store_true", help="only tui and search")
+    parser.add_argument("--only-search", action="store_true", help="same as --only search")
     parser.add_argument("--no-write", action="store_true", help="do not update results.md")
     args = parser.parse_args()
+    parts = set(args.only or PARTS)
+    if args.only_search:
+        parts = {"search"}
+    if args.skip_cli:
+        parts -= {"list", "file", "state", "formats", "before-formats"}
+    if args.skip_tui:
+        parts -= {"tui", "search"}
+    write = not args.no_write and parts == set(PARTS)
     started = time.perf_counter()
     log = lambda m: print(m, flush=True)  # noqa: E731
+    log(f"bench parts: {', '.join(p for p in PARTS if p in parts) or '(none)'}")
     load_before = os.getloadavg()
     data = ensure_data(log)
+    if "formats" in parts:
+        formats_bench.ensure_events(log)  # before the snapshot of the ledger dirs
     before = _tree_state(data)
     rows: list[Row] = []
     extra: dict[str, dict] = {}
     list_cold = None
-    if args.only_search:
-        args.skip_cli = args.skip_tui = True
-    if not args.skip_cli:
-        for name, (r, x) in (
-            ("list 10k files", bench_list_dir(data, args.reps, args.runner_reps, log)),
-            ("list 1M-step file", bench_list_file(data, args.reps, log)),
-            ("state 100k-step run", bench_state(data, args.reps, log)),
-        ):
-            rows += r
-            extra[name] = x
-        list_cold = extra["list 10k files"]["cold"]
-    if not args.skip_tui:
-        r, x = tui_bench.run(data, args.reps, log, list_cold)
+    steps = (
+        ("list", "list 10k files", lambda: bench_list_dir(data, args.reps, args.runner_reps, log)),
+        ("file", "list 1M-step file", lambda: bench_list_file(data, args.reps, log)),
+        ("state", "state 100k-step run", lambda: bench_state(data, args.reps, log)),
+        ("formats", "formats", lambda: formats_bench.bench_formats(data, args.reps, log)),
+        (
+            "before-formats",
+            "before formats",
+            lambda: before_formats.bench_before_formats(
+                data, args.ab_reps or 2 * args.reps, log, args.ab_old, args.ab_new
+            ),
+        ),
+        ("tui", "TUI", lambda: tui_bench.run(data, args.reps, log, list_cold)),
+        ("search", "search", lambda: search_bench.bench_cli(data, args.reps, log, list_cold)),
+        ("search", "TUI search", lambda: search_bench.bench_tui(data, args.reps, log)),
+    )
+    for part, name, run in steps:
+        if part not in parts:
+            continue
+        r, x = run()
         rows += r
-        extra["TUI"] = x
-    if not (args.skip_cli and args.skip_tui) or args.only_search:
-        r, x = search_bench.bench_cli(data, args.reps, log, list_cold)
-        rows += r
-        extra["search"] = x
-        r, x = search_bench.bench_tui(data, args.reps, log)
-        rows += r
-        extra["TUI search"] = x
+        extra[name] = x
+        if part == "list":
+            list_cold = x["cold"]
     untouched = _tree_state(data) == before
     rows.append(
         Row(
@@ -270,13 +322,17 @@ def main() -> int:
     print()
     print("\n".join(table))
     for name, x in extra.items():
-        print(f"\n{name}: peak RSS (MB) " + ", ".join(f"{k} {v:.0f}" for k, v in x["rss"].items()))
+        print(f"\n{name}:")
+        if x["rss"]:
+            print("  peak RSS (MB) " + ", ".join(f"{k} {v:.0f}" for k, v in x["rss"].items()))
         if "spread" in x:
             print("  min–max s: " + ", ".join(f"{k} {v}" for k, v in x["spread"].items()))
+        for key, value in x.get("notes", {}).items():
+            print(f"  {key}: {value}")
     info = machine.describe(load_before, load_after)
     print("\n" + info)
     print(f"bench total {time.perf_counter() - started:.0f}s")
-    if not args.no_write:
+    if write:
         machine.write_results(RESULTS, table, extra, info)
         print(f"wrote {RESULTS}")
     return 0

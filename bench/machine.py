@@ -67,9 +67,8 @@ def write_results(path: Path, table: list[str], extra: dict, info: str) -> None:
     old = path.read_text() if path.exists() else ""
     lines = ["", "## Latest run", "", info, "", *table, ""]
     for name, x in extra.items():
-        lines.append(
-            f"- {name}: peak RSS (MB) " + ", ".join(f"{k} {v:.0f}" for k, v in x["rss"].items())
-        )
+        rss = ", ".join(f"{k} {v:.0f}" for k, v in x["rss"].items())
+        lines.append(f"- {name}: peak RSS (MB) {rss}" if rss else f"- {name}")
         if "spread" in x:
             lines.append(
                 "  - min–max seconds: " + ", ".join(f"{k} {v}" for k, v in x["spread"].items())

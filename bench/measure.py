@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ class Sample:
     seconds: float
     max_rss_kb: int
     returncode: int
+    cpu_seconds: float = 0.0  # user + sys of the process and the children it waited for
 
 
 @dataclass
@@ -61,15 +64,19 @@ class Series:
 
 
 def run_process(
-    argv: Sequence[str], *, env: dict[str, str] | None = None, stdout: Path | None = None
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    stdout: Path | None = None,
+    cwd: Path | None = None,
 ) -> Sample:
-    """Run ``argv`` to completion; its wall time and its own peak RSS (``wait4``)."""
+    """Run ``argv`` to completion in ``cwd`` (the repo); its wall time and peak RSS (``wait4``)."""
     full_env = os.environ.copy() | (env or {})
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
     try:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            list(argv), stdout=out, stderr=subprocess.PIPE, env=full_env, cwd=ROOT
+            list(argv), stdout=out, stderr=subprocess.PIPE, env=full_env, cwd=cwd or ROOT
         )
         stderr = proc.stderr.read() if proc.stderr else b""
         _, status, usage = os.wait4(proc.pid, 0)
@@ -81,7 +88,7 @@ def run_process(
     if proc.returncode != 0:
         text = stderr.decode(errors="replace")[-2000:]
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {text}")
-    return Sample(elapsed, usage.ru_maxrss, proc.returncode)
+    return Sample(elapsed, usage.ru_maxrss, proc.returncode, usage.ru_utime + usage.ru_stime)
 
 
 def repeat(
@@ -101,3 +108,25 @@ def python(*args: str) -> list[str]:
 
 def ledgerx(*args: str) -> list[str]:
     return [str(BIN / "ledgerx"), *args]
+
+
+def fmt(series: Series) -> str:
+    return f"{series.median:.3f}s"
+
+
+def cold(args: Sequence[str], stdout: Path | None = None, env: dict[str, str] | None = None):
+    """A sample maker: ``args`` in a fresh process with a new, empty ledgerx cache directory."""
+
+    def make(_: int) -> Sample:
+        cache = tempfile.mkdtemp(prefix="ledgerx-bench-cache-")
+        try:
+            return run_process(args, env=(env or {}) | {"LEDGERX_CACHE_DIR": cache}, stdout=stdout)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+
+    return make
+
+
+def warm(args: Sequence[str], cache: str, env: dict[str, str] | None = None):
+    """A sample maker: ``args`` in a fresh process over the cache directory ``cache``."""
+    return lambda _: run_process(args, env=(env or {}) | {"LEDGERX_CACHE_DIR": cache})
