@@ -44,6 +44,7 @@ VERDICT_URGENCY = (
     "rollback_incomplete",
     "in_doubt",
     "crashed",
+    "stale",
     "partially_committed",
     "failed",
     "running",

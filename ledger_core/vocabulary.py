@@ -28,6 +28,7 @@ LABELS: dict[str, str] = {
     "rollback_skipped": "rb skipped",
     "rollback_incomplete": "RB INCOMPLETE",
     "crashed": "CRASHED",
+    "stale": "STALE",
     "dead": "DEAD",
 }
 

@@ -152,3 +152,13 @@ def test_group_facet_names():
             parse_group_facet(bad)
     with pytest.raises(ValueError, match="unknown facet"):
         group_runs(RUNS, "state")
+
+
+def test_every_verdict_has_a_place_in_the_urgency_order():
+    """A verdict missing from the order would sort its group after "completed" (``stale``, the
+    event log quiet too long, was the one left out)."""
+    from ledger_core.derive import VERDICTS
+    from ledger_core.facets import VERDICT_URGENCY
+
+    assert set(VERDICTS) <= set(VERDICT_URGENCY)
+    assert VERDICT_URGENCY.index("stale") < VERDICT_URGENCY.index("running")

@@ -44,3 +44,9 @@ def test_every_preset_names_a_real_value():
             assert preset.value in VERDICTS
         elif preset.axis == "state":
             assert preset.value in RUN_STATES
+
+
+def test_every_attention_verdict_has_a_word_in_capitals():
+    """Verdicts that need a person are shouted alike: ``stale`` beside ``CRASHED`` was lowercase."""
+    for verdict in ("crashed", "in_doubt", "rollback_incomplete", "stale"):
+        assert label(verdict).isupper(), verdict
