@@ -377,6 +377,21 @@ def test_without_a_shm_the_database_probe_respects_the_bound(tmp_path, monkeypat
     assert holders.kept_descriptors() == kept
 
 
+def test_a_live_ledger_in_a_directory_reached_through_a_link_is_seen(tmp_path):
+    """The holder opened the real path; its sidecars are beside it, not beside the link."""
+    (tmp_path / "real").mkdir()
+    original = make_ledger(tmp_path / "real" / "run.db", [RunSpec("r1")])
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    proc = _hold(original)
+    try:
+        via_link = tmp_path / "linked" / "run.db"
+        found = holders.check(via_link)
+        assert found.state == holders.HELD and found.holder is not None
+        assert found.holder.pid == proc.pid
+    finally:
+        _stop(proc)
+
+
 def test_a_symbolic_link_to_a_live_ledger_is_seen(tmp_path):
     """SQLite names the sidecars after the file the link points to: none lies beside the link."""
     (tmp_path / "a").mkdir()
