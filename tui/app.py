@@ -254,7 +254,8 @@ class LedgerxApp(App[None]):
         return self.runs_screen()
 
     def runs_command(self, command: str, argument: str | None = None) -> None:
-        """A palette command for the runs list: ``search``, ``sort`` or ``filter`` PRESET."""
+        """A palette command for the runs list: ``search``, ``sort``, ``time``, ``facets``,
+        ``filter`` PRESET or ``group`` FACET (``None``: no groups)."""
         home = self.back_to_runs()
         if command == "search":
             home.action_search()
@@ -266,6 +267,8 @@ class LedgerxApp(App[None]):
             home.action_facets()
         elif command == "filter" and argument is not None:
             home.set_filter(argument)
+        elif command == "group":
+            home.group_and_remember(argument)
 
     def open_run(self, summary: RunSummary) -> None:
         """Open ``summary``'s run screen on top of the runs list."""

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from ledger_core.facets import GROUP_FACETS
+
 from .widgets.safe import plain, safe_text, state_text
 
 if TYPE_CHECKING:
@@ -44,6 +46,15 @@ class LedgerxCommands(Provider):
             ("Show hints", partial(app.set_hints, True), "the one-line hint bar for new users"),
             ("Hide hints", partial(app.set_hints, False), "hide the hint bar (x does too)"),
         ]
+        out.append(("Group: none", partial(app.runs_command, "group", None), "one flat list"))
+        for facet in GROUP_FACETS:
+            out.append(
+                (
+                    f"Group by {facet}",
+                    partial(app.runs_command, "group", facet),
+                    "headings with counts; space folds, ] and [ jump (b cycles)",
+                )
+            )
         for key, label, _ in FILTERS:
             out.append(
                 (f"Filter: {label}", partial(app.runs_command, "filter", key), "preset view")

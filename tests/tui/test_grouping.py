@@ -206,3 +206,24 @@ async def test_the_hint_bar_on_a_heading_names_the_group_keys(make_app):
         assert "space folds or unfolds this group" in hint
         await pilot.press("j")
         assert "space folds" not in str(screen.query_one("#runs-hints", Static).render())
+
+
+async def test_the_palette_groups_and_ungroups_and_remembers(make_app, state_dir):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _loaded(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"group by company")
+        await pilot.pause(0.3)  # the palette's search runs in a worker
+        await pilot.press("enter")
+        deadline = time.monotonic() + 10
+        while screen.group_by != "company":
+            assert time.monotonic() < deadline, "the palette never grouped by company"
+            await pilot.pause(0.05)
+        assert _layout(screen)[0].startswith("# ")
+        assert json.loads((state_dir / FILE_NAME).read_text())["group_by"] == "company"
+        app.runs_command("group", None)
+        await pilot.pause()
+        assert screen.group_by is None and not _layout(screen)[0].startswith("#")
+    assert json.loads((state_dir / FILE_NAME).read_text())["group_by"] is None

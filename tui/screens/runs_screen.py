@@ -392,7 +392,11 @@ class RunsScreen(Screen[None]):
     def action_cycle_group(self, step: int) -> None:
         """``b`` / ``B``: the next / previous grouping, remembered for the next session."""
         index = GROUPINGS.index(self.group_by) if self.group_by in GROUPINGS else 0
-        self.set_group_by(GROUPINGS[(index + step) % len(GROUPINGS)])
+        self.group_and_remember(GROUPINGS[(index + step) % len(GROUPINGS)])
+
+    def group_and_remember(self, facet: str | None) -> None:
+        """Group by ``facet`` (``None``: no groups) and keep the choice for the next session."""
+        self.set_group_by(facet)
         settings = self.ledgerx.settings
         if settings.group_by != self.group_by:
             settings.group_by = self.group_by
