@@ -134,7 +134,7 @@ class TestProfilesChangedRefusal:
         profiles = profiles_toml(ledgers.parent, BASE).relative_to(ledgers.parent)
         app = LedgerxApp(
             Sources.from_args([ledgers], []),
-            ProfilesSource.lookup(profiles),
+            ProfilesSource((profiles,), named=True),  # lookup() would make it absolute
             now=lambda: NOW,
             poll_interval=0,
         )

@@ -22,7 +22,7 @@ def test_sources_profiles_and_stale_after_come_from_the_arguments(tui_dir, opene
     code = main(["--ledger-dir", "ledgers", "--profiles", "profiles.toml", "--stale-after", "5"])
     assert code == 0
     (app,) = opened
-    assert app.sources.dirs == (Path("ledgers"),)
+    assert app.sources.dirs == (Path.cwd() / "ledgers",)  # absolute: plans name it anywhere
     assert set(app.profiles.profiles) == {"sandbox", "production"}
     assert app.stale_after == 300.0
     assert not app.readonly
