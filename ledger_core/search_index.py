@@ -477,8 +477,8 @@ class SearchIndex:
             wanted = _signatures(names, time.time_ns())
             # One digest of every name and signature: when it is the one stored after the last
             # complete update of these files, nothing changed and nothing needs comparing.
-            digest = _digest(wanted) if all(_encodable(n) for n in wanted) else None
-            key = "unchanged:" + _digest(dict.fromkeys(names, ""))
+            digest = _digest(wanted)
+            key = _names_key(names)
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             if digest is not None and row is not None and row[0] == digest:
                 report.problems = self._problems(conn, wanted)
@@ -755,7 +755,11 @@ def _busy(exc: BaseException) -> bool:
 def _signatures(names: list[str], now_ns: int) -> dict[str, str]:
     """``access.file_signature`` of each file as text (``racy:`` when written too recently to
     be trusted); files that cannot be stat'ed are left out. Which ``-wal`` files exist is
-    learnt from one listing per directory of many files, not from a failing stat per file."""
+    learnt from one listing per directory of many files, not from a failing stat per file.
+
+    A warm search stats every file (a write changes no directory entry, so nothing cheaper
+    can tell a changed ledger): the loop is kept to the stat and one string per file.
+    """
     groups: dict[str, int] = {}
     for name in names:
         parent = name.rpartition("/")[0]
@@ -767,35 +771,73 @@ def _signatures(names: list[str], now_ns: int) -> dict[str, str]:
                 wals[parent] = frozenset(n for n in os.listdir(parent or ".") if n[-4:] == "-wal")
             except OSError:
                 pass
+    # Newer than this, a signature cannot be trusted (two writes in one mtime tick).
+    racy_after = now_ns - RACY_WINDOW_NS
+    stat = os.stat
     out: dict[str, str] = {}
+    if len(wals) == 1 and len(groups) == 1:
+        # One big directory (the common case): no per-file parent lookup.
+        (listed,) = wals.values()
+        for name in names:
+            try:
+                st = stat(name)
+            except OSError:
+                continue  # gone: the read reports it (or it is dropped from the index)
+            mtime = st.st_mtime_ns
+            if listed and name.rpartition("/")[2] + "-wal" in listed:
+                out[name] = _with_wal(name, st.st_size, mtime, racy_after)
+            elif mtime > racy_after:
+                out[name] = f"racy:{st.st_size}:{mtime}:-1:-1"
+            else:
+                out[name] = f"{st.st_size}:{mtime}:-1:-1"
+        return out
     for name in names:
         parent, _, base = name.rpartition("/")
         try:
-            st = os.stat(name)
-            listed = wals.get(parent)
-            wal = None
-            if listed is None or base + "-wal" in listed:
-                try:
-                    wal = os.stat(name + "-wal")
-                except OSError:
-                    wal = None
+            st = stat(name)
         except OSError:
-            continue  # gone: the read reports it (or it is dropped from the index)
-        size, mtime = (wal.st_size, wal.st_mtime_ns) if wal is not None else (-1, -1)
-        text = f"{st.st_size}:{st.st_mtime_ns}:{size}:{mtime}"
-        racy = now_ns - max(st.st_mtime_ns, mtime) < RACY_WINDOW_NS
-        out[name] = "racy:" + text if racy else text
+            continue
+        listed = wals.get(parent)
+        if listed is None or base + "-wal" in listed:
+            out[name] = _with_wal(name, st.st_size, st.st_mtime_ns, racy_after)
+        elif st.st_mtime_ns > racy_after:
+            out[name] = f"racy:{st.st_size}:{st.st_mtime_ns}:-1:-1"
+        else:
+            out[name] = f"{st.st_size}:{st.st_mtime_ns}:-1:-1"
     return out
 
 
+def _with_wal(name: str, size: int, mtime: int, racy_after: int) -> str:
+    try:
+        wal = os.stat(name + "-wal")
+        wal_size, wal_mtime = wal.st_size, wal.st_mtime_ns
+    except OSError:
+        wal_size, wal_mtime = -1, -1
+    text = f"{size}:{mtime}:{wal_size}:{wal_mtime}"
+    return "racy:" + text if max(mtime, wal_mtime) > racy_after else text
+
+
 def _digest(signatures: dict[str, str]) -> str | None:
-    """One hash of names and signatures; ``None`` while any file is too fresh to trust."""
+    """One hash of names and signatures; ``None`` while any file is too fresh to trust, or
+    when a name is not valid UTF-8 (it cannot be stored: that file is read at every search)."""
     import hashlib
 
-    if any(sig.startswith("racy") for sig in signatures.values()):
+    values = "\n".join(signatures.values())
+    if "racy" in values:
         return None
-    joined = "\n".join(f"{name}\t{sig}" for name, sig in signatures.items())
-    return hashlib.blake2b(joined.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    try:
+        joined = ("\n".join(signatures) + "\n\n" + values).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return hashlib.blake2b(joined, digest_size=16).hexdigest()
+
+
+def _names_key(names: list[str]) -> str:
+    """The meta key under which the digest of this exact list of files is kept."""
+    import hashlib
+
+    joined = "\n".join(names).encode("utf-8", "surrogateescape")
+    return "unchanged:" + hashlib.blake2b(joined, digest_size=16).hexdigest()
 
 
 _shared: dict[str, SearchIndex] = {}
