@@ -450,13 +450,13 @@ class RunsScreen(Screen[None]):
     def search_as_you_type(self, event: Input.Changed) -> None:
         self.search_text = event.value
         text = event.value.strip()
+        self._step_hits = None  # until the index answers this text
         if text and self._session is not None and not self._index_dirty:
             # The index is ready: the list keeps the last answer until this text's arrives
             # (from a worker; a newer key cancels it), and then changes once.
             self._search_steps(text)
             self._refresh_status()
             return
-        self._step_hits = None
         self._answer = None
         self._refilter()  # run fields now; step matches follow when the index answers
         self._table.move_cursor(0)
