@@ -25,7 +25,6 @@ spans two fields and the field that matched is named.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import threading
 import time
@@ -241,6 +240,8 @@ def _other_format_docs(
     from .scanner import raw_runs, summarize
 
     after = derive.DEFAULT_STALE_AFTER if stale_after is None else stale_after
+    import socket  # only other formats need the host name: runner-only searches skip it
+
     now, host, source = time.time(), socket.gethostname(), str(path)
     docs: list[Doc] = []
     for raw in raw_runs(conn, path):
