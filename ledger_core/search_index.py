@@ -872,8 +872,8 @@ class SearchSession:
         """
         answer = RunMatches(text)
         needle = _fold(_stored_form(text))
-        if not needle:
-            return answer
+        if not needle or SEP in needle:
+            return answer  # no value holds the separator: nothing can match
         last = self._last
         if last is not None and last[0] in needle:
             rows = [row for row in last[1] if needle in _fold(row[6])]

@@ -154,3 +154,14 @@ def test_an_index_made_before_the_run_docs_index_gets_it(tmp_path):
     names = {r[0] for r in reopened._connect().execute("SELECT name FROM sqlite_master")}
     assert "doc_run" in names
     assert reopened.notes == []  # kept, not rebuilt
+
+
+def test_a_needle_holding_the_field_separator_matches_nothing_even_when_narrowing(tmp_path):
+    index, files = _ledgers(tmp_path)
+    session = SearchSession(index, files)
+    assert len(session.find_runs("x.test").hits) == 3  # complete: kept for narrowing
+    # Across two fields of one step's document: never a match, in memory or in SQL.
+    answer = session.find_runs("x.test/orders(0-1)\x1f")  # the URL's end, then a separator
+    assert answer.hits == {} and answer.rows == 0
+    scan = index.matching_rows("orders(0-1)\x1f", files=files, max_rows=10)
+    assert scan.rows == [] and scan.complete
