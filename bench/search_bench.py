@@ -3,19 +3,25 @@ and the index design measured both ways (plain-table ``LIKE`` scan against FTS5 
 
 Every CLI figure is a whole process; the design comparison runs in one process over the same
 documents, so it compares only the two indexes.
+
+Alone (``python -m bench.search_bench --quick [--files N] [--dir DIR]``): only these figures,
+on a directory of per-run files generated for it (not the 1,000,000-step file ``make bench``
+also builds), without the FTS5 comparison, printed and not written to ``results.md``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sqlite3
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 from .generate import FILES, DataSet
-from .measure import Row, Series, ledgerx, repeat, run_process
+from .measure import ROOT, Row, Series, ledgerx, repeat, run_process
 from .tui_bench import _probe
 
 # What a support engineer types: a URL fragment, an error word, a date, two characters, a
@@ -28,7 +34,9 @@ def _fresh_cache() -> str:
     return tempfile.mkdtemp(prefix="ledgerx-bench-cache-")
 
 
-def bench_cli(data: DataSet, reps: int, log, list_cold: float | None) -> tuple[list[Row], dict]:
+def bench_cli(
+    data: DataSet, reps: int, log, list_cold: float | None, *, design: bool = True
+) -> tuple[list[Row], dict]:
     many = str(data.many_dir)
     log(f"search: first search with no index ×{reps}, warm queries ×{reps} each …")
     first_cmd = ledgerx("search", "BadRequest/items", "--ledger-dir", many)
@@ -58,7 +66,7 @@ def bench_cli(data: DataSet, reps: int, log, list_cold: float | None) -> tuple[l
             reps,
             lambda _: run_process(ledgerx("--version")),
         )
-        design = _design(cache, log)
+        design = _design(cache, log) if design else {}
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     worst_query = max(warm, key=lambda q: warm[q].median)
@@ -151,11 +159,11 @@ def _best(fn, times: int = 3) -> float:
     return best
 
 
-def bench_tui(data: DataSet, reps: int, log) -> tuple[list[Row], dict]:
+def bench_tui(data: DataSet, reps: int, log, *, files: int = FILES) -> tuple[list[Row], dict]:
     log(f"search in the TUI, {TUI_TEXT!r} key by key, warm index: ×{reps} …")
     cache = _fresh_cache()
     try:
-        args = ("search", str(data.many_dir), str(FILES), TUI_TEXT)
+        args = ("search", str(data.many_dir), str(files), TUI_TEXT)
         _probe(*args, cache=cache)  # builds the index (and fills the summary cache)
         results = [_probe(*args, cache=cache) for _ in range(reps)]
     finally:
@@ -187,3 +195,77 @@ def bench_tui(data: DataSet, reps: int, log) -> tuple[list[Row], dict]:
         )
     }
     return rows, {"rss": {"TUI search": max(r["rss_mb"] for r in results)}, "notes": notes}
+
+
+# -- alone: python -m bench.search_bench --quick ----------------------------------------------
+
+
+def _quick_data(files: int, log) -> Path:
+    """``files`` per-run ledgers as ``make bench`` writes them, generated once and kept."""
+    import json
+    import socket
+
+    from . import generate
+
+    where = generate.DATA_DIR / f"search-quick-{files}"
+    stamp = where / "stamp.json"
+    want = {"generator": generate.GENERATOR_VERSION, "files": files}
+    try:
+        if json.loads(stamp.read_text()) == want:
+            return where / "many"
+    except (OSError, ValueError):
+        pass
+    log(f"generating {files:,} ledger files in {where} …")
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    saved = generate.FILES
+    generate.FILES = files  # _build_many's chunking reads it
+    try:
+        generate._build_many(where / "many", socket.gethostname())
+    finally:
+        generate.FILES = saved
+    stamp.write_text(json.dumps(want))
+    return where / "many"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import machine
+    from .__main__ import _table
+
+    parser = argparse.ArgumentParser(prog="python -m bench.search_bench", description=__doc__)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 repetitions and no FTS5 comparison (which builds a second index: ~30 s)",
+    )
+    parser.add_argument("--files", type=int, default=FILES, help=f"ledger files (default {FILES})")
+    parser.add_argument("--dir", type=Path, help="an existing directory of ledgers instead")
+    parser.add_argument("--reps", type=int, help="repetitions (default 5, 3 with --quick)")
+    parser.add_argument("--skip-tui", action="store_true")
+    parser.add_argument("--skip-cli", action="store_true")
+    args = parser.parse_args(argv)
+    log = lambda m: print(m, flush=True)  # noqa: E731
+    reps = args.reps or (3 if args.quick else 5)
+    load_before = os.getloadavg()
+    many = args.dir.resolve() if args.dir else _quick_data(args.files, log)
+    files = len([n for n in os.listdir(many) if n.endswith((".db", ".sqlite", ".sqlite3"))])
+    data = DataSet(many.parent, many, many, many, many, "", {})
+    rows: list[Row] = []
+    if not args.skip_cli:
+        r, extra = bench_cli(data, reps, log, None, design=not args.quick)
+        rows += r
+        for key, value in extra["notes"].items():
+            log(f"  {key}: {value}")
+    if not args.skip_tui:
+        r, extra = bench_tui(data, reps, log, files=files)
+        rows += r
+        for key, value in extra["notes"].items():
+            log(f"  {key}: {value}")
+    print("\n".join(_table(rows)))
+    print(machine.describe(load_before, os.getloadavg()))
+    print(f"data: {files:,} files in {many}; code: {ROOT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -213,8 +213,9 @@ async def search(source: str, expected: str, text: str) -> dict:
     _instrument()
     original = RunsScreen._show_step_hits
 
-    def show_step_hits(self, typed, hits):  # type: ignore[no-untyped-def]
-        original(self, typed, hits)
+    def show_step_hits(self, answer, *rest):  # type: ignore[no-untyped-def]
+        original(self, answer, *rest)
+        typed = answer.text
         if typed == self.search_text.strip():
             PROBE.drawn.add(f"hits:{typed}")
 

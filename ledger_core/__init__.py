@@ -2,125 +2,94 @@
 
 A plain library (sqlite3, httpx, tomllib): it knows nothing of Textual or Rich. The CLI and
 the TUI in ``tui`` are thin layers over what is exported here.
+
+Every name is loaded on first use (PEP 562): ``import ledger_core`` imports no submodule, so
+``ledgerx --version`` or a search does not pay for the planner, the profiles or httpx.
+``from ledger_core import X`` and ``ledger_core.X`` work as if everything had been imported;
+so do submodules (``ledger_core.derive``).
 """
 
-from .advice import Advice
-from .derive import (
-    DEFAULT_STALE_AFTER,
-    VERDICTS,
-    judge_liveness,
-    liveness,
-    needs_attention,
-    run_state,
-    step_status,
-    verdict,
-)
-from .errors import (
-    AmbiguousRunId,
-    LedgerxError,
-    PlanFileError,
-    ProfilesError,
-    ResolutionRefused,
-    RollbackRefused,
-    RunNotFound,
-    SourceError,
-)
-from .holders import HoldCheck, Holder
-from .models import (
-    Problem,
-    RollbackAttempt,
-    RunDetail,
-    RunSummary,
-    ScanResult,
-    Step,
-    StepCounts,
-    WriterInfo,
-)
-from .plan import Plan, PlanAction, make_plan
-from .profiles import Profile, Profiles, ProfileSnapshot, ProfilesSource, load_profiles
-from .reader import load_run, read_run, read_steps_page, read_summaries, resolve_run, scan
-from .resolutions import Resolution
-from .resolutions import record as record_resolution
-from .sanitize import clean
-from .sources import Sources
-from .writer import LedgerWriter, open_readwrite
+from __future__ import annotations
 
-# Rollback and demo pull in httpx; load them on first use so read-only commands start fast.
-_LAZY = {
-    "preview": "rollback",
-    "check_refusal": "rollback",
-    "recheck": "rollback",
-    "execute": "rollback",
-    "RollbackProgress": "rollback",
-    "RollbackResult": "rollback",
-    "DemoApi": "demo_api",
-    "build_demo": "demo_data",
+from importlib import import_module
+
+# Public name -> (submodule, name there).
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "Advice": ("advice", "Advice"),
+    "DEFAULT_STALE_AFTER": ("derive", "DEFAULT_STALE_AFTER"),
+    "VERDICTS": ("derive", "VERDICTS"),
+    "judge_liveness": ("derive", "judge_liveness"),
+    "liveness": ("derive", "liveness"),
+    "needs_attention": ("derive", "needs_attention"),
+    "run_state": ("derive", "run_state"),
+    "step_status": ("derive", "step_status"),
+    "verdict": ("derive", "verdict"),
+    "AmbiguousRunId": ("errors", "AmbiguousRunId"),
+    "LedgerxError": ("errors", "LedgerxError"),
+    "PlanFileError": ("errors", "PlanFileError"),
+    "ProfilesError": ("errors", "ProfilesError"),
+    "ResolutionRefused": ("errors", "ResolutionRefused"),
+    "RollbackRefused": ("errors", "RollbackRefused"),
+    "RunNotFound": ("errors", "RunNotFound"),
+    "SourceError": ("errors", "SourceError"),
+    "HoldCheck": ("holders", "HoldCheck"),
+    "Holder": ("holders", "Holder"),
+    "Problem": ("models", "Problem"),
+    "RollbackAttempt": ("models", "RollbackAttempt"),
+    "RunDetail": ("models", "RunDetail"),
+    "RunSummary": ("models", "RunSummary"),
+    "ScanResult": ("models", "ScanResult"),
+    "Step": ("models", "Step"),
+    "StepCounts": ("models", "StepCounts"),
+    "WriterInfo": ("models", "WriterInfo"),
+    "Plan": ("plan", "Plan"),
+    "PlanAction": ("plan", "PlanAction"),
+    "make_plan": ("plan", "make_plan"),
+    "Profile": ("profiles", "Profile"),
+    "Profiles": ("profiles", "Profiles"),
+    "ProfileSnapshot": ("profiles", "ProfileSnapshot"),
+    "ProfilesSource": ("profiles", "ProfilesSource"),
+    "load_profiles": ("profiles", "load_profiles"),
+    "load_run": ("reader", "load_run"),
+    "read_run": ("reader", "read_run"),
+    "read_steps_page": ("reader", "read_steps_page"),
+    "read_summaries": ("reader", "read_summaries"),
+    "resolve_run": ("reader", "resolve_run"),
+    "scan": ("reader", "scan"),
+    "Resolution": ("resolutions", "Resolution"),
+    "record_resolution": ("resolutions", "record"),
+    "clean": ("sanitize", "clean"),
+    "Sources": ("sources", "Sources"),
+    "LedgerWriter": ("writer", "LedgerWriter"),
+    "open_readwrite": ("writer", "open_readwrite"),
+    "preview": ("rollback", "preview"),
+    "check_refusal": ("rollback", "check_refusal"),
+    "recheck": ("rollback", "recheck"),
+    "execute": ("rollback", "execute"),
+    "RollbackProgress": ("rollback", "RollbackProgress"),
+    "RollbackResult": ("rollback", "RollbackResult"),
+    "DemoApi": ("demo_api", "DemoApi"),
+    "build_demo": ("demo_data", "build_demo"),
 }
+
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ledger_core' has no attribute {name!r}")
-    from importlib import import_module
+    target = _EXPORTS.get(name)
+    if target is None:
+        # ``ledger_core.derive`` worked when this file imported everything: keep it working.
+        try:
+            return import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise  # the submodule exists but something it imports is missing
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, attr = target
+    value = getattr(import_module(f".{module}", __name__), attr)
+    globals()[name] = value  # the next access is a plain module attribute
+    return value
 
-    return getattr(import_module(f".{module}", __name__), name)
 
-
-__all__ = [
-    "DemoApi",
-    "RollbackProgress",
-    "RollbackResult",
-    "build_demo",
-    "check_refusal",
-    "recheck",
-    "execute",
-    "preview",
-    "DEFAULT_STALE_AFTER",
-    "VERDICTS",
-    "Advice",
-    "HoldCheck",
-    "Holder",
-    "judge_liveness",
-    "needs_attention",
-    "verdict",
-    "AmbiguousRunId",
-    "LedgerWriter",
-    "LedgerxError",
-    "Plan",
-    "PlanAction",
-    "PlanFileError",
-    "Problem",
-    "Profile",
-    "Profiles",
-    "ProfileSnapshot",
-    "ProfilesSource",
-    "ProfilesError",
-    "Resolution",
-    "ResolutionRefused",
-    "record_resolution",
-    "RollbackAttempt",
-    "RollbackRefused",
-    "RunDetail",
-    "RunNotFound",
-    "RunSummary",
-    "ScanResult",
-    "SourceError",
-    "Sources",
-    "Step",
-    "StepCounts",
-    "WriterInfo",
-    "clean",
-    "liveness",
-    "load_profiles",
-    "load_run",
-    "make_plan",
-    "open_readwrite",
-    "read_run",
-    "read_steps_page",
-    "read_summaries",
-    "resolve_run",
-    "run_state",
-    "scan",
-    "step_status",
-]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

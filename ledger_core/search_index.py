@@ -25,7 +25,6 @@ spans two fields and the field that matched is named.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import threading
 import time
@@ -51,6 +50,11 @@ STEP_FIELDS = (
     "method",
     "intent_ts",
 )
+# Which files hold a run id (``files_of_runs``, after every CLI search) without scanning every
+# step: only run docs are in it, so it costs nothing to keep.
+_RUN_DOCS_INDEX = (
+    "CREATE INDEX IF NOT EXISTS doc_run ON doc (run_id) WHERE step_id IS NULL AND seq IS NULL"
+)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS files (file_id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, "
@@ -58,6 +62,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS doc (doc_id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, "
     "run_id TEXT, step_id INTEGER, seq INTEGER, method TEXT, names TEXT, body TEXT)",
     "CREATE INDEX IF NOT EXISTS doc_file ON doc (file_id)",
+    _RUN_DOCS_INDEX,
 )
 # Doc: (run_id, step_id, seq, method, names, body); step_id/seq None on a run's own doc.
 Doc = tuple[str, int | None, int | None, str | None, str | None, str]
@@ -96,6 +101,21 @@ class SearchResult:
     stale: bool = False  # the index could not be brought up to date (locked by another process)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) not indexed
     notes: list[str] = field(default_factory=list)
+    cancelled: bool = False  # ``should_stop`` said so: the hits are not all there
+
+
+@dataclass(slots=True)
+class RunMatches:
+    """What the search box shows: each matching run's best hit (a step's rather than the run's
+    own fields, so ``enter`` can open the run on it), from at most ``SearchSession.max_rows``
+    matching documents."""
+
+    text: str
+    hits: dict[tuple[str, str], Hit] = field(default_factory=dict)  # (file, run id) -> hit
+    rows: int = 0  # matching documents (runs and steps) seen
+    truncated: bool = False  # stopped after ``rows`` matches: more runs may match
+    stale: bool = False
+    cancelled: bool = False
 
 
 def default_index_path() -> Path | None:
@@ -220,6 +240,8 @@ def _other_format_docs(
     from .scanner import raw_runs, summarize
 
     after = derive.DEFAULT_STALE_AFTER if stale_after is None else stale_after
+    import socket  # only other formats need the host name: runner-only searches skip it
+
     now, host, source = time.time(), socket.gethostname(), str(path)
     docs: list[Doc] = []
     for raw in raw_runs(conn, path):
@@ -282,6 +304,10 @@ def _read_chunk(paths: list[tuple[str, float | None]]) -> list[tuple[str, str, o
     return out
 
 
+# SQLite calls the progress handler every this many VM instructions: about every 6 ms of a scan
+# (8 calls in a full one). Each call needs the GIL, which a busy event loop may hold for a few
+# ms: rarer calls keep the scan fast, and a stopped search still ends within a frame.
+_PROGRESS_STEPS = 100_000
 PARALLEL_MIN_FILES = 200
 _CHUNK = 100
 
@@ -402,6 +428,12 @@ class SearchIndex:
                 conn.execute("SELECT count(*) FROM files").fetchone()
             elif tables:
                 raise sqlite3.DatabaseError("not a ledgerx search index")
+            if tables and "doc_run" not in tables:
+                try:  # an index of this layout made before the run-docs index existed
+                    conn.execute(_RUN_DOCS_INDEX)
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc):
+                        raise  # another ledgerx is writing: the next start adds it
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -477,8 +509,8 @@ class SearchIndex:
             wanted = _signatures(names, time.time_ns())
             # One digest of every name and signature: when it is the one stored after the last
             # complete update of these files, nothing changed and nothing needs comparing.
-            digest = _digest(wanted) if all(_encodable(n) for n in wanted) else None
-            key = "unchanged:" + _digest(dict.fromkeys(names, ""))
+            digest = _digest(wanted)
+            key = _names_key(names)
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             if digest is not None and row is not None and row[0] == digest:
                 report.problems = self._problems(conn, wanted)
@@ -611,13 +643,16 @@ class SearchIndex:
         limit: int | None = 100,
         keep: list[tuple] | None = None,
         keep_max: int = 0,
+        should_stop: Callable[[], bool] | None = None,
     ) -> SearchResult:
         """Hits for ``text`` (substring, any case) in the files given (default: every file).
 
         ``LIKE`` with the user's ``%``, ``_`` and ``\\`` escaped (ASCII case folding in C); a
         needle with other letters is folded in Python (``lx_fold``), slower but exact.
         ``keep``: a list that receives the matching rows (up to ``keep_max``; ``SearchSession``
-        narrows them as the user types on).
+        narrows them as the user types on). ``should_stop``: asked while SQLite scans (a new
+        keystroke makes the old query pointless); when it says so the scan is abandoned within
+        a millisecond or so and the result is ``cancelled``.
         """
         result = SearchResult()
         text = _stored_form(text)
@@ -625,21 +660,15 @@ class SearchIndex:
         if not needle:
             return result
         wanted = None if files is None else {os.fspath(f) for f in files}
-        sql = (
-            "SELECT f.path, d.run_id, d.step_id, d.seq, d.method, d.names, d.body "
-            "FROM doc AS d JOIN files AS f ON f.file_id = d.file_id WHERE "
-        )
-        if text.isascii():
-            sql += "d.body LIKE ? ESCAPE '\\' ORDER BY d.doc_id"
-            arg = "%" + _escape_like(text) + "%"
-        else:
-            sql += "instr(lx_fold(d.body), ?) > 0 ORDER BY d.doc_id"
-            arg = needle
+        sql, arg = _query(text, needle)
         want = max(limit or 0, keep_max) if limit is not None else None
         with self._lock:
             try:
                 conn = self._connect()
-                cursor = conn.execute(sql, (arg,))
+                cursor = self._execute_stoppable(conn, sql, (arg,), should_stop)
+                if cursor is None:
+                    result.cancelled = True
+                    return result
                 found = 0
                 for row in cursor:
                     if wanted is not None and row[0] not in wanted:
@@ -659,11 +688,86 @@ class SearchIndex:
                         keep.append(row)
                 cursor.close()
             except sqlite3.OperationalError as exc:
+                if _interrupted(exc) and should_stop is not None and should_stop():
+                    result.cancelled = True
+                    result.hits.clear()
+                    if keep is not None:
+                        keep.clear()
+                    return result
                 if not _busy(exc):
                     raise
                 result.stale = True
                 result.notes.append("search index locked by another ledgerx; try again")
+            finally:
+                if should_stop is not None and self._conn is not None:
+                    self._conn.set_progress_handler(None, 0)
         return result
+
+    @staticmethod
+    def _execute_stoppable(
+        conn: sqlite3.Connection,
+        sql: str,
+        args: tuple,
+        should_stop: Callable[[], bool] | None,
+    ) -> sqlite3.Cursor | None:
+        """``conn.execute`` whose scan ends early when ``should_stop()`` turns true (SQLite asks
+        every ``_PROGRESS_STEPS`` instructions; the cursor then raises "interrupted").
+        ``None`` when it was already true."""
+        if should_stop is None:
+            return conn.execute(sql, args)
+        if should_stop():
+            return None
+        conn.set_progress_handler(lambda: 1 if should_stop() else 0, _PROGRESS_STEPS)
+        return conn.execute(sql, args)
+
+    def matching_rows(
+        self,
+        text: str,
+        *,
+        files: Iterable[Path | str] | None = None,
+        max_rows: int,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RowScan:
+        """Every document matching ``text`` (substring, any case), as raw rows, up to
+        ``max_rows``: what ``SearchSession`` narrows as the user types on. No field is looked
+        at here: a needle without the field separator cannot match across two fields, so the
+        rows SQLite returns are exactly the documents with a matching field."""
+        scan = RowScan()
+        needle = _fold(_stored_form(text))
+        if not needle or SEP in needle:
+            return scan  # no value holds the separator (stored as its escape)
+        wanted = None if files is None else {os.fspath(f) for f in files}
+        sql, arg = _query(_stored_form(text), needle)
+        rows = scan.rows
+        with self._lock:
+            try:
+                conn = self._connect()
+                cursor = self._execute_stoppable(conn, sql, (arg,), should_stop)
+                if cursor is None:
+                    scan.cancelled = True
+                    return scan
+                append = rows.append
+                for row in cursor:
+                    if wanted is None or row[0] in wanted:
+                        append(row)
+                        if len(rows) > max_rows:
+                            rows.pop()
+                            scan.complete = False
+                            break
+                cursor.close()
+            except sqlite3.OperationalError as exc:
+                if _interrupted(exc) and should_stop is not None and should_stop():
+                    rows.clear()
+                    scan.cancelled = True
+                    return scan
+                if not _busy(exc):
+                    raise
+                scan.stale = True
+                scan.complete = False
+            finally:
+                if should_stop is not None and self._conn is not None:
+                    self._conn.set_progress_handler(None, 0)
+        return scan
 
     def files_of_runs(self, run_ids: Iterable[str]) -> dict[str, set[str]]:
         """The indexed files holding a run of each id (a run id in two files is ambiguous)."""
@@ -684,6 +788,29 @@ class SearchIndex:
                 ):
                     found.setdefault(run_id, set()).add(path)
         return found
+
+
+@dataclass(slots=True)
+class RowScan:
+    """The raw rows of ``SearchIndex.matching_rows``: (path, run_id, step_id, seq, method,
+    names, body), in index order."""
+
+    rows: list[tuple] = field(default_factory=list)
+    complete: bool = True  # every match is in ``rows`` (the scan ended by itself)
+    stale: bool = False  # the index was locked by another ledgerx
+    cancelled: bool = False
+
+
+def _query(text: str, needle: str) -> tuple[str, str]:
+    """The scan for ``text`` (in its stored form) and its argument: ``LIKE`` for ASCII (case
+    folded in C), ``lx_fold`` otherwise (Unicode case folding, in Python, slower)."""
+    sql = (
+        "SELECT f.path, d.run_id, d.step_id, d.seq, d.method, d.names, d.body "
+        "FROM doc AS d JOIN files AS f ON f.file_id = d.file_id WHERE "
+    )
+    if text.isascii():
+        return sql + "d.body LIKE ? ESCAPE '\\' ORDER BY d.doc_id", "%" + _escape_like(text) + "%"
+    return sql + "instr(lx_fold(d.body), ?) > 0 ORDER BY d.doc_id", needle
 
 
 def _encodable(text: str) -> bool:
@@ -736,6 +863,44 @@ class SearchSession:
         self._last = (needle, rows) if complete and needle else None
         return result
 
+    def find_runs(self, text: str, *, should_stop: Callable[[], bool] | None = None) -> RunMatches:
+        """The runs with a document matching ``text``, each with its best hit, from at most
+        ``keep_max`` matching documents (``truncated`` beyond: the search box says so).
+
+        Narrowed in memory when the text grows from a search that saw every match; otherwise
+        one scan of the index, abandoned as soon as ``should_stop()`` (a newer keystroke).
+        """
+        answer = RunMatches(text)
+        needle = _fold(_stored_form(text))
+        if not needle or SEP in needle:
+            return answer  # no value holds the separator: nothing can match
+        last = self._last
+        if last is not None and last[0] in needle:
+            rows = [row for row in last[1] if needle in _fold(row[6])]
+            complete = True
+        else:
+            self._last = None
+            scan = self.index.matching_rows(
+                text, files=self.files, max_rows=self.keep_max, should_stop=should_stop
+            )
+            if scan.cancelled:
+                answer.cancelled = True
+                return answer
+            rows, complete, answer.stale = scan.rows, scan.complete, scan.stale
+        self._last = (needle, rows) if complete else None
+        answer.rows, answer.truncated = len(rows), not complete
+        hits = answer.hits
+        for row in rows:
+            key = (row[0], row[1] or "")
+            best = hits.get(key)
+            # A step's hit beats the run's own fields: enter opens the run on that step.
+            if best is not None and (best.seq is not None or row[3] is None):
+                continue
+            hit = _first_field(needle, *row)
+            if hit is not None:
+                hits[key] = hit
+        return answer
+
 
 def _first_field(
     needle: str, path, run_id, step_id, seq, method, names: str | None, body: str
@@ -747,6 +912,10 @@ def _first_field(
     return None
 
 
+def _interrupted(exc: BaseException) -> bool:
+    return "interrupt" in str(exc)
+
+
 def _busy(exc: BaseException) -> bool:
     text = str(exc)
     return "locked" in text or "busy" in text
@@ -755,7 +924,11 @@ def _busy(exc: BaseException) -> bool:
 def _signatures(names: list[str], now_ns: int) -> dict[str, str]:
     """``access.file_signature`` of each file as text (``racy:`` when written too recently to
     be trusted); files that cannot be stat'ed are left out. Which ``-wal`` files exist is
-    learnt from one listing per directory of many files, not from a failing stat per file."""
+    learnt from one listing per directory of many files, not from a failing stat per file.
+
+    A warm search stats every file (a write changes no directory entry, so nothing cheaper
+    can tell a changed ledger): the loop is kept to the stat and one string per file.
+    """
     groups: dict[str, int] = {}
     for name in names:
         parent = name.rpartition("/")[0]
@@ -767,35 +940,73 @@ def _signatures(names: list[str], now_ns: int) -> dict[str, str]:
                 wals[parent] = frozenset(n for n in os.listdir(parent or ".") if n[-4:] == "-wal")
             except OSError:
                 pass
+    # Newer than this, a signature cannot be trusted (two writes in one mtime tick).
+    racy_after = now_ns - RACY_WINDOW_NS
+    stat = os.stat
     out: dict[str, str] = {}
+    if len(wals) == 1 and len(groups) == 1:
+        # One big directory (the common case): no per-file parent lookup.
+        (listed,) = wals.values()
+        for name in names:
+            try:
+                st = stat(name)
+            except OSError:
+                continue  # gone: the read reports it (or it is dropped from the index)
+            mtime = st.st_mtime_ns
+            if listed and name.rpartition("/")[2] + "-wal" in listed:
+                out[name] = _with_wal(name, st.st_size, mtime, racy_after)
+            elif mtime > racy_after:
+                out[name] = f"racy:{st.st_size}:{mtime}:-1:-1"
+            else:
+                out[name] = f"{st.st_size}:{mtime}:-1:-1"
+        return out
     for name in names:
         parent, _, base = name.rpartition("/")
         try:
-            st = os.stat(name)
-            listed = wals.get(parent)
-            wal = None
-            if listed is None or base + "-wal" in listed:
-                try:
-                    wal = os.stat(name + "-wal")
-                except OSError:
-                    wal = None
+            st = stat(name)
         except OSError:
-            continue  # gone: the read reports it (or it is dropped from the index)
-        size, mtime = (wal.st_size, wal.st_mtime_ns) if wal is not None else (-1, -1)
-        text = f"{st.st_size}:{st.st_mtime_ns}:{size}:{mtime}"
-        racy = now_ns - max(st.st_mtime_ns, mtime) < RACY_WINDOW_NS
-        out[name] = "racy:" + text if racy else text
+            continue
+        listed = wals.get(parent)
+        if listed is None or base + "-wal" in listed:
+            out[name] = _with_wal(name, st.st_size, st.st_mtime_ns, racy_after)
+        elif st.st_mtime_ns > racy_after:
+            out[name] = f"racy:{st.st_size}:{st.st_mtime_ns}:-1:-1"
+        else:
+            out[name] = f"{st.st_size}:{st.st_mtime_ns}:-1:-1"
     return out
 
 
+def _with_wal(name: str, size: int, mtime: int, racy_after: int) -> str:
+    try:
+        wal = os.stat(name + "-wal")
+        wal_size, wal_mtime = wal.st_size, wal.st_mtime_ns
+    except OSError:
+        wal_size, wal_mtime = -1, -1
+    text = f"{size}:{mtime}:{wal_size}:{wal_mtime}"
+    return "racy:" + text if max(mtime, wal_mtime) > racy_after else text
+
+
 def _digest(signatures: dict[str, str]) -> str | None:
-    """One hash of names and signatures; ``None`` while any file is too fresh to trust."""
+    """One hash of names and signatures; ``None`` while any file is too fresh to trust, or
+    when a name is not valid UTF-8 (it cannot be stored: that file is read at every search)."""
     import hashlib
 
-    if any(sig.startswith("racy") for sig in signatures.values()):
+    values = "\n".join(signatures.values())
+    if "racy" in values:
         return None
-    joined = "\n".join(f"{name}\t{sig}" for name, sig in signatures.items())
-    return hashlib.blake2b(joined.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    try:
+        joined = ("\n".join(signatures) + "\n\n" + values).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return hashlib.blake2b(joined, digest_size=16).hexdigest()
+
+
+def _names_key(names: list[str]) -> str:
+    """The meta key under which the digest of this exact list of files is kept."""
+    import hashlib
+
+    joined = "\n".join(names).encode("utf-8", "surrogateescape")
+    return "unchanged:" + hashlib.blake2b(joined, digest_size=16).hexdigest()
 
 
 _shared: dict[str, SearchIndex] = {}
@@ -840,7 +1051,9 @@ def search_files(
 __all__ = [
     "LAYOUT",
     "Hit",
+    "RunMatches",
     "SearchIndex",
+    "SearchSession",
     "SearchResult",
     "default_index_path",
     "open_default_index",

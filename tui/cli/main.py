@@ -196,6 +196,20 @@ def _version() -> str:
         return "ledgerx (not installed)"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked for: reading the installed metadata costs
+    more than the rest of a command's start-up."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=kwargs.get("help")
+        )
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        sys.stdout.write(_version() + "\n")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ledgerx",
@@ -204,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_epilog(None),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "--version", action=_VersionAction, help="show program's version number and exit"
+    )
     _common(parser, suppress=False)
     parser.add_argument(
         "--demo",

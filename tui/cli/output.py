@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import sys
@@ -16,17 +17,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-
-if TYPE_CHECKING:
-    from rich.segment import Segment
-
-from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import RunNotFound
-from ledger_core.models import RunDetail
-from ledger_core.reader import read_run, resolve_run, scan
 from ledger_core.sanitize import clean, redact_urls
 from ledger_core.sources import Sources
+
+if TYPE_CHECKING:  # Rich and the reader load when a command prints or reads, not at start-up
+    from rich.console import Console
+    from rich.segment import Segment
+
+    from ledger_core.models import RunDetail
 
 
 def fail(message: str) -> None:
@@ -76,6 +75,8 @@ def sources_from(args: argparse.Namespace) -> Sources:
 
 
 def stale_after_seconds(args: argparse.Namespace) -> float:
+    from ledger_core.derive import DEFAULT_STALE_AFTER
+
     minutes = getattr(args, "stale_after", None)
     return DEFAULT_STALE_AFTER if minutes is None else minutes * 60.0
 
@@ -86,6 +87,8 @@ def load_detail(args: argparse.Namespace) -> RunDetail:
     Raises ``RunNotFound`` naming the sources, and saying how many of them could not be read
     (the run may be in one of those), or ``AmbiguousRunId``.
     """
+    from ledger_core.reader import read_run, resolve_run, scan
+
     sources = sources_from(args)
     stale_after = stale_after_seconds(args)
     result = scan(sources, stale_after=stale_after)
@@ -196,24 +199,35 @@ class OutputClosed(Exception):
     a command whose exit code means something (``doctor``) catches it and keeps its code."""
 
 
-class _QuietConsole(Console):
-    """A Rich console whose reader may leave: a broken pipe is the end of the output, not an
-    error (Rich's own ``on_broken_pipe`` exits 1, which ``state X | head`` would report)."""
+@functools.cache
+def _quiet_console_class() -> type[Console]:
+    from rich.console import Console
 
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, self.file.fileno())
-        raise OutputClosed
+    class _QuietConsole(Console):
+        """A Rich console whose reader may leave: a broken pipe is the end of the output, not
+        an error (Rich's own ``on_broken_pipe`` exits 1, which ``state X | head`` would
+        report)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.file.fileno())
+            raise OutputClosed
+
+    return _QuietConsole
 
 
-class _PipedConsole(_QuietConsole):
-    """Piped output is plain text for programs and files: no colour, and no line ends padded
-    with spaces to the width of the widest table row (``state X > ticket.txt`` was full of them)."""
+@functools.cache
+def _piped_console_class() -> type[Console]:
+    class _PipedConsole(_quiet_console_class()):  # type: ignore[misc]
+        """Piped output is plain text for programs and files: no colour, and no line ends
+        padded with spaces to the widest table row (``state X > ticket.txt`` was full of them)."""
 
-    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        rendered = super()._render_buffer(buffer)
-        return "\n".join(line.rstrip(" ") for line in rendered.split("\n"))
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            rendered = super()._render_buffer(buffer)
+            return "\n".join(line.rstrip(" ") for line in rendered.split("\n"))
+
+    return _PipedConsole
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -221,9 +235,10 @@ def make_console(stderr: bool = False) -> Console:
     on a terminal it fits the terminal, piped it is plain and as wide as a record needs."""
     stream = sys.stderr if stderr else sys.stdout
     common: dict[str, Any] = {"file": stream, "markup": False, "highlight": False, "emoji": False}
+    quiet_console = _quiet_console_class()
     if stream.isatty():
-        return _QuietConsole(**common)
-    return _PipedConsole(**common, width=PIPED_WIDTH, color_system=None)
+        return quiet_console(**common)
+    return _piped_console_class()(**common, width=PIPED_WIDTH, color_system=None)
 
 
 def is_piped() -> bool:

@@ -25,7 +25,7 @@ from ledger_core.search_index import (
     search_files,
 )
 
-from .output import emit_json, fail, sources_from, stale_after_seconds, warn
+from .output import emit_json, fail, sources_from, warn
 
 EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_LIMIT = 50
@@ -75,7 +75,10 @@ def run_search(args: argparse.Namespace) -> int:
         fail(f"no such source: {', '.join(missing)}")
         return EXIT_USAGE
     files = file_names(sources.dirs, sources.files)
-    result = search_files(files, text, limit=limit, stale_after=stale_after_seconds(args))
+    # Only read for other formats' run summaries; ``None`` is their default, and leaves the
+    # verdict rules unloaded on the common path.
+    stale_after = None if args.stale_after is None else args.stale_after * 60.0
+    result = search_files(files, text, limit=limit, stale_after=stale_after)
     for note in result.notes:
         warn(note)
     for path, reason in result.problems:

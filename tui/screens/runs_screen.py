@@ -53,7 +53,13 @@ from ledger_core.errors import LedgerxError
 from ledger_core.models import RunSummary
 from ledger_core.reader import read_run
 from ledger_core.sanitize import clean, redact_urls
-from ledger_core.search_index import Hit, SearchSession, file_names, open_default_index
+from ledger_core.search_index import (
+    Hit,
+    RunMatches,
+    SearchSession,
+    file_names,
+    open_default_index,
+)
 from ledger_core.timefilter import TimeRange, display_time
 from ledger_core.timeutil import format_duration, to_epoch
 from ledger_core.watch import Changes
@@ -292,6 +298,12 @@ class RunsScreen(Screen[None]):
         # Step matches of the current search, from the search index (a worker): run key ->
         # the first matching step; ``None`` until the index has answered this text.
         self._step_hits: dict[tuple[str, str], Hit] | None = None
+        # The last answer shown: the index's, and the keys of every run it matched (run
+        # fields too, tested in the worker) among ``_answer_runs``, the runs it was made for.
+        self._answer: RunMatches | None = None
+        self._answer_runs: tuple[RunSummary, ...] | None = None
+        self._answer_keys: frozenset[tuple[str, str]] = frozenset()
+        self._shown_keys: frozenset[tuple[str, str]] | None = None  # what the list shows
         self._index_dirty = True  # the sources changed since the index was last brought up
         self._index_files: list[str] | None = None
         self._session: SearchSession | None = None  # narrows matches as the text grows
@@ -537,15 +549,19 @@ class RunsScreen(Screen[None]):
     @on(Input.Changed)
     def search_as_you_type(self, event: Input.Changed) -> None:
         self.search_text = event.value
-        self._step_hits = None
-        if event.value.strip() and self._session is not None and not self._index_dirty:
-            # The index is ready and answers within milliseconds: filter once, with its hits.
-            self._search_steps(event.value.strip())
+        text = event.value.strip()
+        self._step_hits = None  # until the index answers this text
+        if text and self._session is not None and not self._index_dirty:
+            # The index is ready: the list keeps the last answer until this text's arrives
+            # (from a worker; a newer key cancels it), and then changes once.
+            self._search_steps(text)
+            self._refresh_status()
             return
+        self._answer = None
         self._refilter()  # run fields now; step matches follow when the index answers
-        self._table.move_cursor(0)
-        if event.value.strip():
-            self._search_steps(event.value.strip())
+        self._move_to_top()  # the first run, not a group heading
+        if text:
+            self._search_steps(text)
 
     @on(Input.Submitted)
     def back_to_list(self, event: Input.Submitted) -> None:
@@ -600,10 +616,18 @@ class RunsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_steps(self, text: str) -> None:
         """Step (and run) matches from the search index; the index is brought up to date
-        first when the sources changed (the first time: every file is read, in workers)."""
+        first when the sources changed (the first time: every file is read, in workers).
+
+        Exclusive: a newer keystroke cancels this worker, and the index abandons its scan
+        (``should_stop``). The run fields are tested here too, so the event loop only
+        looks keys up in a set."""
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
+
+        def cancelled() -> bool:
+            return worker.is_cancelled
+
         index = open_default_index()
         generation = self._index_generation
         try:
@@ -611,9 +635,7 @@ class RunsScreen(Screen[None]):
                 sources = self.ledgerx.sources
                 files = self._index_files = file_names(sources.dirs, sources.files)
                 report = index.update(
-                    files,
-                    stale_after=self.ledgerx.stale_after,
-                    should_stop=lambda: worker.is_cancelled,
+                    files, stale_after=self.ledgerx.stale_after, should_stop=cancelled
                 )
                 if worker.is_cancelled:
                     return
@@ -622,8 +644,10 @@ class RunsScreen(Screen[None]):
                 self._session = None  # the index changed: narrow nothing from before
             session = self._session
             if session is None:
-                session = self._session = SearchSession(index, self._index_files)
-            result = session.search(text, limit=500)
+                session = self._session = SearchSession(
+                    index, self._index_files, keep_max=SEARCH_ROWS_MAX
+                )
+            answer = session.find_runs(text, should_stop=cancelled)
         except sqlite3.DatabaseError as exc:
             # A corrupt index (or one of another layout) is rebuilt at the next keystroke.
             if index.reset(str(exc)):
@@ -634,8 +658,12 @@ class RunsScreen(Screen[None]):
                 self.notify, plain(f"search index: {exc}", 300), severity="warning", markup=False
             )
             return
+        if answer.cancelled or worker.is_cancelled:
+            return
+        runs = self._all
+        keys = _matching_keys(runs, self._haystacks, text.lower(), answer.hits)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._show_step_hits, text, result.hits)
+            self.app.call_from_thread(self._show_step_hits, answer, runs, keys)
 
     @work(thread=True, exclusive=True, group="search-prepare", exit_on_error=False)
     def _prepare_search(self) -> None:
@@ -655,20 +683,32 @@ class RunsScreen(Screen[None]):
             files = self._index_files = file_names(sources.dirs, sources.files)
             report = index.update(files, stale_after=self.ledgerx.stale_after)
             if not report.stale and generation == self._index_generation:
-                self._session = SearchSession(index, files)
+                self._session = SearchSession(index, files, keep_max=SEARCH_ROWS_MAX)
                 self._index_dirty = False
         except (sqlite3.Error, OSError):
             return  # the first key tries again, and says so if it fails
 
-    def _show_step_hits(self, text: str, hits: list[Hit]) -> None:
-        if text != self.search_text.strip():
+    def _show_step_hits(
+        self,
+        answer: RunMatches,
+        runs: tuple[RunSummary, ...],
+        keys: frozenset[tuple[str, str]],
+    ) -> None:
+        if answer.text != self.search_text.strip():
             return  # an older keystroke's answer
-        found: dict[tuple[str, str], Hit] = {}
-        for hit in hits:
-            key = (hit.source, hit.run_id)
-            if key not in found or (found[key].seq is None and hit.seq is not None):
-                found[key] = hit
-        self._step_hits = found
+        previous = self._answer
+        self._answer, self._answer_runs, self._answer_keys = answer, runs, keys
+        self._step_hits = answer.hits
+        if (
+            previous is not None
+            and runs is self._all
+            and previous.truncated == answer.truncated
+            and self._shown_keys == keys
+            and previous.hits == answer.hits
+            and self._table.row_count > 0  # an empty list names the search text
+        ):
+            self._refresh_status()  # the same runs and matches: nothing else to redraw
+            return
         self._refilter()
         if self.query_one(Input).has_focus:  # still typing: the best match on top
             self._move_to_top()
@@ -859,8 +899,18 @@ class RunsScreen(Screen[None]):
 
     def _matches_search(self) -> Callable[[RunSummary], bool]:
         needle = self.search_text.strip().lower()
+        self._shown_keys = None
         if not needle:
             return lambda run: True
+        answer = self._answer
+        if (
+            answer is not None
+            and answer.text == self.search_text.strip()
+            and self._answer_runs is self._all
+        ):
+            # The worker tested these very runs: a set look-up per run, nothing more.
+            keys = self._shown_keys = self._answer_keys
+            return lambda run: (run.source, run.run_id) in keys
         haystacks = self._haystacks
         step_hits = self._step_hits or {}
 
@@ -975,6 +1025,10 @@ class RunsScreen(Screen[None]):
         if self.search_text:
             line.append("  search: ", style="dim")
             line.append_text(safe_text(self.search_text, 40, style="bold"))
+            answer = self._answer
+            if answer is not None and answer.truncated:
+                # Honest about the cap: runs matching past it are not in the list.
+                line.append(f" (first {answer.rows:,} matching steps; type more)", style="dim")
         if self.group_by is not None:
             line.append("  group: ", style="dim")
             line.append(self.group_by, style="bold")
@@ -984,7 +1038,34 @@ class RunsScreen(Screen[None]):
         line.append(SORTS[self.sort_index][2])
         if self.app.no_color:
             line = uncoloured(line)
-        self.query_one("#runs-status", Static).update(line)
+        # One line, always: no re-layout (and whole-screen repaint) for each key typed.
+        self.query_one("#runs-status", Static).update(line, layout=False)
+
+
+# The search box reads at most this many matching documents (runs and steps) per text: a
+# one-letter needle matches nearly every step, and reading them all would keep the worker
+# (and, through the GIL, the event loop) busy for a second. The status line says when it
+# stopped short.
+SEARCH_ROWS_MAX = 5_000
+
+
+def _matching_keys(
+    runs: tuple[RunSummary, ...],
+    haystacks: dict[tuple[str, str], str],
+    needle: str,
+    step_hits: dict[tuple[str, str], Hit],
+) -> frozenset[tuple[str, str]]:
+    """The keys of the runs the search box keeps: by their own fields (verdict words and
+    file name included) or by a hit of the index. Runs in a worker thread."""
+    keys = set()
+    for run in runs:
+        key = (run.source, run.run_id)
+        hay = haystacks.get(key)
+        if hay is None:
+            hay = haystacks[key] = _haystack(run)
+        if needle in hay or key in step_hits:
+            keys.add(key)
+    return frozenset(keys)
 
 
 def _row_key(row: Row) -> tuple[str, ...]:

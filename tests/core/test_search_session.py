@@ -1,0 +1,167 @@
+"""The search box's queries: one answer per run, a cap on matches read, a stopped scan, and
+the run-docs index behind ``files_of_runs``."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from ledger_core import search_index
+from ledger_core.search_index import LAYOUT, SearchIndex, SearchSession, file_names
+from tests.ledger_factory import RunSpec, StepSpec, make_ledger_dir
+
+
+def _index(tmp_path: Path) -> SearchIndex:
+    return SearchIndex(tmp_path / "cache" / f"search-v{LAYOUT}.sqlite")
+
+
+def _ledgers(tmp_path: Path, runs: int = 3, steps: int = 4) -> tuple[SearchIndex, list[str]]:
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(
+        ledgers,
+        [
+            RunSpec(
+                f"r-{r}",
+                company="ORDERCO" if r == 0 else "ACME",
+                manifest_path="/manifests/batch.yaml",
+                steps=[
+                    StepSpec.committed(s, url=f"https://x.test/orders({r}-{s})")
+                    for s in range(1, steps + 1)
+                ],
+            )
+            for r in range(runs)
+        ],
+    )
+    index = _index(tmp_path)
+    files = file_names([ledgers], [])
+    index.update(files)
+    return index, files
+
+
+def test_find_runs_gives_each_run_once_with_a_step_hit_before_its_own_fields(tmp_path):
+    index, files = _ledgers(tmp_path)
+    answer = SearchSession(index, files).find_runs("ORDER")
+    assert sorted(run for _, run in answer.hits) == ["r-0", "r-1", "r-2"]
+    assert not answer.truncated and answer.rows == 3 * 4 + 1  # r-0's company matches too
+    first = next(hit for (_, run), hit in answer.hits.items() if run == "r-0")
+    assert (first.seq, first.field) == (1, "url")  # the step, not the run's company
+    assert first.value == "https://x.test/orders(0-1)"
+
+
+def test_find_runs_reads_at_most_keep_max_matches_and_says_so(tmp_path):
+    index, files = _ledgers(tmp_path)
+    capped = SearchSession(index, files, keep_max=5).find_runs("x.test/orders")
+    assert capped.truncated and capped.rows == 5
+    assert sorted(run for _, run in capped.hits) == ["r-0", "r-1"]  # 4 steps of r-0, 1 of r-1
+    whole = SearchSession(index, files, keep_max=12).find_runs("x.test/orders")
+    assert not whole.truncated and whole.rows == 12 and len(whole.hits) == 3
+
+
+def test_a_capped_answer_is_not_narrowed_in_memory_a_complete_one_is(tmp_path, monkeypatch):
+    index, files = _ledgers(tmp_path)
+    scans: list[str] = []
+    original = SearchIndex.matching_rows
+    monkeypatch.setattr(
+        SearchIndex,
+        "matching_rows",
+        lambda self, text, **kw: scans.append(text) or original(self, text, **kw),
+    )
+    session = SearchSession(index, files, keep_max=5)
+    session.find_runs("orders")  # 12 matches: capped
+    narrowed = session.find_runs("orders(2-")  # so the index is asked again, and finds r-2
+    assert scans == ["orders", "orders(2-"]
+    assert [run for _, run in narrowed.hits] == ["r-2"] and not narrowed.truncated
+    again = session.find_runs("orders(2-3")  # complete before: filtered in memory
+    assert scans == ["orders", "orders(2-"]
+    assert [(run, hit.seq) for (_, run), hit in again.hits.items()] == [("r-2", 3)]
+
+
+def test_a_stopped_scan_is_cancelled_and_returns_nothing(tmp_path, monkeypatch):
+    # SQLite asks every so many instructions; a small index is scanned before the first ask.
+    monkeypatch.setattr(search_index, "_PROGRESS_STEPS", 500)
+    index, files = _ledgers(tmp_path, runs=40, steps=60)
+    calls = []
+
+    def stop_after_first_check() -> bool:
+        calls.append(1)
+        return len(calls) > 1  # asked before the scan starts, then by SQLite while it runs
+
+    scan = index.matching_rows(
+        "no such text", files=files, max_rows=10, should_stop=stop_after_first_check
+    )
+    assert scan.cancelled and scan.rows == []
+    assert len(calls) >= 2  # SQLite asked while scanning: the scan itself was abandoned
+    answer = SearchSession(index, files).find_runs("orders", should_stop=lambda: True)
+    assert answer.cancelled and answer.hits == {}
+    # The connection is left as it was: the next search runs to the end.
+    assert len(SearchSession(index, files).find_runs("orders").hits) == 40
+
+
+def test_a_newer_query_cancels_an_older_one_running_in_another_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr(search_index, "_PROGRESS_STEPS", 500)
+    index, files = _ledgers(tmp_path, runs=40, steps=60)
+    newer_typed = threading.Event()
+    asked = threading.Event()
+    results = {}
+
+    def older_should_stop() -> bool:
+        if not asked.is_set():
+            asked.set()
+            return False  # the check before the scan: let it start
+        newer_typed.wait(10)  # SQLite asks mid-scan: by then the user typed on
+        return True
+
+    older = threading.Thread(
+        target=lambda: results.setdefault(
+            "old", SearchSession(index, files).find_runs("zzz", should_stop=older_should_stop)
+        )
+    )
+    older.start()
+    assert asked.wait(10)
+    newer_typed.set()
+    older.join(10)
+    newer = SearchSession(index, files).find_runs("orders(3-")
+    assert results["old"].cancelled and results["old"].hits == {}
+    assert not newer.cancelled and [run for _, run in newer.hits] == ["r-3"]
+
+
+def test_files_of_runs_reads_the_run_docs_index(tmp_path):
+    index, files = _ledgers(tmp_path)
+    conn = index._connect()
+    plan = " ".join(
+        row[3]
+        for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT DISTINCT d.run_id, f.path FROM doc AS d JOIN files AS f "
+            "ON f.file_id = d.file_id WHERE d.run_id IN (?) AND d.seq IS NULL "
+            "AND d.step_id IS NULL",
+            ("r-1",),
+        )
+    )
+    assert "doc_run" in plan
+    assert {run: len(paths) for run, paths in index.files_of_runs(["r-1", "r-9"]).items()} == {
+        "r-1": 1
+    }
+
+
+def test_an_index_made_before_the_run_docs_index_gets_it(tmp_path):
+    index, files = _ledgers(tmp_path)
+    index.close()
+    with sqlite3.connect(index.path) as conn:
+        conn.execute("DROP INDEX doc_run")
+    reopened = SearchIndex(index.path)
+    assert reopened.files_of_runs(["r-2"]) == {"r-2": {files[2]}}
+    names = {r[0] for r in reopened._connect().execute("SELECT name FROM sqlite_master")}
+    assert "doc_run" in names
+    assert reopened.notes == []  # kept, not rebuilt
+
+
+def test_a_needle_holding_the_field_separator_matches_nothing_even_when_narrowing(tmp_path):
+    index, files = _ledgers(tmp_path)
+    session = SearchSession(index, files)
+    assert len(session.find_runs("x.test").hits) == 3  # complete: kept for narrowing
+    # Across two fields of one step's document: never a match, in memory or in SQL.
+    answer = session.find_runs("x.test/orders(0-1)\x1f")  # the URL's end, then a separator
+    assert answer.hits == {} and answer.rows == 0
+    scan = index.matching_rows("orders(0-1)\x1f", files=files, max_rows=10)
+    assert scan.rows == [] and scan.complete
