@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .derive import needs_attention
 from .models import RunSummary
 
 FACETS = ("manifest", "company", "profile", "environment", "format")
@@ -99,11 +98,13 @@ def filter_runs(
 def verdict_counts(runs: Iterable[RunSummary]) -> list[tuple[str, int]]:
     """``[("attention", n), ("crashed", 2), ("in_doubt", 3) …]``: the runs needing attention,
     then each summary verdict that occurs, in ``SUMMARY_VERDICTS`` order (zero counts left out)."""
+    from . import derive  # here, not at import: `ledgerx --help` builds --group-by from this module
+
     verdicts: Counter[str] = Counter()
     attention = 0
     for run in runs:
         verdicts[run.verdict or run.state] += 1
-        attention += needs_attention(run)
+        attention += derive.needs_attention(run)
     out = [("attention", attention)] if attention else []
     out += [(v, verdicts[v]) for v in SUMMARY_VERDICTS if verdicts[v]]
     return out
@@ -186,10 +187,12 @@ def _group(facet: str, value: str, runs: list[RunSummary]) -> Group:
         ((v, n) for v, n in verdicts.items() if v not in SUMMARY_VERDICTS),
         key=lambda item: (-item[1], item[0]),
     )
+    from . import derive
+
     return Group(
         facet=facet,
         value=value,
         runs=tuple(runs),
         counts=tuple(first + rest),
-        attention=sum(needs_attention(run) for run in runs),
+        attention=sum(derive.needs_attention(run) for run in runs),
     )

@@ -789,6 +789,62 @@ class SearchIndex:
                     found.setdefault(run_id, set()).add(path)
         return found
 
+    def run_fields(self, hits: Iterable[Hit]) -> dict[tuple[str, str], RunFields]:
+        """The indexed run fields (start, manifest, company, …) of each hit's run, keyed by
+        (file, run id): what ``--since``/``--until`` and the facet flags narrow hits by."""
+        wanted = {(hit.source, hit.run_id) for hit in hits}
+        ids = sorted({run_id for _, run_id in wanted})
+        found: dict[tuple[str, str], RunFields] = {}
+        with self._lock:
+            conn = self._connect()
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for run_id, path, names, body in conn.execute(
+                    "SELECT d.run_id, f.path, d.names, d.body FROM doc AS d JOIN files AS f "
+                    f"ON f.file_id = d.file_id WHERE d.run_id IN ({marks}) AND d.seq IS NULL "
+                    "AND d.step_id IS NULL",
+                    part,
+                ):
+                    if (path, run_id) in wanted:
+                        pairs = zip((names or "").split(SEP), body.split(SEP), strict=False)
+                        found[(path, run_id)] = RunFields.of(dict(pairs))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class RunFields:
+    """A run's own fields as the index holds them: enough for the time and facet filters
+    (``timefilter.filter_runs`` and ``facets.filter_runs`` read these attribute names)."""
+
+    started_at: str | None = None
+    manifest_path: str | None = None
+    profile: str | None = None
+    environment: str | None = None
+    company: str | None = None
+    format: str | None = None
+
+    @classmethod
+    def of(cls, fields: dict[str, str]) -> RunFields:
+        return cls(
+            started_at=fields.get("started_at"),
+            manifest_path=fields.get("manifest"),
+            profile=fields.get("profile"),
+            environment=fields.get("environment"),
+            company=fields.get("company"),
+            format=fields.get("format"),
+        )
+
+
+def narrow_hits(
+    index: SearchIndex, hits: list[Hit], keep: Callable[[list[RunFields]], list[RunFields]]
+) -> list[Hit]:
+    """The hits whose run ``keep`` keeps (``keep`` filters a list of ``RunFields``, like the
+    CLI's time and facet filters do with runs); a run the index has no fields for is dropped."""
+    fields = index.run_fields(hits)
+    kept = {id(f) for f in keep(list(fields.values()))}
+    return [hit for hit in hits if id(fields.get((hit.source, hit.run_id))) in kept]
+
 
 @dataclass(slots=True)
 class RowScan:
@@ -1051,6 +1107,8 @@ def search_files(
 __all__ = [
     "LAYOUT",
     "Hit",
+    "RunFields",
+    "narrow_hits",
     "RunMatches",
     "SearchIndex",
     "SearchSession",

@@ -86,3 +86,51 @@ def test_a_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
         assert result.code == 0, result.stderr
         assert "TWIN CO" in result.stdout and "not valid UTF-8" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def _dated(tmp_path):
+    directory = tmp_path / "dated"
+    make_ledger_dir(
+        directory,
+        [
+            RunSpec(
+                "r-may",
+                started_at="2026-05-17T09:00:00.000000Z",
+                company="ACME",
+                steps=[StepSpec.committed(1, url="https://api.test/salesOrders(1)")],
+            ),
+            RunSpec(
+                "r-june",
+                started_at="2026-06-02T09:00:00.000000Z",
+                company="Fabrikam",
+                steps=[StepSpec.committed(1, url="https://api.test/salesOrders(2)")],
+            ),
+        ],
+    )
+    return directory
+
+
+def _runs_of(result) -> set[str]:
+    return {hit["run_id"] for hit in json.loads(result.stdout)}
+
+
+def test_since_until_and_facets_narrow_the_matches_like_list(tmp_path):
+    """Issue 10: every command that lists takes --since/--until; search keeps the matches of
+    runs that started in the window (and of the companies named), before its limit."""
+    directory = _dated(tmp_path)
+    base = ["search", "salesOrders", "--ledger-dir", directory, "--format", "json", "--utc"]
+    assert _runs_of(run_cli(*base)) == {"r-may", "r-june"}
+    assert _runs_of(run_cli(*base, "--since", "2026-06-01")) == {"r-june"}
+    assert _runs_of(run_cli(*base, "--until", "2026-06-01")) == {"r-may"}
+    assert _runs_of(run_cli(*base, "--company", "acme")) == {"r-may"}
+    # The limit applies after the narrowing: the one June match is not cut by May's.
+    assert _runs_of(run_cli(*base, "--since", "2026-06-01", "--limit", "1")) == {"r-june"}
+    none = run_cli(*base[:-3], "--since", "2026-07-01", "--company", "ACME")
+    assert none.code == 0 and none.stdout == ""
+    assert "among the runs started since 2026-07-01, company 'ACME'" in none.stderr
+
+
+def test_a_bad_since_is_a_usage_error(tmp_path):
+    directory = _dated(tmp_path)
+    result = run_cli("search", "salesOrders", "--ledger-dir", directory, "--since", "soon")
+    assert result.code == 2 and "--since" in result.stderr and "Traceback" not in result.stderr

@@ -403,3 +403,35 @@ def test_file_names_are_the_scanners_source_strings(tmp_path, monkeypatch):
     for dirs in ([Path(".")], [ledgers], [Path("../ledgers")]):
         expected = [str(p) for p in ledger_files(Sources(tuple(dirs)))[0]]
         assert file_names(dirs, []) == expected
+
+
+def test_hits_are_narrowed_by_their_runs_indexed_fields(tmp_path):
+    from ledger_core import timefilter
+    from ledger_core.search_index import narrow_hits
+
+    directory = tmp_path / "ledgers"
+    make_ledger_dir(
+        directory,
+        [
+            RunSpec(
+                "early",
+                started_at="2026-05-17T09:00:00Z",
+                company="ACME",
+                steps=[StepSpec.committed(1, url="https://x.test/orders(1)")],
+            ),
+            RunSpec(
+                "late",
+                started_at="2026-06-17T09:00:00Z",
+                company="Globex",
+                steps=[StepSpec.committed(1, url="https://x.test/orders(2)")],
+            ),
+        ],
+    )
+    index = _index(tmp_path)
+    hits = _find(index, directory, "orders(").hits
+    assert {h.run_id for h in hits} == {"early", "late"}
+    fields = index.run_fields(hits)
+    assert fields[(str(directory / "late.db"), "late")].company == "Globex"
+    span = timefilter.TimeRange.parse("2026-06-01", None)
+    kept = narrow_hits(index, hits, lambda runs: timefilter.filter_runs(runs, span))
+    assert {h.run_id for h in kept} == {"late"}

@@ -86,6 +86,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "search": (
         "ledgerx search 'salesOrders(0000'",
         "ledgerx search BadRequest --limit 200",
+        "ledgerx search salesOrderLines --since yesterday --company 'CRONUS USA, Inc.'",
         "ledgerx search 2026-05-17 --format json | jq -r '.[].ref' | sort -u",
     ),
     "doctor": ("ledgerx doctor --ledger-dir ./ledgers", "ledgerx doctor --format json"),
@@ -363,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", metavar="TEXT", help="text to find, taken literally")
     p.add_argument("--limit", type=int, metavar="N", help="at most N matches (default 50)")
     p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
+    add_run_filters(p)
 
     p = command("doctor", "check every file in the sources")
     p.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)

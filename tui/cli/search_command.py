@@ -7,7 +7,9 @@ user's text taken literally. One record per line, never wrapped, so ``grep``/``c
 
 Exit codes: 0 with matches and 0 with none (a sentence on stderr says so, stdout stays empty in
 table mode and holds ``[]`` in JSON mode: "nothing found" is an answer, not an error); 2 for a
-usage error (empty TEXT, a bad ``--limit``, a named source that does not exist).
+usage error (empty TEXT, a bad ``--limit`` or ``--since``, a named source that does not exist).
+``--since``/``--until`` and the facet flags keep the matches of runs that pass them, as in
+``list``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from ledger_core.search_index import (
     Hit,
     default_index_path,
     file_names,
+    narrow_hits,
     open_default_index,
     search_files,
 )
 
-from .output import emit_json, fail, sources_from, warn
+from .output import emit_json, fail, filter_runs_by_args, sources_from, time_range_from, warn
 
 EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_LIMIT = 50
@@ -59,6 +62,18 @@ def _lines(hits: list[Hit], ambiguous: set[str], width: int | None) -> list[str]
     return out
 
 
+def _narrowing(args: argparse.Namespace) -> str:
+    """``started since 2h, company 'CRONUS USA, Inc.'``: the filters, said back."""
+    parts = []
+    span = time_range_from(args).describe()
+    if span:
+        parts.append(f"started {span}")
+    for facet in ("manifest", "company", "profile", "environment"):
+        for value in getattr(args, facet, None) or ():
+            parts.append(f"{facet} {clean(value, 100)!r}")
+    return ", ".join(parts)
+
+
 def run_search(args: argparse.Namespace) -> int:
     text = args.text
     if not text or not text.strip():
@@ -74,11 +89,27 @@ def run_search(args: argparse.Namespace) -> int:
     if missing:
         fail(f"no such source: {', '.join(missing)}")
         return EXIT_USAGE
+    try:
+        narrowed = time_range_from(args).active or any(
+            getattr(args, facet, None)
+            for facet in ("manifest", "company", "profile", "environment")
+        )
+    except ValueError as exc:
+        fail(str(exc))
+        return EXIT_USAGE
     files = file_names(sources.dirs, sources.files)
     # Only read for other formats' run summaries; ``None`` is their default, and leaves the
     # verdict rules unloaded on the common path.
     stale_after = None if args.stale_after is None else args.stale_after * 60.0
-    result = search_files(files, text, limit=limit, stale_after=stale_after)
+    index = open_default_index()
+    # Narrowed by the runs' start or facets: every match first, then the limit.
+    result = search_files(
+        files, text, limit=None if narrowed else limit, stale_after=stale_after, index=index
+    )
+    if narrowed:
+        hits = narrow_hits(index, result.hits, lambda runs: filter_runs_by_args(runs, args)[0])
+        result.truncated = len(hits) > limit
+        result.hits = hits[:limit]
     for note in result.notes:
         warn(note)
     for path, reason in result.problems:
@@ -90,9 +121,7 @@ def run_search(args: argparse.Namespace) -> int:
     wanted = set(files)
     ambiguous = {
         run_id
-        for run_id, paths in open_default_index()
-        .files_of_runs(h.run_id for h in result.hits)
-        .items()
+        for run_id, paths in index.files_of_runs(h.run_id for h in result.hits).items()
         if len(paths & wanted) > 1
     }
     if args.format == "json":
@@ -109,6 +138,7 @@ def run_search(args: argparse.Namespace) -> int:
         print(
             f"ledgerx: no run or step matches {clean(text, 200)!r} in "
             f"{clean(sources.describe(), 300)}"
+            + (f" among the runs {_narrowing(args)}" if narrowed else "")
             + ("" if where is not None else " (search index in memory: LEDGERX_CACHE_DIR=off)"),
             file=sys.stderr,
         )

@@ -13,13 +13,16 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ledger_core.profiles import Profiles, load_profiles
 from ledger_core.sanitize import clean
-from ledger_core.sources import Sources
 
 from .output import fail, sources_from, warn
+
+if TYPE_CHECKING:  # main imports this module for DEFAULT_PORT: keep it light to import
+    from ledger_core.profiles import Profiles
+    from ledger_core.sources import Sources
 
 EXIT_OK, EXIT_USAGE = 0, 2
 # Not the demo API's 8765 (``demo_command.DEFAULT_PORT``): `ledgerx serve` beside `make demo`
@@ -109,6 +112,8 @@ def run_serve(args: argparse.Namespace) -> int:
     if problem:
         fail(problem)
         return EXIT_USAGE
+    from ledger_core.profiles import load_profiles
+
     profiles = load_profiles(args.profiles)
     sources = sources_from(args)
     mode, mode_text = _mode(args, profiles)
