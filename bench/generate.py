@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ledger_core.schema import ROLLBACK_DDL, RUNNER_DDL, SCHEMA_VERSION, WRITER_DDL
+from ledger_core.ledgers.schema import ROLLBACK_DDL, RUNNER_DDL, SCHEMA_VERSION, WRITER_DDL
 
 GENERATOR_VERSION = 3  # bump to regenerate everyone's bench/.data
 DATA_DIR = Path(__file__).resolve().parent / ".data"

@@ -100,7 +100,7 @@ def bench_cli(
 
 def _design(cache: str, log) -> dict[str, str]:
     """The same documents in a plain table scanned with LIKE and in an FTS5 trigram index."""
-    from ledger_core.search_index import LAYOUT, _escape_like
+    from ledger_core.triage.search_index import LAYOUT, _escape_like
 
     source = os.path.join(cache, f"search-v{LAYOUT}.sqlite")
     log("search: index design, LIKE scan against FTS5 trigram (builds an FTS5 index) …")

@@ -127,14 +127,14 @@ async def minimal() -> dict:
 
 
 def _app(sources):
-    from ledger_core.profiles import Profiles
+    from ledger_core.rollback.profiles import Profiles
     from tui.app import LedgerxApp
 
     return LedgerxApp(sources, Profiles(None), poll_interval=0)
 
 
 async def runs(source: str, expected: str, parallel: str = "") -> dict:
-    from ledger_core.sources import Sources
+    from ledger_core.ledgers.sources import Sources
 
     _instrument()
     _instrument_tables()
@@ -167,7 +167,7 @@ async def runs(source: str, expected: str, parallel: str = "") -> dict:
 
 
 async def run(file: str) -> dict:
-    from ledger_core.sources import Sources
+    from ledger_core.ledgers.sources import Sources
 
     _instrument()
     _instrument_tables()
@@ -207,7 +207,7 @@ async def run(file: str) -> dict:
 async def search(source: str, expected: str, text: str) -> dict:
     """``/`` then ``text`` one key at a time: for each key, the time from the key to the first
     frame painted after the search index's answer for the text typed so far arrived."""
-    from ledger_core.sources import Sources
+    from ledger_core.ledgers.sources import Sources
     from tui.screens.runs_screen import RunsScreen
 
     _instrument()

@@ -22,7 +22,7 @@ from .sanitize import clean
 from .timeutil import format_duration, to_epoch
 
 if TYPE_CHECKING:
-    from .holders import HoldCheck
+    from .ledgers.holders import HoldCheck
     from .models import RunSummary
 
 DEFAULT_STALE_AFTER = 15 * 60.0

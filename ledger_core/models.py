@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .advice import Advice, render_all
 
 if TYPE_CHECKING:
-    from .holders import Holder
+    from .ledgers.holders import Holder
 
 STEP_STATUSES = (
     "committed",

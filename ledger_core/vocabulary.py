@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .derive import VERDICTS, needs_attention
+from .ledgers.schema import RUN_STATES
 from .models import RunSummary
-from .schema import RUN_STATES
 
 LIVENESS = ("alive", "stale", "dead", "unknown", "finished")
 

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from ledger_factory import RunSpec, StepSpec, make_ledger
 
-from ledger_core.access import snapshot
-from ledger_core.demo_api import DemoApi
-from ledger_core.profiles import Profiles, load_profiles
+from ledger_core.demo.api import DemoApi
+from ledger_core.ledgers.access import snapshot
+from ledger_core.rollback.profiles import Profiles, load_profiles
 
 COMPANY = "c0ffee00-0000-4000-8000-000000000001"
 RUN_ID = "rb-0123456789abcdef"

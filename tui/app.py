@@ -12,10 +12,11 @@ The profiles file is read again whenever a decision depends on it (the core does
 scan and every rollback preview. A profiles file that cannot be read never stops browsing: it is
 said once at start, and every rollback is refused with its error until it is fixed.
 
-The home screen is the runs list. The sources are read by a ``ledger_core.watch.SourceWatcher``
-in a thread worker; results come back as ``SourcesScanned`` messages. Every ``poll_interval``
-seconds the watcher runs again and re-reads only files whose signature changed (plus files
-with unfinished runs, whose liveness can change without a byte written).
+The home screen is the runs list. The sources are read by a
+``ledger_core.ledgers.watch.SourceWatcher`` in a thread worker; results come back as
+``SourcesScanned`` messages. Every ``poll_interval`` seconds the watcher runs again and re-reads
+only files whose signature changed (plus files with unfinished runs, whose liveness can change
+without a byte written).
 """
 
 from __future__ import annotations
@@ -37,10 +38,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import ProfilesError
+from ledger_core.ledgers import Sources, SourceWatcher
 from ledger_core.models import Problem, RunSummary
-from ledger_core.profiles import Profiles, ProfilesSource
-from ledger_core.sources import Sources
-from ledger_core.watch import SourceWatcher
+from ledger_core.rollback import Profiles, ProfilesSource
 
 from .ansi_palette import LIGHT_ANSI
 from .commands import LedgerxCommands

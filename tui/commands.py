@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ledger_core.facets import GROUP_FACETS
+from ledger_core.triage import GROUP_FACETS
 
 from .widgets.safe import plain, safe_text, state_text
 

@@ -33,12 +33,15 @@ def _say(message: str) -> None:
 
 def run_demo_tui(args: argparse.Namespace) -> int:
     """Build the demo, run the TUI on it, and remove every trace of it afterwards."""
-    from ledger_core.demo_api import DemoApi
-    from ledger_core.demo_data import build_demo
-    from ledger_core.demo_problems import write_problem_files
-    from ledger_core.demo_world import DemoWorld, install_demo_faults
-    from ledger_core.profiles import ProfilesSource, load_profiles
-    from ledger_core.sources import Sources
+    from ledger_core.demo import (
+        DemoApi,
+        DemoWorld,
+        build_demo,
+        install_demo_faults,
+        write_problem_files,
+    )
+    from ledger_core.ledgers import Sources
+    from ledger_core.rollback import ProfilesSource, load_profiles
 
     from .app import LedgerxApp
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from ledger_core.ledgers import Changes
 from ledger_core.models import RunDetail, RunSummary
-from ledger_core.watch import Changes
 
 
 @dataclass

@@ -42,7 +42,7 @@ DATA_HOME = f"/home/{PERSON}/.local/share"
 
 
 def _start_api() -> Any:
-    from ledger_core.demo_api import DemoApi
+    from ledger_core.demo import DemoApi
 
     try:
         return DemoApi(port=PREFERRED_PORT).start()
@@ -96,8 +96,8 @@ class Shooter:
 
 
 async def _walk(out: Path, demo: Any) -> None:
-    from ledger_core.profiles import load_profiles
-    from ledger_core.sources import Sources
+    from ledger_core.ledgers import Sources
+    from ledger_core.rollback import load_profiles
     from tui.app import LedgerxApp
     from tui.screens.rollback_screen import RollbackScreen
     from tui.screens.run_screen import RunScreen
@@ -218,9 +218,8 @@ def _record_id(detail: Any) -> str:
 
 async def _support_walk(out: Path, demo: Any) -> None:
     """The README's support engineer walk-through, key by key, on a fresh demo."""
-    from ledger_core.profiles import load_profiles
-    from ledger_core.reader import read_run
-    from ledger_core.sources import Sources
+    from ledger_core.ledgers import Sources, read_run
+    from ledger_core.rollback import load_profiles
     from tui.app import LedgerxApp
     from tui.screens.facet_picker_screen import FacetPickerScreen
     from tui.screens.resolution_screen import ResolutionScreen
@@ -321,8 +320,7 @@ def _isolate(work: Path) -> None:
 
 def take_screenshots(out: Path) -> None:
     """Build the demo in a temporary directory and write the SVGs into ``out``."""
-    from ledger_core.demo_data import build_demo
-    from ledger_core.demo_problems import write_problem_files
+    from ledger_core.demo import build_demo, write_problem_files
 
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ledger_core.facets import GROUP_FACETS
+from ledger_core.triage import GROUP_FACETS
 
 FILE_NAME = "tui-settings.json"
 
@@ -38,7 +38,7 @@ class Settings:
     hints: bool = True
     """The first-time hint bar on the runs list; ``x`` dismisses it, the palette restores it."""
     group_by: str | None = None
-    """The runs list's grouping (``b``): one of ``ledger_core.facets.GROUP_FACETS``, or none."""
+    """The runs list's grouping (``b``): one of ``triage.facets.GROUP_FACETS``, or none."""
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Settings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..schema import SCHEMA_VERSION
+from ..ledgers.schema import SCHEMA_VERSION
 from .base import Capabilities, Format, Recognition, SchemaInfo
 from .values import integer
 

@@ -25,9 +25,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from ..access import read_regular_file
 from ..derive import run_state, step_status
 from ..errors import MappingError, SourceError
+from ..ledgers.access import read_regular_file
 from ..models import RunSummary, Step
 from .base import Capabilities, Format, RawPayload, Recognition, SchemaInfo
 from .summary import build_summary, counts_from, liveness_by_age

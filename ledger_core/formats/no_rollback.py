@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..access import snapshot
 from ..errors import RollbackRefused, SourceError
+from ..ledgers.access import snapshot
 from ..models import RunDetail
 from .registry import RUNNER, detect, no_rollback
 
@@ -20,7 +20,7 @@ def refused_plan(detail: RunDetail):
     refusal = no_rollback(detail.summary.format)
     if refusal is None:
         return None
-    from ..plan import Plan, fingerprint
+    from ..rollback.plan import Plan, fingerprint
 
     run = detail.summary
     return Plan(

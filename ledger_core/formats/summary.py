@@ -24,7 +24,7 @@ def _holder(source: str) -> str | None:
     """Who holds ``source`` open (``holders.check``), described; ``None`` when nobody can be
     seen or it cannot be known."""
     try:
-        from .. import holders
+        from ..ledgers import holders
     except ImportError:
         return None
     try:

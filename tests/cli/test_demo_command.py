@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger_core.profiles import load_profiles
-from ledger_core.reader import scan
-from ledger_core.sources import Sources
+from ledger_core.ledgers.reader import scan
+from ledger_core.ledgers.sources import Sources
+from ledger_core.rollback.profiles import load_profiles
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ def test_demo_writes_ledgers_profiles_and_says_how_to_restart_the_api(tmp_path):
     profiles = load_profiles(directory / "profiles.toml")
     base_url = profiles.profiles["sandbox"].base_url
     port = base_url.rsplit(":", 1)[1]
-    assert f"-m ledger_core.demo_api --port {port} --state" in proc.stdout
+    assert f"-m ledger_core.demo.api --port {port} --state" in proc.stdout
     assert (directory / "demo-api.json").exists()
     result = scan(Sources((directory / "ledgers",)))
     assert result.problems == [] and len(result.runs) >= 20
@@ -102,7 +102,7 @@ def test_demo_api_command_serves_and_keeps_records(tmp_path):
 
     state = tmp_path / "state.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger_core.demo_api", "--port", "0", "--state", str(state)],
+        [sys.executable, "-m", "ledger_core.demo.api", "--port", "0", "--state", str(state)],
         cwd=REPO,
         stderr=subprocess.PIPE,
         text=True,

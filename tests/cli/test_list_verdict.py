@@ -9,8 +9,8 @@ from conftest import run_cli, sample_runs
 from ledger_factory import RunSpec, StepSpec, make_ledger_dir
 
 from ledger_core.derive import needs_attention
-from ledger_core.reader import scan
-from ledger_core.sources import Sources
+from ledger_core.ledgers.reader import scan
+from ledger_core.ledgers.sources import Sources
 from ledger_core.vocabulary import FILTERS
 
 

@@ -15,7 +15,7 @@ import pytest
 from ledger_factory import dir_state
 from rollback_servers import RUN_ID, rollback_ledger, write_profiles
 
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = '[profiles.sandbox]\nbase_url = "http://unterminated\n'

@@ -27,7 +27,7 @@ from rollback_servers import (
     write_profiles,
 )
 
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -336,7 +336,7 @@ def test_dry_run_says_would_be_refused_for_a_missing_token(world, api, tmp_path)
 
 def test_dry_run_says_would_be_refused_for_another_hosts_rollback_lock(world, api):
     ledgers, path, profiles, _ = world
-    from ledger_core.schema import ROLLBACK_DDL
+    from ledger_core.ledgers.schema import ROLLBACK_DDL
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(ROLLBACK_DDL)

@@ -1,10 +1,11 @@
 """The plain, independent reference the fast scanner is checked against: the old seven-query path.
 
-This is how ``ledger_core.reader`` summarised a ledger before ``ledger_core.scanner`` existed:
-``check_ledger`` (four statements), then one query for writers, one for notable steps and one
-aggregate per run, with Python glue that favours clarity over speed. Production code no longer
-calls it; it lives here so ``tests/core/test_scanner.py`` can hold the scanner's single-statement,
-cached, parallel reads to exactly the summaries this straightforward version derives.
+This is how ``ledger_core.ledgers.reader`` summarised a ledger before
+``ledger_core.ledgers.scanner`` existed: ``check_ledger`` (four statements), then one query for
+writers, one for notable steps and one aggregate per run, with Python glue that favours clarity
+over speed. Production code no longer calls it; it lives here so ``tests/core/test_scanner.py``
+can hold the scanner's single-statement, cached, parallel reads to exactly the summaries this
+straightforward version derives.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ledger_core import derive, holders
+from ledger_core import derive
+from ledger_core.ledgers import holders
+from ledger_core.ledgers.reader import RUN_COLUMNS, check_ledger
+from ledger_core.ledgers.schema import STEP_STATUS_SQL
 from ledger_core.models import RunSummary, StepCounts, WriterInfo
-from ledger_core.reader import RUN_COLUMNS, check_ledger
-from ledger_core.schema import STEP_STATUS_SQL
 from ledger_core.timeutil import to_epoch
 
 DOUBT_LIMIT = 5  # per run: diagnosis names at most this many doubtful steps

@@ -15,8 +15,8 @@ from ledger_factory import (
     make_zero_byte,
 )
 
-from ledger_core.access import check_header, file_signature, snapshot
 from ledger_core.errors import SourceError
+from ledger_core.ledgers.access import check_header, file_signature, snapshot
 
 
 def _count(conn: sqlite3.Connection) -> int:
@@ -176,8 +176,8 @@ def test_reading_a_ledger_this_process_writes_keeps_its_locks(tmp_path):
     process itself holds open (the rollback executor re-reads its run) must not drop them."""
     import os
 
-    from ledger_core.reader import read_run
-    from ledger_core.writer import open_readwrite
+    from ledger_core.ledgers.reader import read_run
+    from ledger_core.rollback.writer import open_readwrite
 
     path = make_ledger(tmp_path / "held.db", [RunSpec("r-held")])
     conn = open_readwrite(path)

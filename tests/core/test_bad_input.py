@@ -44,7 +44,7 @@ from ledger_core import (
     resolve_run,
     scan,
 )
-from ledger_core.rollback import preview
+from ledger_core.rollback.executor import preview
 from ledger_core.sanitize import clean, has_unsafe
 
 NOW = 1_779_012_000.0
@@ -475,9 +475,9 @@ async def test_rollback_of_a_run_with_shared_step_ids_sends_nothing(tmp_path):
     any socket, with the ledger unchanged."""
     from rollback_servers import RUN_ID, rollback_ledger, write_profiles
 
-    from ledger_core import rollback
-    from ledger_core.demo_api import DemoApi
+    from ledger_core.demo.api import DemoApi
     from ledger_core.errors import RollbackRefused
+    from ledger_core.rollback import executor as rollback
 
     ledgers = tmp_path / "ledgers"
     ledgers.mkdir()
@@ -580,8 +580,8 @@ def test_a_run_whose_steps_cannot_all_be_read_is_not_opened(tmp_path):
     from ledger_factory import RunSpec, StepSpec, make_ledger
 
     from ledger_core.errors import SourceError
-    from ledger_core.reader import read_run, scan
-    from ledger_core.sources import Sources
+    from ledger_core.ledgers.reader import read_run, scan
+    from ledger_core.ledgers.sources import Sources
 
     path = make_ledger(
         tmp_path / "blob.db",
@@ -607,7 +607,7 @@ def test_a_foreign_rollback_attempt_table_is_a_clear_problem(tmp_path):
     from ledger_factory import RunSpec, StepSpec, make_ledger
 
     from ledger_core.errors import SourceError
-    from ledger_core.reader import read_run
+    from ledger_core.ledgers.reader import read_run
 
     path = make_ledger(tmp_path / "t.db", [RunSpec("r-foreign", steps=[StepSpec.committed(1)])])
     conn = sqlite3.connect(path)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ledger_core import Sources, read_run, scan
-from ledger_core.reader import read_summaries
+from ledger_core.ledgers.reader import read_summaries
 
 REPO = Path(__file__).resolve().parents[2]
 URL = "https://api.example.test/v2.0/companies(1)/salesOrders"
@@ -17,7 +17,7 @@ URL = "https://api.example.test/v2.0/companies(1)/salesOrders"
 # The writer: does the steps it is told, says "ready", then waits to be killed.
 WRITER = """
 import sys, time
-from ledger_core.writer import LedgerWriter
+from ledger_core.rollback.writer import LedgerWriter
 path, mode = sys.argv[1], sys.argv[2]
 w = LedgerWriter(path)
 w.start_run("r-crash", profile="sandbox", environment="sandbox", company="CRONUS")
@@ -98,7 +98,7 @@ def test_killed_before_the_first_step(tmp_path):
 
 LIVE_WRITER = """
 import json, os, sys, time
-from ledger_core.writer import LedgerWriter
+from ledger_core.rollback.writer import LedgerWriter
 path, stop = sys.argv[1], sys.argv[2]
 worst, seq = 0.0, 0
 with LedgerWriter(path, heartbeat_every=0.05) as w:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
-from ledger_core.demo_data import build_demo
+from ledger_core.demo.api import DemoApi
+from ledger_core.demo.data import build_demo
 from ledger_core.derive import pid_alive
-from ledger_core.profiles import load_profiles
-from ledger_core.reader import read_run, scan
-from ledger_core.sources import Sources
+from ledger_core.ledgers.reader import read_run, scan
+from ledger_core.ledgers.sources import Sources
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.profiles import load_profiles
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import sqlite3
 
 from conftest import FIXED_NOW
 
-from ledger_core.demo_formats import write_format_demos
+from ledger_core.demo.other_formats import write_format_demos
 
 
 def _dump(path) -> list[str]:

@@ -17,9 +17,9 @@ from ledger_factory import DEAD_PID, RunSpec, StepSpec, make_ledger
 
 from ledger_core import Sources, derive, scan
 from ledger_core.advice import render_all
+from ledger_core.ledgers.reader import read_run, read_summaries
+from ledger_core.ledgers.schema import RUN_STATES, STEP_STATUS_SQL
 from ledger_core.models import StepCounts, WriterInfo
-from ledger_core.reader import read_run, read_summaries
-from ledger_core.schema import RUN_STATES, STEP_STATUS_SQL
 
 NOW = 1_779_012_000.0  # 2026-05-17T10:00:00Z
 HOST = socket.gethostname()

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from ledger_core.facets import (
+from ledger_core.models import RunSummary, StepCounts
+from ledger_core.triage.facets import (
     GROUP_FACETS,
     facet_counts,
     facet_value,
@@ -16,7 +17,6 @@ from ledger_core.facets import (
     parse_group_facet,
     verdict_counts,
 )
-from ledger_core.models import RunSummary, StepCounts
 
 
 def _run(run_id, *, verdict="completed", state="completed", liveness="finished", **kw):
@@ -158,7 +158,7 @@ def test_every_verdict_has_a_place_in_the_urgency_order():
     """A verdict missing from the order would sort its group after "completed" (``stale``, the
     event log quiet too long, was the one left out)."""
     from ledger_core.derive import VERDICTS
-    from ledger_core.facets import VERDICT_URGENCY
+    from ledger_core.triage.facets import VERDICT_URGENCY
 
     assert set(VERDICTS) <= set(VERDICT_URGENCY)
     assert VERDICT_URGENCY.index("stale") < VERDICT_URGENCY.index("running")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ledger_core.focus import next_problem, step_that_matters
 from ledger_core.models import Step
+from ledger_core.triage.focus import next_problem, step_that_matters
 
 
 def _step(seq: int, status: str) -> Step:

@@ -6,7 +6,7 @@ import pytest
 from conftest import FIXED_NOW
 from format_factories import make_ao
 
-from ledger_core.reader import read_run, read_summaries
+from ledger_core.ledgers.reader import read_run, read_summaries
 
 RECENT = "2026-05-17T09:59:00Z"
 OLD = "2026-05-17T08:00:00Z"
@@ -98,7 +98,7 @@ def test_later_version_without_outbox(tmp_path):
     ]
     assert len(steps) == run.step_count and len({s.step_id for s in steps}) == 3
     assert "dead letter" in dict(steps[2].extras)["what it means"]
-    from ledger_core.reader import read_steps_page
+    from ledger_core.ledgers.reader import read_steps_page
 
     paged = [s.step_id for s in read_steps_page(path, "p1-1", 1, 1)]
     paged += [s.step_id for s in read_steps_page(path, "p1-1", 2, 5)]
@@ -122,7 +122,7 @@ def test_version_is_informational_goose_table_or_not(tmp_path):
     import sqlite3
 
     from ledger_core import formats
-    from ledger_core.access import snapshot
+    from ledger_core.ledgers.access import snapshot
 
     path = _store(tmp_path, [SENT])
     described = snapshot(path, lambda conn: formats.describe(conn, path))

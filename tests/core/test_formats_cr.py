@@ -7,7 +7,7 @@ from conftest import FIXED_NOW
 from format_factories import make_cr
 
 from ledger_core.errors import SourceError
-from ledger_core.reader import read_run, read_summaries
+from ledger_core.ledgers.reader import read_run, read_summaries
 
 RECENT = "2026-05-17T09:59:00Z"  # a minute before FIXED_NOW
 OLD = "2026-05-17T08:00:00Z"  # two hours before

@@ -10,12 +10,12 @@ from format_factories import make_ao, make_cr, make_events
 from ledger_factory import RunSpec, StepSpec, make_ledger
 
 from ledger_core import formats
-from ledger_core.access import snapshot
 from ledger_core.errors import AmbiguousRunId, SourceError
-from ledger_core.reader import read_run, read_summaries, resolve_run, scan
-from ledger_core.scanner import scan_files
-from ledger_core.sources import Sources
-from ledger_core.summary_cache import SummaryCache
+from ledger_core.ledgers.access import snapshot
+from ledger_core.ledgers.reader import read_run, read_summaries, resolve_run, scan
+from ledger_core.ledgers.scanner import scan_files
+from ledger_core.ledgers.sources import Sources
+from ledger_core.ledgers.summary_cache import SummaryCache
 
 
 def _format_of(path):
@@ -108,7 +108,7 @@ def test_cache_stores_tagged_raw_runs_and_serves_them(tmp_path):
 
     os.utime(cr, ns=(1, 1))  # out of the racy window, so the entry is stored
     first = scan_files([cr], now=FIXED_NOW, cache=cache, workers=1)[0]
-    sig = __import__("ledger_core.scanner", fromlist=["signature"]).signature(str(cr))
+    sig = __import__("ledger_core.ledgers.scanner", fromlist=["signature"]).signature(str(cr))
     entry = cache.lookup(cr, sig)
     assert entry is not None and entry[0][0] == "cr"  # the format tag
     assert all(isinstance(v, (str, int, float, tuple, type(None), bool)) for v in entry[0][1])
@@ -149,7 +149,7 @@ def test_nine_digit_fraction_latency(tmp_path):
 
 
 def test_watcher_follows_other_formats_many_runs_per_file(tmp_path):
-    from ledger_core.watch import SourceWatcher
+    from ledger_core.ledgers.watch import SourceWatcher
 
     path = make_events(tmp_path / "events.db", [{"run_id": "e1", "kind": "run.started"}])
     watcher = SourceWatcher(Sources((tmp_path,)), now=lambda: FIXED_NOW, cache=False)

@@ -9,13 +9,14 @@ import pytest
 from conftest import FIXED_NOW
 from ledger_factory import dir_state
 
-from ledger_core import formats, rollback
-from ledger_core.access import snapshot
+from ledger_core import formats
 from ledger_core.errors import MappingError, SourceError
 from ledger_core.formats.base import SchemaInfo
 from ledger_core.formats.mapping import MappedFormat, load_mappings
-from ledger_core.profiles import Profiles
-from ledger_core.reader import read_run, read_summaries
+from ledger_core.ledgers.access import snapshot
+from ledger_core.ledgers.reader import read_run, read_summaries
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.profiles import Profiles
 
 SEED_004_DDL = """
 CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT);

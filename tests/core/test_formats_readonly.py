@@ -13,12 +13,13 @@ from format_factories import make_ao, make_cr, make_events
 from ledger_factory import dir_state
 from rollback_servers import write_profiles
 
-from ledger_core import formats, rollback
-from ledger_core.demo_api import DemoApi
+from ledger_core import formats
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.plan import Plan
-from ledger_core.reader import read_run, read_steps_page, scan
-from ledger_core.sources import Sources
+from ledger_core.ledgers.reader import read_run, read_steps_page, scan
+from ledger_core.ledgers.sources import Sources
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.plan import Plan
 
 FORMATS = ("cr", "agent-orchestrator", "event-ledger")
 

@@ -27,10 +27,10 @@ from fuzz_ledgers import TABLES, TYPES, build_fuzzed, value_for
 
 from ledger_core import Plan, Profile, Profiles, Sources, read_run, read_steps_page, scan
 from ledger_core.errors import LedgerxError
-from ledger_core.reader import read_attempts
-from ledger_core.rollback import check_refusal, execute, preview
-from ledger_core.scanner import scan_files
-from ledger_core.summary_cache import SummaryCache
+from ledger_core.ledgers.reader import read_attempts
+from ledger_core.ledgers.scanner import scan_files
+from ledger_core.ledgers.summary_cache import SummaryCache
+from ledger_core.rollback.executor import check_refusal, execute, preview
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = 1_779_012_000.0  # 2026-05-17T10:00:00Z, near the plausible timestamps below

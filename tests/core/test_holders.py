@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ledger_factory import RunSpec, StepSpec, dir_state, make_crashed_wal, make_ledger
 
-from ledger_core import holders
+from ledger_core.ledgers import holders
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -219,7 +219,8 @@ def test_read_only_directory(tmp_path):
         os.chmod(directory, 0o555)
         before = dir_state(directory)
         code = (
-            "import sys\nfrom ledger_core import holders\nprint(holders.check(sys.argv[1]).state)\n"
+            "import sys\nfrom ledger_core.ledgers import holders\n"
+            "print(holders.check(sys.argv[1]).state)\n"
         )
 
         def drop_privileges() -> None:

@@ -18,7 +18,7 @@ PROBE = """
 import json, sys
 import ledger_core
 loaded = sorted(m for m in sys.modules if m.startswith("ledger_core.") or m in {"httpx", "rich",
-    "textual", "sqlite3", "tomllib", "ledger_core.plan"})
+    "textual", "sqlite3", "tomllib", "ledger_core.rollback.plan"})
 print(json.dumps(loaded))
 """
 
@@ -40,10 +40,10 @@ def test_every_exported_name_resolves(name):
 
 def test_from_import_of_every_name_and_the_old_aliases():
     from ledger_core import Sources, make_plan, record_resolution, scan  # noqa: F401
-    from ledger_core.resolutions import record
+    from ledger_core.triage.resolutions import record
 
     assert record_resolution is record
-    assert scan.__module__ == "ledger_core.reader"
+    assert scan.__module__ == "ledger_core.ledgers.reader"
 
 
 def test_submodules_still_reachable_as_attributes():
@@ -68,8 +68,9 @@ def test_cli_parser_and_version_load_neither_rich_nor_the_planner():
         "import json, sys\n"
         "from tui.cli.main import build_parser\n"
         "build_parser().parse_args(['search', 'x'])\n"
-        "heavy = {'rich', 'textual', 'httpx', 'ledger_core.plan', 'ledger_core.profiles',"
-        " 'ledger_core.reader', 'ledger_core.derive', 'importlib.metadata'}\n"
+        "heavy = {'rich', 'textual', 'httpx', 'ledger_core.rollback.plan',"
+        " 'ledger_core.rollback.profiles',"
+        " 'ledger_core.ledgers.reader', 'ledger_core.derive', 'importlib.metadata'}\n"
         "print(json.dumps(sorted(heavy & set(sys.modules))))\n"
     )
     assert _fresh(code) == []
@@ -79,8 +80,9 @@ def test_search_command_loads_no_ui_and_no_verdict_rules():
     code = (
         "import json, sys\n"
         "import tui.cli.search_command\n"
-        "heavy = {'rich', 'textual', 'httpx', 'ledger_core.plan', 'ledger_core.profiles',"
-        " 'ledger_core.reader', 'ledger_core.derive', 'ledger_core.scanner'}\n"
+        "heavy = {'rich', 'textual', 'httpx', 'ledger_core.rollback.plan',"
+        " 'ledger_core.rollback.profiles',"
+        " 'ledger_core.ledgers.reader', 'ledger_core.derive', 'ledger_core.ledgers.scanner'}\n"
         "print(json.dumps(sorted(heavy & set(sys.modules))))\n"
     )
     assert _fresh(code) == []

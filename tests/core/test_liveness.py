@@ -12,8 +12,9 @@ import pytest
 from ledger_factory import RunSpec, StepSpec, make_ledger
 from rollback_servers import write_profiles
 
-from ledger_core import Sources, rollback, scan
-from ledger_core.reader import read_run, read_summaries
+from ledger_core import Sources, scan
+from ledger_core.ledgers.reader import read_run, read_summaries
+from ledger_core.rollback import executor as rollback
 from ledger_core.timeutil import now_iso
 
 # A runner like the seed's: WAL, no writer record, stuck for ever on its next request.
@@ -125,7 +126,7 @@ def test_a_recent_unknown_run_says_why(tmp_path):
 
 
 def test_finished_runs_are_not_probed(tmp_path, monkeypatch):
-    from ledger_core import holders
+    from ledger_core.ledgers import holders
 
     path = make_ledger(
         tmp_path / "done.db",

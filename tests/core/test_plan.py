@@ -11,10 +11,10 @@ from ledger_factory import RunSpec, StepSpec, make_ledger
 from markdown_it import MarkdownIt
 
 from ledger_core.errors import PlanFileError
-from ledger_core.plan import CANNOT, DOUBT, NOTHING, UNDO, Plan, make_plan
-from ledger_core.profiles import Profile
-from ledger_core.reader import read_run
-from ledger_core.schema import ROLLBACK_DDL
+from ledger_core.ledgers.reader import read_run
+from ledger_core.ledgers.schema import ROLLBACK_DDL
+from ledger_core.rollback.plan import CANNOT, DOUBT, NOTHING, UNDO, Plan, make_plan
+from ledger_core.rollback.profiles import Profile
 
 URL = "https://bc.example.test/api/v2.0/companies(1)"
 SANDBOX = Profile("sandbox", base_url="https://bc.example.test")

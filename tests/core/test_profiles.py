@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ledger_core.errors import ProfilesError
-from ledger_core.profiles import (
+from ledger_core.rollback.profiles import (
     ABSENT,
     DEFAULT_TIMEOUT,
     ProfileSnapshot,

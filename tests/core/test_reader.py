@@ -20,9 +20,9 @@ from ledger_core import (
     resolve_run,
     scan,
 )
-from ledger_core.reader import read_attempts, read_summaries
-from ledger_core.schema import ROLLBACK_DDL
-from ledger_core.sources import ledger_files
+from ledger_core.ledgers.reader import read_attempts, read_summaries
+from ledger_core.ledgers.schema import ROLLBACK_DDL
+from ledger_core.ledgers.sources import ledger_files
 
 RUN_KEYS = {
     "run_id",

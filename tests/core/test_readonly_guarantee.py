@@ -30,7 +30,7 @@ from ledger_factory import (
 )
 
 from ledger_core import Sources, read_run, read_steps_page, scan
-from ledger_core.reader import read_attempts
+from ledger_core.ledgers.reader import read_attempts
 
 NOW = 1_779_012_000.0
 RUN = RunSpec(
@@ -245,7 +245,7 @@ def _python_for_nobody() -> tuple[str | None, str]:
 
 # What the child imports; the packages it pulls in from outside the standard library (none
 # today) are copied too, so a new dependency cannot make the test fail for the wrong reason.
-CHILD_IMPORTS = "import ledger_core.reader, ledger_core.sources"
+CHILD_IMPORTS = "import ledger_core.ledgers.reader, ledger_core.ledgers.sources"
 
 
 def _readable_copy_of_ledger_core(into: Path) -> Path:
@@ -330,8 +330,8 @@ def test_read_only_directory():
             "import json, os, sys\n"
             "from pathlib import Path\n"
             f"import ledger_core\n{CHILD_IMPORTS}\n"
-            "from ledger_core.reader import scan, read_run\n"
-            "from ledger_core.sources import Sources\n"
+            "from ledger_core.ledgers.reader import scan, read_run\n"
+            "from ledger_core.ledgers.sources import Sources\n"
             "r = scan(Sources((Path(sys.argv[1]),)))\n"
             "steps = {x.run_id: len(read_run(Path(x.source), x.run_id).steps) for x in r.runs}\n"
             "print(json.dumps({'steps': steps, 'problems': [p.to_dict() for p in r.problems],"

@@ -13,13 +13,13 @@ from format_factories import make_cr
 from ledger_factory import RunSpec, StepSpec, add_writer, make_ledger
 from rollback_servers import COMPANY, RUN_ID, entity_url, rollback_ledger, write_profiles
 
-from ledger_core import rollback
-from ledger_core.access import snapshot
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import ResolutionRefused, RollbackRefused, SourceError
-from ledger_core.plan import make_plan
-from ledger_core.reader import read_run, read_summaries
-from ledger_core.resolutions import LEDGER_DDL, record
+from ledger_core.ledgers.access import snapshot
+from ledger_core.ledgers.reader import read_run, read_summaries
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.plan import make_plan
+from ledger_core.triage.resolutions import LEDGER_DDL, record
 
 PENDING = {
     "action_id": "a1",
@@ -146,7 +146,7 @@ def test_not_a_ledger_is_refused_by_the_writer(tmp_path):
 
 _APPENDER = """
 import sys, time
-from ledger_core.writer import LedgerWriter
+from ledger_core.rollback.writer import LedgerWriter
 with LedgerWriter(sys.argv[1]) as w:
     w.start_run("live", profile="sandbox")
     sid = w.write_intent(seq=1, method="POST", url="https://h/x")
@@ -326,7 +326,7 @@ def test_a_hand_written_outcome_moves_nothing(tmp_path):
 
 
 def test_read_resolutions_for_paged_runs(tmp_path):
-    from ledger_core.reader import read_resolutions
+    from ledger_core.ledgers.reader import read_resolutions
 
     path = _doubtful(tmp_path / "r1.db")
     assert read_resolutions(path, "r1") == []

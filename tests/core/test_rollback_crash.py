@@ -24,20 +24,20 @@ from rollback_servers import (
     write_profiles,
 )
 
-from ledger_core import rollback
-from ledger_core.access import snapshot
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.reader import read_run
+from ledger_core.ledgers.access import snapshot
+from ledger_core.ledgers.reader import read_run
+from ledger_core.rollback import executor as rollback
 
 REPO = Path(__file__).resolve().parents[2]
 
 ROLLBACK_SCRIPT = """
 import asyncio, sys
 sys.path.insert(0, sys.argv[1])
-from ledger_core import rollback
-from ledger_core.profiles import load_profiles
-from ledger_core.reader import read_run
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.profiles import load_profiles
+from ledger_core.ledgers.reader import read_run
 profiles = load_profiles(sys.argv[3])
 plan = rollback.preview(read_run(sys.argv[2], sys.argv[4]), profiles)
 result = asyncio.run(rollback.execute(plan, profiles))

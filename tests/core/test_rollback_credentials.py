@@ -18,10 +18,10 @@ from rollback_servers import (
     write_profiles,
 )
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.reader import read_run
+from ledger_core.ledgers.reader import read_run
+from ledger_core.rollback import executor as rollback
 from ledger_core.sanitize import clean, has_credentials, redact_url, redact_urls
 
 SECRET = "hunter2-S3cret"

@@ -18,10 +18,10 @@ from rollback_servers import (
     write_profiles,
 )
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
-from ledger_core.reader import read_run
-from ledger_core.schema import ROLLBACK_DDL
+from ledger_core.demo.api import DemoApi
+from ledger_core.ledgers.reader import read_run
+from ledger_core.ledgers.schema import ROLLBACK_DDL
+from ledger_core.rollback import executor as rollback
 
 TOKEN = "s3cr3t-Tok3n-do-not-leak-4242"
 

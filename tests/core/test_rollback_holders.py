@@ -1,7 +1,7 @@
 """Rollback refuses while another process holds the ledger open, whatever the timestamps say.
 
-The liveness probe (``ledger_core.holders``: another process's read lock on the ``-shm`` file)
-makes such a run ``alive``; these tests hold a ledger open from a real second process. They
+The liveness probe (``ledger_core.ledgers.holders``: another process's read lock on the ``-shm``
+file) makes such a run ``alive``; these tests hold a ledger open from a real second process. They
 run once that probe is part of ``ledger_core``.
 """
 
@@ -16,12 +16,12 @@ import pytest
 from ledger_factory import dir_state
 from rollback_servers import RUN_ID, rollback_ledger, write_profiles
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.reader import read_run
+from ledger_core.ledgers.reader import read_run
+from ledger_core.rollback import executor as rollback
 
-pytest.importorskip("ledger_core.holders", reason="the -shm holder probe is not merged yet")
+pytest.importorskip("ledger_core.ledgers.holders", reason="the -shm holder probe is not merged yet")
 
 HOLD_OPEN = """
 import sqlite3, sys

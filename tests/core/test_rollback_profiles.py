@@ -14,12 +14,12 @@ import pytest
 from ledger_factory import dir_state
 from rollback_servers import RUN_ID, attempt_rows, rollback_ledger, step_rows, write_profiles
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.plan import Plan
-from ledger_core.profiles import Profiles, ProfilesSource
-from ledger_core.reader import read_run
+from ledger_core.ledgers.reader import read_run
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.plan import Plan
+from ledger_core.rollback.profiles import Profiles, ProfilesSource
 
 
 @pytest.fixture

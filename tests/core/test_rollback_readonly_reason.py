@@ -8,10 +8,10 @@ import pytest
 from ledger_factory import dir_state
 from rollback_servers import RUN_ID, rollback_ledger, write_profiles
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.reader import read_run
+from ledger_core.ledgers.reader import read_run
+from ledger_core.rollback import executor as rollback
 
 REASON = "served read-only; `ledgerx serve --allow-writes` allows rollbacks"
 

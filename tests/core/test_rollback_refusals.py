@@ -13,13 +13,13 @@ import pytest
 from ledger_factory import RunSpec, StepSpec, add_writer, dir_state, make_ledger
 from rollback_servers import COMPANY, RUN_ID, entity_url, rollback_ledger, write_profiles
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.derive import process_identity
 from ledger_core.errors import RollbackRefused
-from ledger_core.profiles import Profiles
-from ledger_core.reader import read_run
-from ledger_core.schema import ROLLBACK_DDL
+from ledger_core.ledgers.reader import read_run
+from ledger_core.ledgers.schema import ROLLBACK_DDL
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.profiles import Profiles
 from ledger_core.timeutil import now_iso
 
 

@@ -25,8 +25,8 @@ from rollback_servers import (
     write_profiles,
 )
 
-from ledger_core import rollback
-from ledger_core.reader import read_run
+from ledger_core.ledgers.reader import read_run
+from ledger_core.rollback import executor as rollback
 
 
 @pytest.fixture

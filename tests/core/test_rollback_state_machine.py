@@ -19,11 +19,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ledger_factory import StepSpec
 from rollback_servers import COMPANY, RUN_ID, entity_url, rollback_ledger, write_profiles
 
-from ledger_core import rollback
-from ledger_core.access import snapshot
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.reader import read_run
+from ledger_core.ledgers.access import snapshot
+from ledger_core.ledgers.reader import read_run
+from ledger_core.rollback import executor as rollback
 
 N = 4
 

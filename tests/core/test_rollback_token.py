@@ -15,11 +15,11 @@ from h11._abnf import field_value  # h11's own header-value grammar, which httpx
 from ledger_factory import dir_state
 from rollback_servers import RUN_ID, rollback_ledger, write_profiles
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.profiles import Profile
-from ledger_core.reader import read_run
+from ledger_core.ledgers.reader import read_run
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.profiles import Profile
 
 VAR = "LEDGERX_TEST_TOKEN"
 TOKEN = "s3cr3t-Tok3n-4242"

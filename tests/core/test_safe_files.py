@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from ledger_core import safe_files
+from ledger_core.rollback import safe_files
 
 PLAN = '{"format": 1, "fingerprint": "abc", "actions": []}'
 CHECKLIST = "# Rollback plan for run abc\n"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import reference_summaries
 
-from ledger_core import reader, scanner
-from ledger_core.access import file_signature, snapshot
 from ledger_core.errors import RunNotFound, SourceError
-from ledger_core.schema import ROLLBACK_DDL, RUNNER_DDL, WRITER_DDL
-from ledger_core.sources import Sources
-from ledger_core.writer import LedgerWriter
+from ledger_core.ledgers import reader, scanner
+from ledger_core.ledgers.access import file_signature, snapshot
+from ledger_core.ledgers.schema import ROLLBACK_DDL, RUNNER_DDL, WRITER_DDL
+from ledger_core.ledgers.sources import Sources
+from ledger_core.rollback.writer import LedgerWriter
 
 NOW = 1_779_000_000.0  # 2026-05-17
 HOST = socket.gethostname()

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from ledger_core.search_index import LAYOUT, SearchIndex, file_names, read_docs, search_files
+from ledger_core.triage.search_index import LAYOUT, SearchIndex, file_names, read_docs, search_files
 from tests.conftest import REPO
 from tests.format_factories import make_cr, make_events
 from tests.ledger_factory import RunSpec, StepSpec, dir_state, make_ledger, make_ledger_dir
@@ -132,7 +132,7 @@ def test_deleted_and_replaced_files(tmp_path):
 
 WRITER = """
 import sys, time
-from ledger_core.writer import LedgerWriter
+from ledger_core.rollback.writer import LedgerWriter
 w = LedgerWriter(sys.argv[1])
 w.start_run("r-live", profile="sandbox", environment="sandbox", company="CRONUS")
 for seq in range(1, 4):
@@ -317,7 +317,7 @@ def test_two_processes_building_one_index_at_once(tmp_path):
 
 
 def test_another_process_indexing_the_same_files_meanwhile(tmp_path, monkeypatch):
-    from ledger_core import search_index
+    from ledger_core.triage import search_index
 
     ledgers = tmp_path / "ledgers"
     make_ledger_dir(ledgers, _runs(ledgers))
@@ -354,7 +354,7 @@ def test_an_index_that_cannot_be_kept_falls_back_to_memory(tmp_path):
 
 
 def test_a_session_narrows_as_the_text_grows_and_scans_again_otherwise(tmp_path, monkeypatch):
-    from ledger_core.search_index import SearchSession
+    from ledger_core.triage.search_index import SearchSession
 
     ledgers = tmp_path / "ledgers"
     make_ledger_dir(
@@ -395,7 +395,7 @@ def test_a_session_narrows_as_the_text_grows_and_scans_again_otherwise(tmp_path,
 
 
 def test_file_names_are_the_scanners_source_strings(tmp_path, monkeypatch):
-    from ledger_core.sources import Sources, ledger_files
+    from ledger_core.ledgers.sources import Sources, ledger_files
 
     ledgers = tmp_path / "ledgers"
     make_ledger_dir(ledgers, _runs(ledgers))
@@ -406,8 +406,8 @@ def test_file_names_are_the_scanners_source_strings(tmp_path, monkeypatch):
 
 
 def test_hits_are_narrowed_by_their_runs_indexed_fields(tmp_path):
-    from ledger_core import timefilter
-    from ledger_core.search_index import narrow_hits
+    from ledger_core.triage import timefilter
+    from ledger_core.triage.search_index import narrow_hits
 
     directory = tmp_path / "ledgers"
     make_ledger_dir(

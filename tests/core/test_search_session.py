@@ -7,8 +7,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from ledger_core import search_index
-from ledger_core.search_index import LAYOUT, SearchIndex, SearchSession, file_names
+from ledger_core.triage import search_index
+from ledger_core.triage.search_index import LAYOUT, SearchIndex, SearchSession, file_names
 from tests.ledger_factory import RunSpec, StepSpec, make_ledger_dir
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger_core import scanner, summary_cache
-from ledger_core.schema import RUNNER_DDL
-from ledger_core.summary_cache import SummaryCache, default_cache_dir
-from ledger_core.writer import LedgerWriter
+from ledger_core.ledgers import scanner, summary_cache
+from ledger_core.ledgers.schema import RUNNER_DDL
+from ledger_core.ledgers.summary_cache import SummaryCache, default_cache_dir
+from ledger_core.rollback.writer import LedgerWriter
 
 NOW = 1_779_000_000.0
 OLD_NS = 1_700_000_000 * 10**9  # Nov 2023: far outside the racy window
@@ -250,7 +250,7 @@ def test_a_put_off_save_is_made_at_exit(ledgers, tmp_path):
 
     script = (
         "import sys\n"
-        "from ledger_core import scanner\n"
+        "from ledger_core.ledgers import scanner\n"
         "files = sys.argv[1:]\n"
         "scanner.scan_files(files[:1], workers=1)\n"
         "scanner.scan_files(files[1:], workers=1)\n"

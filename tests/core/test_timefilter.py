@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger_core.timefilter import (
+from ledger_core.triage.timefilter import (
     TimeRange,
     display_time,
     filter_runs,
@@ -181,7 +181,7 @@ def test_local_times_in_a_dst_gap_or_overlap_take_the_earlier_offset():
 
 
 def test_display_with_zone_names_the_zone_unless_the_header_does():
-    from ledger_core.timefilter import display_with_zone
+    from ledger_core.triage.timefilter import display_with_zone
 
     summer, winter = "2026-05-17T10:00:00Z", "2026-01-17T10:00:00Z"
     assert display_with_zone(summer, tz=BERLIN, header="CET") == "2026-05-17 12:00:00 CEST"

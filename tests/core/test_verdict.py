@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from ledger_factory import RunSpec, StepSpec, make_crashed_wal, make_ledger
 
 from ledger_core import derive
+from ledger_core.ledgers.reader import read_run, read_summaries
+from ledger_core.ledgers.schema import ROLLBACK_DDL, RUN_STATES
 from ledger_core.models import STEP_STATUSES, StepCounts
-from ledger_core.reader import read_run, read_summaries
-from ledger_core.schema import ROLLBACK_DDL, RUN_STATES
 from ledger_core.vocabulary import VERDICTS
 
 LIVENESS = ("alive", "stale", "dead", "unknown", "finished")

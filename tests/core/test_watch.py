@@ -20,8 +20,8 @@ from ledger_factory import (
     make_ledger_dir,
 )
 
-from ledger_core.sources import Sources
-from ledger_core.watch import SourceWatcher
+from ledger_core.ledgers.sources import Sources
+from ledger_core.ledgers.watch import SourceWatcher
 
 NOW = 1_779_012_000.0  # 2026-05-17T10:00:00Z
 
@@ -147,7 +147,7 @@ def test_file_by_file_reading_gives_the_same_result(tmp_path, monkeypatch) -> No
     make_ledger_dir(tmp_path, _runs(4))
     make_garbage(tmp_path / "junk.db")
     fast = _watcher(Sources((tmp_path,))).refresh()
-    monkeypatch.setattr("ledger_core.watch._scan_files", None)
+    monkeypatch.setattr("ledger_core.ledgers.watch._scan_files", None)
     slow = _watcher(Sources((tmp_path,))).refresh()
     assert slow.runs == fast.runs and slow.problems == fast.problems
     assert slow.files_read == fast.files_read == 5

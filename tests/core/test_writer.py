@@ -10,7 +10,7 @@ import pytest
 from ledger_factory import RUNNER_DDL, RunSpec, dir_state, make_ledger, make_unrelated_db
 
 from ledger_core import LedgerWriter, LedgerxError, SourceError, open_readwrite, read_run
-from ledger_core.reader import read_summaries
+from ledger_core.ledgers.reader import read_summaries
 
 URL = "https://api.example.test/v2.0/companies(1)/salesOrders"
 

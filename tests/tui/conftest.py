@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fixtures import FIXED_NOW, LEDGER_DIR, build_ledgers, write_profiles  # noqa: E402
 
-from ledger_core.profiles import load_profiles  # noqa: E402
-from ledger_core.sources import Sources  # noqa: E402
+from ledger_core.ledgers.sources import Sources  # noqa: E402
+from ledger_core.rollback.profiles import load_profiles  # noqa: E402
 from tui.app import LedgerxApp  # noqa: E402
 
 

@@ -11,7 +11,7 @@ import socket
 import sqlite3
 from pathlib import Path
 
-from ledger_core.schema import ROLLBACK_DDL, RUNNER_DDL, WRITER_DDL
+from ledger_core.ledgers.schema import ROLLBACK_DDL, RUNNER_DDL, WRITER_DDL
 from ledger_core.timeutil import to_epoch
 
 NOW_ISO = "2026-05-17T03:40:00.000000Z"

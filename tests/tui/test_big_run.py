@@ -15,9 +15,9 @@ import pytest
 import run_ledgers as rl
 from textual.pilot import Pilot
 
+from ledger_core.ledgers.sources import Sources
 from ledger_core.models import Step
-from ledger_core.profiles import Profiles
-from ledger_core.sources import Sources
+from ledger_core.rollback.profiles import Profiles
 from tui.app import LedgerxApp
 from tui.screens.run_screen import PAGE_SIZE, PAGED_ABOVE, RunScreen
 from tui.widgets.virtual_table import VirtualTable

@@ -10,7 +10,7 @@ from pathlib import Path
 from format_factories import make_cr, make_events
 from rich.console import Console
 
-from ledger_core.sources import Sources
+from ledger_core.ledgers.sources import Sources
 from tui.screens.refusal_screen import RefusalScreen
 from tui.screens.rollback_screen import RollbackScreen
 from tui.screens.run_screen import RunScreen

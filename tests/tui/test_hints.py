@@ -115,7 +115,7 @@ def test_every_hint_fits_80_columns():
 async def test_no_ledgers_at_80_columns_says_where_and_suggests_the_demo(make_app, tui_dir):
     from pathlib import Path
 
-    from ledger_core.sources import Sources
+    from ledger_core.ledgers.sources import Sources
 
     (tui_dir / "empty-ledgers").mkdir()
     app = make_app(sources=Sources((Path("empty-ledgers"),)))

@@ -16,8 +16,8 @@ from fuzz_ledgers import build_fuzzed
 from test_run_screen import _detail_text, _header_text, _until, open_run
 from textual.widgets import Button
 
-from ledger_core.profiles import load_profiles
-from ledger_core.sources import Sources
+from ledger_core.ledgers.sources import Sources
+from ledger_core.rollback.profiles import load_profiles
 from tui.app import LedgerxApp
 from tui.screens.refusal_screen import RefusalScreen
 from tui.screens.rollback_screen import RollbackScreen

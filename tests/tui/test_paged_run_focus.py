@@ -10,9 +10,9 @@ import pytest
 from ledger_factory import RunSpec, StepSpec, make_ledger
 from textual.pilot import Pilot
 
+from ledger_core.ledgers.sources import Sources
 from ledger_core.models import Step
-from ledger_core.sources import Sources
-from ledger_core.step_position import (
+from ledger_core.triage.step_position import (
     next_problem_position,
     position_of_step,
     position_that_matters,

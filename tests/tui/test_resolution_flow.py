@@ -12,9 +12,9 @@ import run_ledgers as rl
 from test_run_screen import RUN_DIR, _plain, _until, open_run
 from textual.widgets import Input
 
-from ledger_core.reader import read_run
-from ledger_core.resolutions import record
-from ledger_core.sources import Sources
+from ledger_core.ledgers.reader import read_run
+from ledger_core.ledgers.sources import Sources
+from ledger_core.triage.resolutions import record
 from tui.app import LedgerxApp
 from tui.screens.resolution_screen import ResolutionScreen
 from tui.screens.run_screen import RunScreen

@@ -21,10 +21,10 @@ from rollback_ledgers import (
 )
 from textual.widgets import Button, Input
 
-from ledger_core.demo_api import DemoApi
-from ledger_core.profiles import ProfilesSource, load_profiles
-from ledger_core.reader import read_run
-from ledger_core.sources import Sources
+from ledger_core.demo.api import DemoApi
+from ledger_core.ledgers.reader import read_run
+from ledger_core.ledgers.sources import Sources
+from ledger_core.rollback.profiles import ProfilesSource, load_profiles
 from tui.app import LedgerxApp
 from tui.screens.confirm_screen import ConfirmRollbackScreen, confirm_code
 from tui.screens.execution_screen import ExecutionScreen

@@ -16,7 +16,7 @@ import run_ledgers as rl
 from rich.console import Console, RenderableType
 from textual.pilot import Pilot
 
-from ledger_core.sources import Sources
+from ledger_core.ledgers.sources import Sources
 from tui.app import LedgerxApp
 from tui.screens.run_screen import RunScreen
 from tui.screens.runs_screen import RunsScreen

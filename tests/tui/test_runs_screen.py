@@ -11,7 +11,7 @@ from ledger_factory import RunSpec, StepSpec, make_ledger
 from textual.command import CommandPalette
 from textual.widgets import Input
 
-from ledger_core.sources import Sources
+from ledger_core.ledgers.sources import Sources
 from tui.app import LedgerxApp
 from tui.screens.help_screen import HelpScreen
 from tui.screens.problems_screen import ProblemsScreen
@@ -333,7 +333,7 @@ async def test_empty_sources_say_where_they_looked(make_app, tmp_path) -> None:
 
 
 async def test_readonly_from_profiles_defaults(make_app, tui_dir) -> None:
-    from ledger_core.profiles import load_profiles
+    from ledger_core.rollback.profiles import load_profiles
 
     (tui_dir / "ro.toml").write_text("[defaults]\nreadonly = true\n")
     app = make_app(profiles=load_profiles(tui_dir / "ro.toml"))
@@ -380,7 +380,7 @@ async def test_app_stays_responsive_while_a_big_source_loads(tui_dir) -> None:
     holder = sqlite3.connect(locked, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        from ledger_core.profiles import Profiles
+        from ledger_core.rollback.profiles import Profiles
 
         app = LedgerxApp(
             Sources((Path("big"),)), Profiles(None), now=lambda: FIXED_NOW, poll_interval=0
@@ -413,7 +413,7 @@ async def test_app_stays_responsive_while_a_big_source_loads(tui_dir) -> None:
 async def test_each_preset_filter_shows_the_runs_of_its_cli_flag(make_app) -> None:
     """The TUI's presets are the core's: the same runs ``ledgerx list <flag>`` lists."""
     from ledger_core import vocabulary
-    from ledger_core.reader import scan
+    from ledger_core.ledgers.reader import scan
 
     everything = scan(Sources((Path(LEDGER_DIR),)), now=FIXED_NOW).runs
     app = make_app()

@@ -9,7 +9,7 @@ import time
 from fixtures import IDS
 from test_runs_screen import _step_hits, loaded, shown_ids
 
-from ledger_core.search_index import SearchSession
+from ledger_core.triage.search_index import SearchSession
 from tui.screens import runs_screen
 
 

@@ -1,6 +1,6 @@
 """A served session's app (``--served read-only``): the TUI carries the reason to the core.
 
-The TUI must hand ``app.readonly`` to ``ledger_core.rollback`` as it is — a string is the
+The TUI must hand ``app.readonly`` to ``ledger_core.rollback.executor`` as it is — a string is the
 reason — so both the preview and the executor refuse with "served read-only".
 """
 
@@ -12,12 +12,12 @@ import pytest
 from rollback_ledgers import CRASHED_ID, NOW, crashed_ledger, profiles_toml
 from textual.widgets import Static
 
-from ledger_core import rollback
-from ledger_core.demo_api import DemoApi
+from ledger_core.demo.api import DemoApi
 from ledger_core.errors import RollbackRefused
-from ledger_core.profiles import load_profiles
-from ledger_core.reader import read_run
-from ledger_core.sources import Sources
+from ledger_core.ledgers.reader import read_run
+from ledger_core.ledgers.sources import Sources
+from ledger_core.rollback import executor as rollback
+from ledger_core.rollback.profiles import load_profiles
 from tui.app import LedgerxApp
 from tui.screens.execution_screen import ExecutionScreen
 from tui.screens.refusal_screen import RefusalScreen

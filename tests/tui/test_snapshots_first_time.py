@@ -7,7 +7,7 @@ from pathlib import Path
 from test_snapshots import _loaded, _then
 from textual.pilot import Pilot
 
-from ledger_core.sources import Sources
+from ledger_core.ledgers.sources import Sources
 
 
 def _on_theme(theme: str, *keys: str):

@@ -10,7 +10,7 @@ import pytest
 from format_factories import make_cr, make_events
 from textual.pilot import Pilot
 
-from ledger_core.sources import Sources
+from ledger_core.ledgers.sources import Sources
 from tui.app import LedgerxApp
 from tui.screens.run_screen import RunScreen
 

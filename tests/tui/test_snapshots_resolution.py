@@ -9,9 +9,9 @@ import pytest
 import run_ledgers as rl
 from test_snapshots_run import _open
 
-from ledger_core.reader import read_run
-from ledger_core.resolutions import record
-from ledger_core.sources import Sources
+from ledger_core.ledgers.reader import read_run
+from ledger_core.ledgers.sources import Sources
+from ledger_core.triage.resolutions import record
 from tui.app import LedgerxApp
 
 RUN_DIR = "runledgers"

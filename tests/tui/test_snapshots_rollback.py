@@ -20,10 +20,10 @@ from rollback_ledgers import (
     profiles_toml,
 )
 
-from ledger_core.demo_api import DemoApi
-from ledger_core.profiles import ProfilesSource, load_profiles
-from ledger_core.reader import read_run
-from ledger_core.sources import Sources
+from ledger_core.demo.api import DemoApi
+from ledger_core.ledgers.reader import read_run
+from ledger_core.ledgers.sources import Sources
+from ledger_core.rollback.profiles import ProfilesSource, load_profiles
 from tui.app import LedgerxApp
 from tui.screens.rollback_screen import RollbackScreen
 

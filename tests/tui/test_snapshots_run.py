@@ -13,7 +13,7 @@ import pytest
 import run_ledgers as rl
 from textual.pilot import Pilot
 
-from ledger_core.sources import Sources
+from ledger_core.ledgers.sources import Sources
 from tui.app import LedgerxApp
 from tui.screens.run_screen import RunScreen
 

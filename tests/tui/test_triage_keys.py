@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from ledger_core.sources import Sources
+from ledger_core.ledgers.sources import Sources
 from tui.app import LedgerxApp
 from tui.screens.facet_picker_screen import FacetChoice, FacetPickerScreen
 from tui.screens.run_screen import RunScreen

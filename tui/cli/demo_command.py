@@ -6,7 +6,7 @@ the ``sandbox`` profile at it: to roll a demo run back later, start the API agai
 with the state file the build left, and its records (the ones the batches created) are still
 there::
 
-    python -m ledger_core.demo_api --port 8765 --state DIR/demo-api.json
+    python -m ledger_core.demo.api --port 8765 --state DIR/demo-api.json
 
 The command prints exactly that line. No writer is left running when it exits (the
 still-running demo run exists under ``ledgerx --demo``, which keeps its writer alive).
@@ -20,8 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from ledger_core.demo_api import DemoApi
-from ledger_core.demo_data import LEDGERS_NAME, build_demo
+from ledger_core.demo import LEDGERS_NAME, DemoApi, build_demo
 from ledger_core.sanitize import clean
 
 from .output import fail
@@ -100,7 +99,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"profiles to {clean(str(demo.profiles_path), 500)} in {took:.1f}s.\n\n"
         "The demo API stopped with this command. To roll demo runs back, start it again on the "
         "same port:\n"
-        f"  {clean(sys.executable, 300)} -m ledger_core.demo_api --port {port} "
+        f"  {clean(sys.executable, 300)} -m ledger_core.demo.api --port {port} "
         f"--state {shown_dir}/{STATE_NAME}\n\n"
         "Then try:\n"
         f"  ledgerx {common} list\n"

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ledger_core import export, rollback
-from ledger_core.profiles import ProfilesSource
+from ledger_core.rollback import ProfilesSource
+from ledger_core.rollback import executor as rollback
 from ledger_core.sanitize import clean
+from ledger_core.triage import export
 
 from .new_file import write_new_file
 from .output import fail, load_detail

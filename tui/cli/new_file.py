@@ -1,9 +1,10 @@
 """Write a file the user named, never clobbering one of theirs (``--save-plan``, ``export``).
 
-Shared by the commands that write files, so the rules are one (``ledger_core.safe_files``): a
-new file through ``O_EXCL`` (one created meanwhile is not clobbered, links are never followed);
-``--force`` replaces only ledgerx's own earlier output of the same kind, recognised by its
-content — never a ledger, its ``-wal``/``-shm``, a FIFO, a directory or your notes.
+Shared by the commands that write files, so the rules are one
+(``ledger_core.rollback.safe_files``): a new file through ``O_EXCL`` (one created meanwhile is not
+clobbered, links are never followed); ``--force`` replaces only ledgerx's own earlier output of
+the same kind, recognised by its content — never a ledger, its ``-wal``/``-shm``, a FIFO, a
+directory or your notes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from ledger_core import safe_files
+from ledger_core.rollback import safe_files
 
 
 def write_new_file(

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ledger_core.errors import RunNotFound
+from ledger_core.ledgers import Sources
 from ledger_core.sanitize import clean, redact_urls
-from ledger_core.sources import Sources
 
 if TYPE_CHECKING:  # Rich and the reader load when a command prints or reads, not at start-up
     from rich.console import Console
@@ -87,7 +87,7 @@ def load_detail(args: argparse.Namespace) -> RunDetail:
     Raises ``RunNotFound`` naming the sources, and saying how many of them could not be read
     (the run may be in one of those), or ``AmbiguousRunId``.
     """
-    from ledger_core.reader import read_run, resolve_run, scan
+    from ledger_core.ledgers import read_run, resolve_run, scan
 
     sources = sources_from(args)
     stale_after = stale_after_seconds(args)
@@ -142,8 +142,8 @@ def add_run_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def add_group_by(parser: argparse.ArgumentParser) -> None:
-    """``--group-by FACET``: one section per value (``ledger_core.facets.group_runs``)."""
-    from ledger_core.facets import GROUP_FACETS
+    """``--group-by FACET``: one section per value (``ledger_core.triage.facets.group_runs``)."""
+    from ledger_core.triage import GROUP_FACETS
 
     parser.add_argument(
         "--group-by",
@@ -155,7 +155,7 @@ def add_group_by(parser: argparse.ArgumentParser) -> None:
 
 def group_facet_from(args: argparse.Namespace) -> str | None:
     """The ``--group-by`` facet, or ``None``; ``ValueError`` naming the facets if unknown."""
-    from ledger_core.facets import parse_group_facet
+    from ledger_core.triage import parse_group_facet
 
     text = getattr(args, "group_by", None)
     return None if text is None else parse_group_facet(text)
@@ -163,14 +163,14 @@ def group_facet_from(args: argparse.Namespace) -> str | None:
 
 def time_range_from(args: argparse.Namespace):
     """The ``--since/--until`` range (open when neither is given); ``ValueError`` if bad."""
-    from ledger_core.timefilter import TimeRange
+    from ledger_core.triage import TimeRange
 
     return TimeRange.parse(getattr(args, "since", None), getattr(args, "until", None))
 
 
 def filter_runs_by_args(runs: list, args: argparse.Namespace) -> tuple[list, bool]:
     """The runs that pass ``--since/--until`` and the facet flags, and whether any was given."""
-    from ledger_core import facets, timefilter
+    from ledger_core.triage import facets, timefilter
 
     span = time_range_from(args)
     selected = {

@@ -27,18 +27,14 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ledger_core.access import snapshot
 from ledger_core.derive import needs_attention
 from ledger_core.errors import SourceError
-from ledger_core.facets import NONE_VALUE, Group, group_runs
+from ledger_core.ledgers import RUN_STATES, Sources, ledger_files, read_summaries, scan, snapshot
 from ledger_core.models import RunDetail, RunSummary
-from ledger_core.reader import read_summaries, scan
 from ledger_core.sanitize import clean
-from ledger_core.schema import RUN_STATES
-from ledger_core.sources import Sources, ledger_files
 from ledger_core.textfit import shorten_middle
-from ledger_core.timefilter import display_with_zone, zone_label
 from ledger_core.timeutil import format_duration, to_epoch
+from ledger_core.triage import NONE_VALUE, Group, display_with_zone, group_runs, zone_label
 from ledger_core.vocabulary import VERDICTS, parse_many
 
 from ..widgets.group_heading import heading_text

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ledger_core import resolutions
 from ledger_core.errors import LedgerxError, ResolutionRefused
-from ledger_core.profiles import ProfilesSource
+from ledger_core.rollback import ProfilesSource
 from ledger_core.sanitize import clean
+from ledger_core.triage import resolutions
 
 from .output import emit_json, fail, load_detail
 

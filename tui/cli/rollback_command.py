@@ -29,13 +29,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ledger_core import rollback
-from ledger_core.access import read_regular_file
 from ledger_core.errors import LedgerxError, PlanFileError, RollbackRefused
+from ledger_core.ledgers import read_regular_file, read_run
 from ledger_core.models import RunDetail
-from ledger_core.plan import Plan
-from ledger_core.profiles import ProfilesSource
-from ledger_core.reader import read_run
+from ledger_core.rollback import Plan, ProfilesSource
+from ledger_core.rollback import executor as rollback
 from ledger_core.sanitize import clean
 
 from .new_file import write_new_file as _save_plan

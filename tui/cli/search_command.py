@@ -2,7 +2,7 @@
 
 Matches run fields (id, manifest, profile, environment, company, stamped state, start) and step
 fields (URL, error, correlation id, body hash, rollback URL, status, method, intent time; for
-other formats their step text) through ``ledger_core.search_index``: substring, any case, the
+other formats their step text) through ``ledger_core.triage.search_index``: substring, any case, the
 user's text taken literally. One record per line, never wrapped, so ``grep``/``cut`` work.
 
 Exit codes: 0 with matches and 0 with none (a sentence on stderr says so, stdout stays empty in
@@ -19,7 +19,7 @@ import shutil
 import sys
 
 from ledger_core.sanitize import clean
-from ledger_core.search_index import (
+from ledger_core.triage import (
     Hit,
     default_index_path,
     file_names,

@@ -21,8 +21,8 @@ from ledger_core.sanitize import clean
 from .output import fail, sources_from, warn
 
 if TYPE_CHECKING:  # main imports this module for DEFAULT_PORT: keep it light to import
-    from ledger_core.profiles import Profiles
-    from ledger_core.sources import Sources
+    from ledger_core.ledgers import Sources
+    from ledger_core.rollback import Profiles
 
 EXIT_OK, EXIT_USAGE = 0, 2
 # Not the demo API's 8765 (``demo_command.DEFAULT_PORT``): `ledgerx serve` beside `make demo`
@@ -112,7 +112,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if problem:
         fail(problem)
         return EXIT_USAGE
-    from ledger_core.profiles import load_profiles
+    from ledger_core.rollback import load_profiles
 
     profiles = load_profiles(args.profiles)
     sources = sources_from(args)

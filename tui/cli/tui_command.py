@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ledger_core.profiles import ProfilesSource
+from ledger_core.rollback import ProfilesSource
 
 from .output import sources_from, stale_after_seconds
 

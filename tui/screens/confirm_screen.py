@@ -6,9 +6,9 @@ cancel. The dialog's result (a ``RollbackDecision``) says go only when Confirm i
 the right characters *and* the core's re-check still passes.
 
 No key or prompt here overrides a refusal: the dialog asks the core (``check``, e.g.
-``ledger_core.rollback.recheck`` on the profiles file as it is now) when it opens and again on
-Confirm, in a thread worker; a refusal that appeared meanwhile closes the dialog with it, and the
-preview shows the refusal dialog.
+``ledger_core.rollback.executor.recheck`` on the profiles file as it is now) when it opens and
+again on Confirm, in a thread worker; a refusal that appeared meanwhile closes the dialog with it,
+and the preview shows the refusal dialog.
 
 Keys: ``escape`` cancels; type the id's first 6 characters, then ``enter`` (in the box) or
 Confirm; ``tab`` moves between the box and the buttons.
@@ -30,7 +30,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from ledger_core.errors import RollbackRefused
-from ledger_core.plan import Plan
+from ledger_core.rollback import Plan
 
 from ..widgets.safe import plain
 from ..widgets.urls import origin, squeeze

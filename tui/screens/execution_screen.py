@@ -5,10 +5,10 @@
 | enter / escape | when finished: back to the run, read afresh |
 | j / k | scroll the steps |
 
-``ledger_core.rollback.execute`` runs in an async worker; its ``on_progress`` reports arrive as
-Messages, so the screen stays responsive while requests are in flight. The screen's result is
-the run read again after the rollback (``RunDetail``), the ``RollbackRefused`` the core raised
-before sending anything, or ``None`` if the run could not be read back.
+``ledger_core.rollback.executor.execute`` runs in an async worker; its ``on_progress`` reports
+arrive as Messages, so the screen stays responsive while requests are in flight. The screen's
+result is the run read again after the rollback (``RunDetail``), the ``RollbackRefused`` the core
+raised before sending anything, or ``None`` if the run could not be read back.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from textual.widgets import Header, ProgressBar, Static
 
 from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import LedgerxError, RollbackRefused
+from ledger_core.ledgers import read_run
 from ledger_core.models import RunDetail
-from ledger_core.plan import Plan, PlanAction
-from ledger_core.reader import read_run
+from ledger_core.rollback import Plan, PlanAction
 
 from ..widgets.footer import LedgerxFooter
 from ..widgets.lines_view import LinesView
@@ -98,7 +98,7 @@ class ExecutionScreen(Screen[Any]):
     class Progress(Message):
         """A DELETE is being sent, or its result came back."""
 
-        report: Any  # ledger_core.rollback.RollbackProgress
+        report: Any  # ledger_core.rollback.executor.RollbackProgress
 
     @dataclass
     class Finished(Message):
@@ -168,7 +168,7 @@ class ExecutionScreen(Screen[Any]):
 
     @work(exclusive=True, group="rollback-execute", exit_on_error=False)
     async def run_rollback(self) -> None:
-        from ledger_core import rollback
+        from ledger_core.rollback import executor as rollback
 
         app: Any = self.app
         # --readonly (or the reason a served session is read-only) only; the core reads the

@@ -6,7 +6,7 @@
 | enter | filter the runs list by the value (or *any*: drop that facet's filter) |
 | escape | close; the filters stay as they were |
 
-Facets are the core's (``ledger_core.facets``): manifest, company, profile, environment and
+Facets are the core's (``ledger_core.triage.facets``): manifest, company, profile, environment and
 format, the same as ``ledgerx list --manifest/--company/--profile/--environment/--ledger-format``.
 Values come from ledger files, so they are shown inert (``safe_text``).
 """
@@ -25,9 +25,9 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ledger_core.facets import FACETS, facet_counts
 from ledger_core.models import RunSummary
 from ledger_core.textfit import shorten_middle
+from ledger_core.triage import FACETS, facet_counts
 
 from ..widgets.safe import plain, safe_text
 

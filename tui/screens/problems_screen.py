@@ -18,8 +18,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from ledger_core.ledgers import Changes
 from ledger_core.models import Problem
-from ledger_core.watch import Changes
 
 from ..widgets.footer import LedgerxFooter
 from ..widgets.safe import safe_text

@@ -10,8 +10,8 @@ Three choices (landed / did not land / still unknown), a note (required: how you
 (prefilled from ``$LEDGERX_USER`` / ``$USER``, editable) and, for *landed*, the created record's
 URL, which lets the rollback plan delete it. Cancel has the focus when the dialog opens: enter
 alone records nothing. The dialog only collects; the run screen records through
-``ledger_core.resolutions`` in a worker, and the core refuses what it must (read-only session,
-a step no longer in doubt, a URL with credentials).
+``ledger_core.triage.resolutions`` in a worker, and the core refuses what it must (read-only
+session, a step no longer in doubt, a URL with credentials).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from ledger_core.errors import ResolutionRefused
 from ledger_core.models import Step
-from ledger_core.resolutions import LANDED, NOT_LANDED, UNKNOWN, check_url, default_who
+from ledger_core.triage import LANDED, NOT_LANDED, UNKNOWN, check_url, default_who
 
 from ..widgets.safe import plain, safe_text
 

@@ -1,4 +1,4 @@
-"""The rollback preview: the plan ``ledger_core.rollback.preview`` makes, action by action.
+"""The rollback preview: the plan ``ledger_core.rollback.executor.preview`` makes, action by action.
 
 | Key | Action |
 | :- | :- |
@@ -35,12 +35,11 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
-from ledger_core import safe_files
 from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import LedgerxError, RollbackRefused
+from ledger_core.ledgers import read_run
 from ledger_core.models import RunDetail
-from ledger_core.plan import CANNOT, DOUBT, NOTHING, UNDO, Plan, PlanAction
-from ledger_core.reader import read_run
+from ledger_core.rollback import CANNOT, DOUBT, NOTHING, UNDO, Plan, PlanAction, safe_files
 
 from ..widgets.footer import LedgerxFooter
 from ..widgets.lines_view import LinesView
@@ -134,9 +133,9 @@ def render_plan_line(item: tuple[Any, ...], width: int) -> Text:
 def _write_new_or_replace(path: Path, text: str, *, replace: bool) -> None:
     """Write ``text`` to a new file, or, when ``replace``, over an earlier checklist only.
 
-    ``ledger_core.safe_files``: ``O_EXCL`` fails if a file appeared since the dialog looked,
-    links are never followed, and only ledgerx's own checklist is ever replaced (atomically):
-    never a ledger or its ``-wal`` named by mistake.
+    ``ledger_core.rollback.safe_files``: ``O_EXCL`` fails if a file appeared since the dialog
+    looked, links are never followed, and only ledgerx's own checklist is ever replaced
+    (atomically): never a ledger or its ``-wal`` named by mistake.
     """
     if replace:
         safe_files.replace_own(path, text, "checklist")
@@ -240,7 +239,7 @@ class RollbackScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="rollback-preview")
     def _compute(self) -> None:
-        from ledger_core import rollback
+        from ledger_core.rollback import executor as rollback
 
         worker = get_current_worker()
         run = self.detail.summary
@@ -300,7 +299,7 @@ class RollbackScreen(Screen[None]):
 
     def _recheck(self, plan: Plan):
         """The core's check of ``plan`` against the profiles file as it is at call time."""
-        from ledger_core import rollback
+        from ledger_core.rollback import executor as rollback
 
         app: Any = self.app
         return lambda: rollback.recheck(plan, app.profiles_source, readonly=self._readonly())

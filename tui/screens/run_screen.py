@@ -11,16 +11,17 @@
 | d | show / hide the step detail pane |
 | n / N | next / previous problem step (in doubt, failed, unknown, rollback failed) |
 | t | times in UTC / the local zone (remembered; the app's key) |
-
-The screen opens on the step that matters (``ledger_core.focus.step_that_matters``: the first in
-doubt, else the first failed, else the last) unless a step was asked for (``focus_step_id``).
-A paged run finds that step's position in the ledger (``ledger_core.step_position``) and loads
-the page holding it; ``n`` / ``N`` there ask the ledger too, so they cross pages not read yet.
 | v | resolve the selected in-doubt step: landed / did not land / still unknown, with a note |
 | e | export the incident bundle (Markdown, or JSON for a ``.json`` name) to a new file |
 | y | copy the selected step's URL; again on the same step: its correlation id, then the step |
 |   | as JSON (the notice says which) |
 | Y | copy the whole run as JSON |
+
+The screen opens on the step that matters (``ledger_core.triage.focus.step_that_matters``: the
+first in doubt, else the first failed, else the last) unless a step was asked for
+(``focus_step_id``). A paged run finds that step's position in the ledger
+(``ledger_core.triage.step_position``) and loads the page holding it; ``n`` / ``N`` there ask
+the ledger too, so they cross pages not read yet.
 
 The run is read in thread workers through ``ledger_core`` and handed back as small Messages.
 Steps never become widgets: they live in a ``VirtualTable`` whose rows are plain ``Step``
@@ -53,21 +54,24 @@ from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from ledger_core import DEFAULT_STALE_AFTER, read_run, read_steps_page, read_summaries
-from ledger_core.access import file_signature
 from ledger_core.errors import LedgerxError, RunNotFound
-from ledger_core.focus import next_problem, step_that_matters
+from ledger_core.ledgers import file_signature, read_attempts, read_resolutions
 from ledger_core.models import RollbackAttempt, RunDetail, RunSummary, Step
-from ledger_core.reader import read_attempts, read_resolutions
-from ledger_core.resolutions import DOUBTFUL, Resolution, latest
 from ledger_core.sanitize import clean, redact_urls
-from ledger_core.step_position import (
+from ledger_core.textfit import shorten_middle
+from ledger_core.timeutil import format_duration, parse_ts
+from ledger_core.triage import (
+    DOUBTFUL,
+    Resolution,
+    display_time,
+    latest,
+    next_problem,
     next_problem_position,
     position_of_step,
     position_that_matters,
+    step_that_matters,
+    zone_label,
 )
-from ledger_core.textfit import shorten_middle
-from ledger_core.timefilter import display_time, zone_label
-from ledger_core.timeutil import format_duration, parse_ts
 
 from ..widgets.clock import utc_wanted
 from ..widgets.footer import LedgerxFooter
@@ -613,7 +617,7 @@ class RunScreen(Screen[None]):
 
     @work(thread=True, group="run-resolve")
     def _record_resolution(self, choice: ResolutionChoice) -> None:
-        from ledger_core import resolutions
+        from ledger_core.triage import resolutions
 
         path, run_id = Path(self.summary.source), self.summary.run_id
         try:
@@ -639,7 +643,8 @@ class RunScreen(Screen[None]):
 
     @work(thread=True, group="run-export")
     def _write_export(self, target: ChecklistTarget) -> None:
-        from ledger_core import export, rollback
+        from ledger_core.rollback import executor as rollback
+        from ledger_core.triage import export
 
         from .rollback_screen import _write_new_or_replace
 

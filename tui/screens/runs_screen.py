@@ -26,7 +26,7 @@
 
 Rows are the ``RunSummary`` objects the core derived; the list is a ``VirtualTable``, so ten
 thousand runs cost a list copy, not ten thousand widgets. Grouped, a ``GroupHeading`` row
-(``ledger_core.facets.group_runs``) comes before each group's runs; a sort orders the runs
+(``ledger_core.triage.facets.group_runs``) comes before each group's runs; a sort orders the runs
 inside each group. The app's scan worker calls
 ``sources_changed`` with every (partial) result, newest first.
 """
@@ -47,22 +47,22 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from ledger_core import facets as facet_rules
 from ledger_core import vocabulary
 from ledger_core.errors import LedgerxError
+from ledger_core.ledgers import Changes, read_run
 from ledger_core.models import RunSummary
-from ledger_core.reader import read_run
 from ledger_core.sanitize import clean, redact_urls
-from ledger_core.search_index import (
+from ledger_core.timeutil import format_duration, to_epoch
+from ledger_core.triage import (
     Hit,
     RunMatches,
     SearchSession,
+    TimeRange,
+    display_time,
     file_names,
     open_default_index,
 )
-from ledger_core.timefilter import TimeRange, display_time
-from ledger_core.timeutil import format_duration, to_epoch
-from ledger_core.watch import Changes
+from ledger_core.triage import facets as facet_rules
 
 from ..messages import RunDetailFailed, RunDetailRead
 from ..widgets.clock import utc_wanted, zone

@@ -34,7 +34,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from ledger_core import safe_files
+from ledger_core.rollback import safe_files
 
 from ..widgets.safe import plain
 

@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from ledger_core.timefilter import FORMS, TimeRange
+from ledger_core.triage import FORMS, TimeRange
 
 
 class TimeFilterScreen(ModalScreen[TimeRange | None]):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.app import App
 
-from ledger_core.timefilter import display_time, zone_label
+from ledger_core.triage import display_time, zone_label
 
 from .safe import safe_text
 

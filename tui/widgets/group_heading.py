@@ -1,7 +1,7 @@
 """One line naming a group of runs and its counts, shared by the TUI's runs list and `list`.
 
 ``company acme · 12 runs · attention 3 · crashed 2 · in doubt 1 · completed 9``: the counts
-come most urgent first (``ledger_core.facets.Group.counts``), so a narrow screen cuts the
+come most urgent first (``ledger_core.triage.facets.Group.counts``), so a narrow screen cuts the
 least urgent. Rich only (the CLI imports it); the value is ledger data, so it is built with
 ``safe_text`` (control characters escaped, never markup).
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from ledger_core.facets import NONE_VALUE, Group, group_runs
 from ledger_core.models import RunSummary
+from ledger_core.triage import NONE_VALUE, Group, group_runs
 
 from .safe import STATE_STYLES, VERDICT_STYLES, safe_text
 

@@ -13,11 +13,11 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ledger_core.models import RunSummary
-from ledger_core.profiles import Profiles
+from ledger_core.rollback import Profiles
 from ledger_core.sanitize import clean
 from ledger_core.textfit import shorten_middle
-from ledger_core.timefilter import display_with_zone
 from ledger_core.timeutil import format_duration, to_epoch
+from ledger_core.triage import display_with_zone
 
 from .mono import ALARM, for_mode, uncoloured
 from .safe import liveness_text, safe_text, state_text, verdict_text
@@ -156,7 +156,7 @@ def render_header(
         value = getattr(counts, name)
         if value:
             tally.append(f", {value:,} {name.replace('_', ' ')}")
-    if any(summary.resolved):  # in-doubt steps a person resolved (ledger_core.resolutions)
+    if any(summary.resolved):  # in-doubt steps a person resolved (ledger_core.triage.resolutions)
         landed, not_landed, unknown = summary.resolved
         tally.append(
             f" · resolved: {landed} landed, {not_landed} did not land, {unknown} still unknown",

@@ -19,9 +19,8 @@ from textual.widgets import Static
 
 from ledger_core.derive import resolution_consequence
 from ledger_core.models import RollbackAttempt, Step
-from ledger_core.resolutions import Resolution
-from ledger_core.timefilter import display_with_zone
 from ledger_core.timeutil import format_duration
+from ledger_core.triage import Resolution, display_with_zone
 
 from .mono import for_mode
 from .safe import safe_text, state_text
@@ -106,7 +105,7 @@ def render_step(
     resolution: Resolution | None = None,
 ) -> Group:
     """The whole detail of one step (wraps to the pane's width; ``mono``: NO_COLOR);
-    ``resolution``: what a person found out about it (``ledger_core.resolutions``)."""
+    ``resolution``: what a person found out about it (``ledger_core.triage.resolutions``)."""
     lines: list[Text] = []
     title = Text("Step ", style="bold")
     title.append_text(safe_text(step.seq if step.seq is not None else "?", 20, style="bold"))

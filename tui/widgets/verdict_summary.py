@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from ledger_core import vocabulary
-from ledger_core.facets import verdict_counts
+from ledger_core.triage import verdict_counts
 
 from .safe import VERDICT_STYLES
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .models import RunDetail
-from .plan import Plan, _md_text
-from .sanitize import clean, redact_urls
-from .timeutil import now_iso
+from ..models import RunDetail
+from ..rollback.plan import Plan, _md_text
+from ..sanitize import clean, redact_urls
+from ..timeutil import now_iso
 
 BUNDLE_FORMAT = "ledgerx-incident"
 BUNDLE_VERSION = 1

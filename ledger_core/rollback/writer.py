@@ -13,12 +13,12 @@ import stat
 import time
 from pathlib import Path
 
-from .access import hold, release
-from .derive import process_identity
-from .errors import LedgerxError, SourceError
-from .reader import check_ledger
-from .schema import RUN_STATES, RUNNER_DDL, SCHEMA_VERSION, WRITER_DDL
-from .timeutil import now_iso
+from ..derive import process_identity
+from ..errors import LedgerxError, SourceError
+from ..ledgers.access import hold, release
+from ..ledgers.reader import check_ledger
+from ..ledgers.schema import RUN_STATES, RUNNER_DDL, SCHEMA_VERSION, WRITER_DDL
+from ..timeutil import now_iso
 
 
 class _HeldConnection(sqlite3.Connection):

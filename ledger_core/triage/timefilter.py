@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from .timeutil import parse_ts
+from ..timeutil import parse_ts
 
 _UNITS = {
     "s": 1,

@@ -16,7 +16,7 @@ same batches (ids, order, failures), only the clock anchor moves.
 Roles in ``DemoSet.runs``: ``completed``, ``crashed_in_doubt``, ``crashed_between``,
 ``partial_failure``, ``cannot_undo``, ``rolled_back``, ``production``, ``unknown_profile``,
 ``running``, plus ``history-N`` for the runs that make the list look lived-in.
-``DemoSet.format_runs`` names the runs of the other tools' formats (``demo_formats``): a cr
+``DemoSet.format_runs`` names the runs of the other tools' formats (``demo.other_formats``): a cr
 run crashed with an action in doubt, an event-ledger run cut short, an outbox in doubt.
 """
 
@@ -40,8 +40,8 @@ from typing import Any
 
 import httpx
 
-from .demo_formats import write_format_demos
-from .writer import LedgerWriter, open_readwrite
+from ..rollback.writer import LedgerWriter, open_readwrite
+from .other_formats import write_format_demos
 
 PROFILES_NAME = "profiles.toml"
 LEDGERS_NAME = "ledgers"
@@ -109,7 +109,7 @@ class DemoSet:
     live_pid: int | None
     runs: dict[str, str] = field(default_factory=dict)
     _proc: subprocess.Popen | None = field(default=None, repr=False)
-    # Runs of the other tools' formats (``demo_formats``): role -> (file name, run id).
+    # Runs of the other tools' formats (``demo.other_formats``): role -> (file name, run id).
     format_runs: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def stop(self) -> None:
@@ -472,7 +472,7 @@ def _worker_env() -> dict[str, str]:
 def _play_and_die(spec: dict[str, Any]) -> None:
     """Play ``spec`` in a writer subprocess that SIGKILLs itself where ``spec['die']`` says."""
     result = subprocess.run(
-        [sys.executable, "-m", "ledger_core.demo_data", "--worker"],
+        [sys.executable, "-m", "ledger_core.demo.data", "--worker"],
         input=json.dumps(spec),
         capture_output=True,
         text=True,
@@ -487,7 +487,7 @@ def _play_and_die(spec: dict[str, Any]) -> None:
 
 def _start_live(spec: dict[str, Any], timeout: float = 20.0) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger_core.demo_data", "--worker"],
+        [sys.executable, "-m", "ledger_core.demo.data", "--worker"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -523,9 +523,9 @@ def _write_profiles(path: Path, base_url: str) -> None:
 
 
 def _rollback_for_real(spec: dict[str, Any], profiles_path: Path) -> None:
-    from . import rollback
-    from .profiles import load_profiles
-    from .reader import read_run
+    from ..ledgers.reader import read_run
+    from ..rollback import executor as rollback
+    from ..rollback.profiles import load_profiles
 
     profiles = load_profiles(profiles_path)
     detail = read_run(Path(spec["ledger"]), spec["run"]["run_id"])
@@ -715,5 +715,5 @@ def build_demo(
 if __name__ == "__main__":
     if sys.argv[1:] == ["--worker"]:
         sys.exit(_worker_main())
-    print("usage: python -m ledger_core.demo_data --worker  (internal)", file=sys.stderr)
+    print("usage: python -m ledger_core.demo.data --worker  (internal)", file=sys.stderr)
     sys.exit(2)

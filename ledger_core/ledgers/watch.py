@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
+from ..derive import DEFAULT_STALE_AFTER
+from ..errors import SourceError
+from ..models import Problem, RunSummary
+from ..timeutil import to_epoch
 from .access import file_signature
-from .derive import DEFAULT_STALE_AFTER
-from .errors import SourceError
-from .models import Problem, RunSummary
 from .reader import read_summaries
 from .sources import Sources, ledger_files
-from .timeutil import to_epoch
 
 try:
     # The fast path (summary cache, parallel reads); reading file by file works without it.

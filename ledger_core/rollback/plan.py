@@ -16,13 +16,13 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import PlanFileError
-from .models import RollbackAttempt, RunDetail, Step
+from ..errors import PlanFileError
+from ..ledgers.reader import step_id_problem
+from ..models import RollbackAttempt, RunDetail, Step
+from ..sanitize import clean, redact_urls
+from ..timeutil import now_iso
+from ..triage.resolutions import DOUBTFUL, LANDED, NOT_LANDED, Resolution, for_step
 from .profiles import Profile, ProfileSnapshot
-from .reader import step_id_problem
-from .resolutions import DOUBTFUL, LANDED, NOT_LANDED, Resolution, for_step
-from .sanitize import clean, redact_urls
-from .timeutil import now_iso
 
 PLAN_FORMAT = 1
 SETTLED = frozenset({LANDED, NOT_LANDED})  # resolutions that move a step (not "unknown")

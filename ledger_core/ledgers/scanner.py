@@ -24,12 +24,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import derive, holders
+from .. import derive
+from ..errors import RunNotFound, SourceError
+from ..models import STEP_STATUSES, Problem, RunSummary, StepCounts, WriterInfo
+from ..timeutil import to_epoch
+from . import holders
 from .access import snapshot
-from .errors import RunNotFound, SourceError
-from .models import STEP_STATUSES, Problem, RunSummary, StepCounts, WriterInfo
 from .summary_cache import SummaryCache, open_default_cache
-from .timeutil import to_epoch
 
 if TYPE_CHECKING:  # multiprocessing is imported only when there are enough files to read
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -221,7 +222,7 @@ def _read_any(conn: sqlite3.Connection, path: Path, run_id: str | None = None) -
     except SourceError as exc:
         if exc.kind not in _OTHER_FORMAT_KINDS:
             raise
-        from .formats.registry import read_foreign_run
+        from ..formats.registry import read_foreign_run
 
         return read_foreign_run(conn, path, run_id, exc)[0]
 
@@ -418,8 +419,8 @@ def summarize(
     unfinished runs and is never cached (a holder comes and goes without a byte written).
     """
     if len(raw) == 2:  # another format's run, tagged with the format's name
-        from .formats.registry import summarize_tagged
-        from .resolutions import apply_state_resolutions
+        from ..formats.registry import summarize_tagged
+        from ..triage.resolutions import apply_state_resolutions
 
         summary = summarize_tagged(raw, source, now=now, stale_after=stale_after)
         return apply_state_resolutions(summary)
@@ -463,7 +464,7 @@ def summarize(
         resolutions=found,
     )
     if any(resolved):
-        from .resolutions import resolved_sentence
+        from ..triage.resolutions import resolved_sentence
 
         diagnosis = (*diagnosis, resolved_sentence(resolved) or "")
     run_id = run[0] or ""
@@ -510,7 +511,7 @@ def summarize(
 def _resolutions(briefs: object) -> dict[int, Any]:
     """The newest resolution per seq from a raw run's ``(seq, outcome, url, who, at,
     step_id)`` briefs (the note stays in the ledger: the diagnosis does not quote it)."""
-    from .resolutions import Resolution
+    from ..triage.resolutions import Resolution
 
     out: dict[int, Any] = {}
     for brief in briefs if isinstance(briefs, tuple) else ():

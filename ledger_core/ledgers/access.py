@@ -33,8 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from ..errors import SourceError
 from . import holders
-from .errors import SourceError
 
 T = TypeVar("T")
 

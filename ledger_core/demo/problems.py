@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .schema import RUNNER_DDL
+from ..ledgers.schema import RUNNER_DDL
 
 # name -> the problem kind ledgerx reports for it (checked by tests/core/test_demo_world.py)
 PROBLEM_FILES = {

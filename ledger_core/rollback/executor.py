@@ -63,12 +63,16 @@ from pathlib import Path
 
 import httpx
 
-from . import holders
-from .access import snapshot
-from .derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
-from .errors import LedgerxError, ProfilesError, RollbackRefused, SourceError
-from .formats.no_rollback import refuse_other_formats, refused_plan
-from .models import RunDetail
+from ..derive import DEFAULT_STALE_AFTER, pid_alive, process_identity
+from ..errors import LedgerxError, ProfilesError, RollbackRefused, SourceError
+from ..formats.no_rollback import refuse_other_formats, refused_plan
+from ..ledgers import holders
+from ..ledgers.access import snapshot
+from ..ledgers.reader import read_run
+from ..ledgers.schema import ROLLBACK_DDL
+from ..models import RunDetail
+from ..sanitize import clean, has_credentials, redact_url
+from ..timeutil import now_iso
 from .plan import Plan, PlanAction, make_plan, step_id_refusal
 from .profiles import (
     Profile,
@@ -78,10 +82,6 @@ from .profiles import (
     describe_change,
     describe_findings,
 )
-from .reader import read_run
-from .sanitize import clean, has_credentials, redact_url
-from .schema import ROLLBACK_DDL
-from .timeutil import now_iso
 from .writer import open_readwrite
 
 __all__ = [

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .access import read_regular_file
+from ..ledgers.access import read_regular_file
 
 CHECKLIST_TITLE = "# Rollback plan for run "  # the first line of Plan.to_markdown
 _OWN_LIMIT = 256 * 1024 * 1024  # bytes read to recognise an earlier output

@@ -14,7 +14,7 @@ rollback's progress is seen as it lands; tests keep the default 0).
 
 As a command, for ``ledgerx demo`` data that outlives the build::
 
-    python -m ledger_core.demo_api --port 8765 [--state FILE]
+    python -m ledger_core.demo.api --port 8765 [--state FILE]
 
 ``--state`` keeps the records in a JSON file, so a restarted API still knows them.
 """
@@ -412,7 +412,7 @@ class DemoApi:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ledger_core.demo_api",
+        prog="python -m ledger_core.demo.api",
         description="Serve the ledgerx demo API on 127.0.0.1 until interrupted.",
     )
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")

@@ -14,10 +14,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from .access import snapshot
+from ..ledgers.access import snapshot
+from ..ledgers.schema import STEP_STATUS_SQL
+from ..models import Step
 from .focus import PROBLEM_STATUSES
-from .models import Step
-from .schema import STEP_STATUS_SQL
 
 _RANKED = (
     "SELECT row_number() OVER (ORDER BY seq, step_id) - 1 AS position, step_id, seq, "
@@ -53,7 +53,7 @@ def _scan(
     conn: sqlite3.Connection, path: Path, run_id: str, pick: Callable[[int, Step], bool]
 ) -> int | None:
     """The first position whose step ``pick`` accepts, reading another format's steps."""
-    from .reader import _foreign_steps
+    from ..ledgers.reader import _foreign_steps
 
     offset = 0
     while True:
@@ -67,7 +67,7 @@ def _scan(
 
 
 def _foreign_all(conn: sqlite3.Connection, path: Path, run_id: str) -> list[Step]:
-    from .reader import _foreign_steps
+    from ..ledgers.reader import _foreign_steps
 
     return _foreign_steps(conn, path, run_id)
 

@@ -32,10 +32,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .access import snapshot
-from .errors import SourceError
-from .sanitize import redact_urls
-from .summary_cache import RACY_WINDOW_NS, default_cache_dir
+from ..errors import SourceError
+from ..ledgers.access import snapshot
+from ..ledgers.summary_cache import RACY_WINDOW_NS, default_cache_dir
+from ..sanitize import redact_urls
 
 LAYOUT = 3  # bump when the tables or what a doc holds change: older indexes are rebuilt
 SEP = "\x1f"
@@ -236,8 +236,8 @@ def _other_format_docs(
 ) -> list[Doc]:
     """Docs of a file in another format than the runner's (raises ``SourceError`` when it is
     no ledger at all, exactly as the scanner does)."""
-    from . import derive
-    from .scanner import raw_runs, summarize
+    from .. import derive
+    from ..ledgers.scanner import raw_runs, summarize
 
     after = derive.DEFAULT_STALE_AFTER if stale_after is None else stale_after
     import socket  # only other formats need the host name: runner-only searches skip it
@@ -271,7 +271,7 @@ def _other_format_docs(
 
 
 def _foreign_docs(conn: sqlite3.Connection, path: Path, run_id: str) -> list[Doc]:
-    from .formats.registry import read_foreign_steps
+    from ..formats.registry import read_foreign_steps
 
     original = SourceError(str(path), "not_a_ledger", "not a runner ledger")
     docs = []
@@ -319,7 +319,7 @@ def _read_many(paths: list[str], stale_after: float | None) -> Iterator[tuple[st
         return
     from concurrent.futures.process import BrokenProcessPool
 
-    from .scanner import _drop_pool, _shared_pool, _workers
+    from ..ledgers.scanner import _drop_pool, _shared_pool, _workers
 
     pool = _shared_pool(_workers())
     chunks = [
@@ -1123,7 +1123,7 @@ __all__ = [
 def file_names(dirs: Iterable[Path | str], files: Iterable[Path | str]) -> list[str]:
     """``sources.ledger_files`` as plain strings (no ``Path`` per file: 10,000 of them cost
     a tenth of a warm search); missing sources are left out (the caller reports them)."""
-    from .sources import is_ledger_name
+    from ..ledgers.sources import is_ledger_name
 
     found: list[str] = []
     seen: set[str] = set()

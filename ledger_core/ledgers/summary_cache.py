@@ -47,7 +47,7 @@ def default_cache_dir() -> Path | None:
 
 
 def _stderr_warning(message: str) -> None:
-    from .sanitize import clean  # late import: only needed on the rare failure path
+    from ..sanitize import clean  # late import: only needed on the rare failure path
 
     sys.stderr.write(f"ledgerx: warning: {clean(message, 500)}\n")
 
@@ -87,7 +87,7 @@ def _valid(raws: object) -> bool:
 
 
 def _cacheable(raw: Any) -> bool:
-    from .formats.registry import cacheable
+    from ..formats.registry import cacheable
 
     return cacheable(raw)
 

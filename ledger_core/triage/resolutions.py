@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ResolutionRefused, SourceError
-from .models import RunDetail, RunSummary, Step
-from .sanitize import clean, has_credentials
-from .timeutil import now_iso
+from ..errors import ResolutionRefused, SourceError
+from ..models import RunDetail, RunSummary, Step
+from ..sanitize import clean, has_credentials
+from ..timeutil import now_iso
 
 LANDED = "landed"
 NOT_LANDED = "not_landed"
@@ -281,7 +281,7 @@ def _values(r: Resolution) -> tuple:
 
 
 def _append_to_ledger(path: Path, run_id: str, r: Resolution) -> Resolution:
-    from .writer import open_readwrite  # writer imports reader: keep this module light
+    from ..rollback.writer import open_readwrite  # writer imports reader: keep this module light
 
     conn = open_readwrite(path)
     try:
@@ -402,7 +402,7 @@ def with_resolved(
 ) -> RunSummary:
     """``summary`` with ``resolved`` counted in its verdict (``state`` is left as it is) and
     ``said`` (one sentence per resolved step) and the count line added to its diagnosis."""
-    from .derive import verdict
+    from ..derive import verdict
 
     if resolved == summary.resolved:
         return summary
@@ -415,7 +415,7 @@ def with_resolved(
         resolved=resolved,
     )
     if summary.format in _NO_CRASH_FORMATS:  # as formats.summary.build_summary
-        from .formats.summary import no_crash_verdict
+        from ..formats.summary import no_crash_verdict
 
         judged = no_crash_verdict(judged)
     line = resolved_sentence(resolved)

@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from . import derive
-from .access import snapshot
-from .errors import AmbiguousRunId, RunNotFound, SourceError
-from .models import (
+from .. import derive
+from ..errors import AmbiguousRunId, RunNotFound, SourceError
+from ..models import (
     Problem,
     RollbackAttempt,
     RunDetail,
@@ -25,12 +24,13 @@ from .models import (
     ScanResult,
     Step,
 )
-from .resolutions import read_from_ledger, read_from_state
-from .sanitize import clean
+from ..sanitize import clean
+from ..timeutil import to_epoch
+from ..triage.resolutions import read_from_ledger, read_from_state
+from .access import snapshot
 from .scanner import raw_runs, read_raw, scan_files, summarize
 from .schema import SCHEMA_VERSION
 from .sources import Sources, ledger_files
-from .timeutil import to_epoch
 
 RUN_COLUMNS = (
     "run_id",
@@ -72,7 +72,7 @@ def check_ledger(conn: sqlite3.Connection, path: Path) -> set[str]:
     name = str(path)
     tables = _tables(conn)
     if not {"run", "step"} <= tables:
-        from .formats.registry import not_a_ledger_reason
+        from ..formats.registry import not_a_ledger_reason
 
         raise SourceError(name, "not_a_ledger", not_a_ledger_reason(tables))
     missing = (set(RUN_COLUMNS) - _columns(conn, "run")) | (
@@ -432,7 +432,7 @@ def _foreign_steps(
     conn: sqlite3.Connection, path: Path, run_id: str, offset: int = 0, limit: int | None = None
 ) -> list[Step]:
     """A run's steps in a file of another format than the runner's (``formats``)."""
-    from .formats.registry import read_foreign_steps
+    from ..formats.registry import read_foreign_steps
 
     original = SourceError(str(path), "not_a_ledger", "not a runner ledger")
     return read_foreign_steps(conn, path, run_id, original, offset, limit)

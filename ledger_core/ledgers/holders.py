@@ -44,7 +44,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from .sanitize import clean
+from ..sanitize import clean
 
 SHM_DMS_BYTE = (22 + 8) * 4 + 8  # UNIX_SHM_DMS: UNIX_SHM_BASE (120) + SQLITE_SHM_NLOCK (8)
 PENDING_BYTE = 0x40000000

@@ -38,9 +38,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .access import read_regular_file
-from .errors import ProfilesError
-from .sanitize import clean
+from ..errors import ProfilesError
+from ..ledgers.access import read_regular_file
+from ..sanitize import clean
 
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 600.0  # seconds: one DELETE never holds a rollback longer than this

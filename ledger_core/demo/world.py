@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .demo_data import COMPANIES, _Builder, _worker_env
+from .data import COMPANIES, _Builder, _worker_env
 
 DEFAULT_INTERVAL = (20.0, 30.0)
 DEFAULT_PACE = (0.8, 2.2)
@@ -129,7 +129,7 @@ class DemoWorld:
             posts = [s["seq"] for s in spec["steps"] if s["method"] == "POST"]
             spec["die"] = {"mode": "after_send", "seq": posts[len(posts) * 2 // 3]}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ledger_core.demo_data", "--worker"],
+            [sys.executable, "-m", "ledger_core.demo.data", "--worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -149,7 +149,7 @@ class DemoWorld:
 
 def _rollback_paths(ledger_dir: Path, run_id: str) -> list[str]:
     """The paths the run's rollback will DELETE, in the order it sends them (newest first)."""
-    from .reader import read_run
+    from ..ledgers.reader import read_run
 
     detail = read_run(ledger_dir / f"{run_id}.db", run_id)
     steps = sorted(detail.steps, key=lambda s: s.seq or 0, reverse=True)

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .models import RunSummary
+from ..models import RunSummary
 
 FACETS = ("manifest", "company", "profile", "environment", "format")
 NONE_VALUE = ""  # the facet's value of a run that has none (shown as "(none)")
@@ -98,7 +98,9 @@ def filter_runs(
 def verdict_counts(runs: Iterable[RunSummary]) -> list[tuple[str, int]]:
     """``[("attention", n), ("crashed", 2), ("in_doubt", 3) …]``: the runs needing attention,
     then each summary verdict that occurs, in ``SUMMARY_VERDICTS`` order (zero counts left out)."""
-    from . import derive  # here, not at import: `ledgerx --help` builds --group-by from this module
+    from .. import (
+        derive,  # here, not at import: `ledgerx --help` builds --group-by from this module
+    )
 
     verdicts: Counter[str] = Counter()
     attention = 0
@@ -187,7 +189,7 @@ def _group(facet: str, value: str, runs: list[RunSummary]) -> Group:
         ((v, n) for v, n in verdicts.items() if v not in SUMMARY_VERDICTS),
         key=lambda item: (-item[1], item[0]),
     )
-    from . import derive
+    from .. import derive
 
     return Group(
         facet=facet,

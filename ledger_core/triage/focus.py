@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .models import Step
+from ..models import Step
 
 # Steps whose outcome needs a person: it may have landed, it did not, or its undo did not.
 PROBLEM_STATUSES = ("in_doubt", "failed", "unknown", "rollback_failed")

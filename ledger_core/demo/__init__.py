@@ -1,0 +1,45 @@
+"""The demo: a local API to roll back against, ledgers of every format, and a world that keeps
+moving.
+
+The TUI and the CLI import from this package, not from its modules, e.g.
+``from ledger_core.demo import DemoApi``. Names are loaded on first use, so importing one of them
+does not import the rest (nor httpx, for the read-only commands).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api import DemoApi
+    from .data import LEDGERS_NAME, build_demo
+    from .problems import write_problem_files
+    from .world import DemoWorld, install_demo_faults
+
+_EXPORTS = {
+    "DemoApi": "api",
+    "DemoWorld": "world",
+    "LEDGERS_NAME": "data",
+    "build_demo": "data",
+    "install_demo_faults": "world",
+    "write_problem_files": "problems",
+}
+
+__all__ = [
+    "DemoApi",
+    "DemoWorld",
+    "LEDGERS_NAME",
+    "build_demo",
+    "install_demo_faults",
+    "write_problem_files",
+]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,130 @@
+"""Triage: search, facets, time filters, what to look at first, resolutions of in-doubt steps and
+the incident bundle.
+
+The TUI and the CLI import from this package, not from its modules, e.g.
+``from ledger_core.triage import DOUBTFUL``. Names are loaded on first use, so importing one of them
+does not import the rest (nor httpx, for the read-only commands).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .facets import (
+        FACETS,
+        GROUP_FACETS,
+        NONE_VALUE,
+        Group,
+        facet_counts,
+        group_runs,
+        parse_group_facet,
+        verdict_counts,
+    )
+    from .focus import next_problem, step_that_matters
+    from .resolutions import (
+        DOUBTFUL,
+        LANDED,
+        NOT_LANDED,
+        UNKNOWN,
+        Resolution,
+        check_url,
+        default_who,
+        latest,
+    )
+    from .search_index import (
+        Hit,
+        RunMatches,
+        SearchSession,
+        default_index_path,
+        file_names,
+        narrow_hits,
+        open_default_index,
+        search_files,
+    )
+    from .step_position import next_problem_position, position_of_step, position_that_matters
+    from .timefilter import FORMS, TimeRange, display_time, display_with_zone, zone_label
+
+_EXPORTS = {
+    "DOUBTFUL": "resolutions",
+    "FACETS": "facets",
+    "FORMS": "timefilter",
+    "GROUP_FACETS": "facets",
+    "Group": "facets",
+    "Hit": "search_index",
+    "LANDED": "resolutions",
+    "NONE_VALUE": "facets",
+    "NOT_LANDED": "resolutions",
+    "Resolution": "resolutions",
+    "RunMatches": "search_index",
+    "SearchSession": "search_index",
+    "TimeRange": "timefilter",
+    "UNKNOWN": "resolutions",
+    "check_url": "resolutions",
+    "default_index_path": "search_index",
+    "default_who": "resolutions",
+    "display_time": "timefilter",
+    "display_with_zone": "timefilter",
+    "facet_counts": "facets",
+    "file_names": "search_index",
+    "group_runs": "facets",
+    "latest": "resolutions",
+    "narrow_hits": "search_index",
+    "next_problem": "focus",
+    "next_problem_position": "step_position",
+    "open_default_index": "search_index",
+    "parse_group_facet": "facets",
+    "position_of_step": "step_position",
+    "position_that_matters": "step_position",
+    "search_files": "search_index",
+    "step_that_matters": "focus",
+    "verdict_counts": "facets",
+    "zone_label": "timefilter",
+}
+
+__all__ = [
+    "DOUBTFUL",
+    "FACETS",
+    "FORMS",
+    "GROUP_FACETS",
+    "Group",
+    "Hit",
+    "LANDED",
+    "NONE_VALUE",
+    "NOT_LANDED",
+    "Resolution",
+    "RunMatches",
+    "SearchSession",
+    "TimeRange",
+    "UNKNOWN",
+    "check_url",
+    "default_index_path",
+    "default_who",
+    "display_time",
+    "display_with_zone",
+    "facet_counts",
+    "file_names",
+    "group_runs",
+    "latest",
+    "narrow_hits",
+    "next_problem",
+    "next_problem_position",
+    "open_default_index",
+    "parse_group_facet",
+    "position_of_step",
+    "position_that_matters",
+    "search_files",
+    "step_that_matters",
+    "verdict_counts",
+    "zone_label",
+]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
