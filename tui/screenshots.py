@@ -258,6 +258,15 @@ async def _support_walk(out: Path, demo: Any) -> None:
         await s.press("enter")
         await s.until(lambda: app.screen is runs, "the runs list")
 
+        # Months of runs at a glance: grouped by company (b cycles the groupings), then flat again.
+        await s.press("b", "b", "b")
+        await s.until(lambda: runs.group_by == "company", "the list grouped by company")
+        await s.press("home")
+        await s.settle()
+        s.shot("27-runs-grouped")
+        await s.press("B", "B", "B")
+        await s.until(lambda: runs.group_by is None, "the flat list again")
+
         # The customer quotes the sales order's id: search reaches the step that created it.
         await s.press("slash", *needle)
         await s.until(lambda: bool(runs._step_hits), "the search to reach the steps")
