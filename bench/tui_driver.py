@@ -230,8 +230,19 @@ async def search(source: str, expected: str, text: str) -> dict:
                 raise TimeoutError(f"only {len(app.runs)} runs after {TIMEOUT}s")
             await asyncio.sleep(0.005)
         await pilot.pause()
+        PROBE.max_stall = 0.0
+        opened = time.monotonic()
         await pilot.press("slash")
         await pilot.pause()
+        # A person reads the box before typing: the index is brought up to date and its text
+        # read into memory meanwhile (``SearchSession.load_corpus``). Measured, then typed.
+        screen = app.runs_screen()
+        while time.monotonic() - opened < TIMEOUT:
+            session = screen._session
+            if session is not None and (session.has_corpus or session.corpus_tried):
+                break
+            await asyncio.sleep(0.005)
+        ready, ready_stall = time.monotonic() - opened, PROBE.max_stall
         PROBE.max_stall = 0.0  # from here on: typing
         for n in range(1, len(text) + 1):
             key = time.time()
@@ -244,6 +255,8 @@ async def search(source: str, expected: str, text: str) -> dict:
         "latencies": latencies,
         "shown": shown,
         "max_stall": PROBE.max_stall,
+        "ready": ready,
+        "ready_stall": ready_stall,
         "rss_mb": _rss_mb(),
     }
 

@@ -165,3 +165,71 @@ def test_a_needle_holding_the_field_separator_matches_nothing_even_when_narrowin
     assert answer.hits == {} and answer.rows == 0
     scan = index.matching_rows("orders(0-1)\x1f", files=files, max_rows=10)
     assert scan.rows == [] and scan.complete
+
+
+# -- the in-memory corpus ------------------------------------------------------------------
+
+
+def _answers(session: SearchSession, needles: list[str]) -> list[tuple]:
+    out = []
+    for needle in needles:
+        answer = session.find_runs(needle)
+        out.append((needle, answer.rows, answer.truncated, sorted(answer.hits.items())))
+    return out
+
+
+def test_the_corpus_answers_exactly_as_the_index_scan(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    make_ledger_dir(
+        ledgers,
+        [
+            RunSpec(
+                "r-odd",
+                company="Ärger GmbH",
+                steps=[
+                    StepSpec.committed(1, url="https://x.test/STRASSE(1)"),
+                    StepSpec.failed(2, error_message="HTTP 409: Conflict\x00 on 100%_done"),
+                ],
+            ),
+            RunSpec("r-two", steps=[StepSpec.committed(1, url="https://x.test/orders(2)")]),
+        ],
+    )
+    index = _index(tmp_path)
+    files = file_names([ledgers], [])
+    index.update(files)
+    needles = ["x.test", "ärger", "ÄRGER", "strasse", "conflict\\x00", "100%_", "%", "zz", "R-"]
+    plain = _answers(SearchSession(index, files), needles)
+    session = SearchSession(index, files)
+    assert session.load_corpus() and session.has_corpus
+    assert _answers(session, needles) == plain
+    capped_plain = SearchSession(index, files, keep_max=1).find_runs("x.test")
+    capped = SearchSession(index, files, keep_max=1)
+    capped.load_corpus()
+    answer = capped.find_runs("x.test")
+    assert (
+        (answer.rows, answer.truncated) == (capped_plain.rows, capped_plain.truncated) == (1, True)
+    )
+    assert answer.hits == capped_plain.hits
+
+
+def test_a_corpus_too_big_or_stopped_is_not_kept(tmp_path, monkeypatch):
+    index, files = _ledgers(tmp_path)
+    monkeypatch.setattr(SearchSession, "CORPUS_MAX_CHARS", 100)
+    session = SearchSession(index, files)
+    assert not session.load_corpus() and not session.has_corpus
+    assert len(session.find_runs("ORDER").hits) == 3  # the index answers alone
+    monkeypatch.undo()
+    assert not session.load_corpus(should_stop=lambda: True)
+    assert session.load_corpus()
+
+
+def test_a_document_rewritten_after_the_corpus_was_read_is_not_reported(tmp_path):
+    index, files = _ledgers(tmp_path)
+    session = SearchSession(index, files)
+    session.load_corpus()
+    conn = sqlite3.connect(index.path)
+    conn.execute("UPDATE doc SET body = replace(body, 'orders(1-', 'gone(1-')")
+    conn.commit()
+    conn.close()
+    answer = session.find_runs("orders(1-")
+    assert answer.hits == {}  # read back and checked against the index as it is now

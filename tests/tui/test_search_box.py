@@ -9,7 +9,7 @@ import time
 from fixtures import IDS
 from test_runs_screen import _step_hits, loaded, shown_ids
 
-from ledger_core.triage.search_index import SearchSession
+from ledger_core.triage.search_index import SearchIndex, SearchSession
 from tui.screens import runs_screen
 
 
@@ -70,3 +70,33 @@ async def test_an_answer_capped_at_the_row_limit_says_so(make_app, monkeypatch) 
         await _until(pilot, lambda: app.screen._answer.text == "corr-a1", "corr-a1 unanswered")
         assert not app.screen._answer.truncated
         assert "matching steps" not in _status(app)
+
+
+async def test_opening_the_box_reads_the_index_into_memory_and_answers_from_it(
+    make_app, monkeypatch
+) -> None:
+    """``/`` brings the index up to date and reads its text into memory in the background;
+    then a key that cannot be narrowed from the last answer is found there, not by a scan."""
+    scans: list[str] = []
+    original = SearchIndex.matching_rows
+
+    def counted(self, text, **kw):
+        scans.append(text)
+        return original(self, text, **kw)
+
+    monkeypatch.setattr(SearchIndex, "matching_rows", counted)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("slash")
+        screen = app.screen
+        await _until(
+            pilot,
+            lambda: screen._session is not None and screen._session.has_corpus,
+            "the index text was never read into memory",
+        )
+        await pilot.press(*"corr-2")
+        await _step_hits(pilot, app)
+        ids = set(shown_ids(app))
+        assert IDS["completed"] in ids and IDS["crashed"] in ids
+        assert scans == []  # every key answered from memory

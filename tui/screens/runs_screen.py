@@ -647,6 +647,7 @@ class RunsScreen(Screen[None]):
                 session = self._session = SearchSession(
                     index, self._index_files, keep_max=SEARCH_ROWS_MAX
                 )
+                self.app.call_from_thread(self._load_corpus, session)
             answer = session.find_runs(text, should_stop=cancelled)
         except sqlite3.DatabaseError as exc:
             # A corrupt index (or one of another layout) is rebuilt at the next keystroke.
@@ -675,6 +676,8 @@ class RunsScreen(Screen[None]):
             if key not in haystacks:
                 haystacks[key] = _haystack(run)
         if not self._index_dirty and self._session is not None:
+            if not self._session.has_corpus:
+                self.app.call_from_thread(self._load_corpus, self._session)
             return
         index = open_default_index()
         generation = self._index_generation
@@ -683,10 +686,26 @@ class RunsScreen(Screen[None]):
             files = self._index_files = file_names(sources.dirs, sources.files)
             report = index.update(files, stale_after=self.ledgerx.stale_after)
             if not report.stale and generation == self._index_generation:
-                self._session = SearchSession(index, files, keep_max=SEARCH_ROWS_MAX)
+                session = self._session = SearchSession(index, files, keep_max=SEARCH_ROWS_MAX)
                 self._index_dirty = False
+                self.app.call_from_thread(self._load_corpus, session)
         except (sqlite3.Error, OSError):
             return  # the first key tries again, and says so if it fails
+
+    @work(thread=True, exclusive=True, group="search-corpus", exit_on_error=False)
+    def _load_corpus(self, session: SearchSession) -> None:
+        """The session's documents in memory (``SearchSession.load_corpus``): each key is
+        then answered by ``str.find`` over them, not by a scan of the index. Until it is
+        loaded, and when the sources are too big for it, the index answers alone."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        try:
+            session.load_corpus(
+                should_stop=lambda: worker.is_cancelled or self._session is not session
+            )
+        except sqlite3.Error:
+            pass  # the index answers alone, as before
 
     def _show_step_hits(
         self,
