@@ -805,12 +805,20 @@ class SearchIndex:
             "SELECT d.doc_id, f.path, d.body FROM doc AS d JOIN files AS f "
             "ON f.file_id = d.file_id ORDER BY d.doc_id"
         )
+        # The whole index's size first, counted in C: an index far over the budget (other
+        # sources' documents too, or a file of a million steps) is not read into Python at all.
+        size_sql = "SELECT coalesce(sum(length(body)), 0) FROM doc"
         if self.path is None:
             with self._lock:
-                return _build_corpus(self._connect().execute(sql), wanted, max_chars, should_stop)
+                conn = self._connect()
+                if conn.execute(size_sql).fetchone()[0] > 2 * max_chars:
+                    return None
+                return _build_corpus(conn.execute(sql), wanted, max_chars, should_stop)
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if conn.execute(size_sql).fetchone()[0] > 2 * max_chars:
+                return None
             return _build_corpus(conn.execute(sql), wanted, max_chars, should_stop)
         finally:
             conn.close()
