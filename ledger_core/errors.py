@@ -73,6 +73,8 @@ class RollbackRefused(LedgerxError):
 
     ``code`` is a stable identifier of the rule (``writes_disabled``, ``readonly``,
     ``unknown_profile``, ``no_base_url``, ``credentials_in_url``, ``foreign_origin``,
+    ``bad_target`` (a target httpx would send elsewhere than shown: dot segments, a fragment,
+    a bad port, hidden characters), ``outside_base_url`` (not below the base_url's path),
     ``insecure_token``, ``missing_token``, ``bad_token``, ``run_alive``, ``stale_plan``,
     ``rollback_in_progress``, ``ledger_busy``, ``nothing_to_do``, ``not_confirmed``,
     ``profiles_changed`` (the profiles file differs from the one the plan was made with),

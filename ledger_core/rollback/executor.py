@@ -82,6 +82,7 @@ from .profiles import (
     describe_change,
     describe_findings,
 )
+from .targets import outside_base, url_problem
 from .writer import open_readwrite
 
 __all__ = [
@@ -269,11 +270,25 @@ def _profile_refusal(
                 f"step {action.seq}'s rollback target {clean(action.target, 200)} carries a user "
                 "name or password; ledgerx never sends credentials written into a ledger's URL."
             )
+        problem = url_problem(action.target) if isinstance(action.target, str) else None
+        if problem:
+            return "bad_target", (
+                f"step {action.seq}'s rollback target {clean(action.target, 200)} {problem}; "
+                "ledgerx sends a DELETE only to the URL it shows."
+            )
         target = origin_of(action.target)
         if target != base:
             return "foreign_origin", (
                 f"step {action.seq}'s rollback target {clean(action.target, 200)} is not on the "
                 f"profile's server {_show_origin(base)}; ledgerx never contacts another origin."
+            )
+        assert isinstance(action.target, str) and profile.base_url
+        if outside_base(action.target, profile.base_url):
+            return "outside_base_url", (
+                f"step {action.seq}'s rollback target {clean(action.target, 200)} is not below "
+                f"profile '{name}''s base_url {clean(profile.base_url, 200)}; ledgerx deletes "
+                "only under the base_url's path (another path on that server may be another "
+                "environment)."
             )
     return None
 

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ResolutionRefused, SourceError
 from ..models import RunDetail, RunSummary, Step
+from ..rollback.targets import url_problem
 from ..sanitize import clean, has_credentials
 from ..timeutil import now_iso
 
@@ -212,6 +213,9 @@ def check_url(url: str | None) -> str | None:
         raise ResolutionRefused(
             "credentials_in_url", "the URL carries credentials; give it without user or password"
         )
+    problem = url_problem(url)  # the rollback would refuse it: say so now, at the source
+    if problem:
+        raise ResolutionRefused("bad_url", f"the URL {clean(url, 120)} {problem}")
     return url
 
 

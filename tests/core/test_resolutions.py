@@ -114,6 +114,13 @@ def test_a_later_outcome_from_the_runner_wins(tmp_path):
         ),
         ({"seq": 2, "outcome": "not_landed", "note": "x", "url": "https://h/x"}, "bad_url"),
         ({"seq": 2, "outcome": "landed", "note": "x", "readonly": True}, "readonly"),
+        # URLs the rollback could not send as shown (review finding): refused here, at once.
+        ({"seq": 2, "outcome": "landed", "note": "x", "url": "http://h:99999/x"}, "bad_url"),
+        ({"seq": 2, "outcome": "landed", "note": "x", "url": "http://h:1:80/x"}, "bad_url"),
+        ({"seq": 2, "outcome": "landed", "note": "x", "url": "http://h/x(1)/../.."}, "bad_url"),
+        ({"seq": 2, "outcome": "landed", "note": "x", "url": "http://h/x(1)#y"}, "bad_url"),
+        ({"seq": 2, "outcome": "landed", "note": "x", "url": "http://h/x\x1b[2J"}, "bad_url"),
+        ({"seq": 2, "outcome": "landed", "note": "x", "url": "http://h/x\u202e(1)"}, "bad_url"),
     ],
 )
 def test_refusals_write_nothing(tmp_path, kw, code):

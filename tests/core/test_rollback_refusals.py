@@ -132,7 +132,7 @@ async def test_no_base_url(setup, api, tmp_path):
         "https://127.0.0.1:{port}/x(1)",  # another scheme
         "http://127.0.0.1:{other}/x(1)",  # another port
         "ftp://127.0.0.1:{port}/x(1)",
-        "not a url",
+        "not-a-url",
     ],
 )
 async def test_foreign_origin(tmp_path, api, target):
@@ -148,6 +148,81 @@ async def test_foreign_origin(tmp_path, api, target):
         assert plan.refusal_code == "foreign_origin"
         await _assert_refused(plan, profiles, ledgers, api, "foreign_origin")
         assert foreign.connections == 0
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "/companies(1)/salesOrderLines(abc)/../..",  # httpx would DELETE /api/v2.0's parent
+        "/companies(1)/x(1)/%2e%2E/%2E%2e",  # the same, percent-encoded
+        "/companies(1)/./x(1)",
+        "/companies(1)/x(1)#@127.0.0.1:9/y",  # a fragment is never sent
+        "/companies(1)/x(1)\x1b[2J",
+        "/companies(1)/x(\u202e1)",  # a bidi override: shown one way, sent another
+    ],
+)
+async def test_a_target_that_would_be_sent_elsewhere_than_shown(tmp_path, api, tail):
+    """httpx resolves dot segments and drops fragments before it sends: the DELETE would go to
+    another URL than the preview, the progress line and the audit row name (review finding)."""
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = ledgers / "r.db"
+    bad = api.base_url + tail.encode().decode("unicode_escape")
+    extra = [StepSpec.committed(9, url=entity_url(api.base_url), rollback_url=bad)]
+    rollback_ledger(path, api, 2, extra=extra)
+    profiles = write_profiles(tmp_path / "p.toml", api.base_url)
+    plan = _preview(path, profiles)
+    assert plan.refusal_code == "bad_target", plan.refusal
+    refused = await _assert_refused(plan, profiles, ledgers, api, "bad_target")
+    assert "step 9" in refused.reason and "\x1b" not in refused.reason.replace("\\x1b", "")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "{base}/tenant/production/companies(1)/salesOrders(77)",  # the other environment
+        "{base}/tenant/sandboxes/x(1)",  # a longer name is not below the path
+        "{base}/tenant/sandbox",  # the base itself is no record
+        "{base}/tenant/sandbox/",
+        "{base}/",
+    ],
+)
+async def test_a_target_outside_the_base_url_path_is_refused(tmp_path, api, target):
+    """Environments share a host and differ by path (Business Central's /{tenant}/{env}): the
+    sandbox profile's writes must never reach production's path (review finding)."""
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = ledgers / "r.db"
+    rollback_ledger(
+        path,
+        api,
+        0,
+        extra=[
+            StepSpec.committed(
+                1, url=entity_url(api.base_url), rollback_url=target.format(base=api.base_url)
+            ),
+        ],
+    )
+    profiles = write_profiles(tmp_path / "p.toml", api.base_url + "/tenant/sandbox")
+    plan = _preview(path, profiles)
+    assert plan.refusal_code == "outside_base_url", plan.refusal
+    refused = await _assert_refused(plan, profiles, ledgers, api, "outside_base_url")
+    assert "/tenant/sandbox" in refused.reason
+
+
+def test_targets_below_the_base_url_path_pass():
+    from ledger_core.rollback.targets import outside_base, url_problem
+
+    base = "https://api.example/v2.0/tenant/sandbox/"
+    assert not outside_base("https://api.example/v2.0/tenant/sandbox/api/x(1)", base)
+    assert not outside_base("https://api.example/v2.0/tenant/sand%62ox/api/x(1)", base)
+    assert outside_base("https://api.example/v2.0/tenant/sandbox", base)
+    assert outside_base("https://api.example/v2.0/tenant/sandbox2/x", base)
+    assert not outside_base("https://api.example/x(1)", "https://api.example")
+    assert outside_base("https://api.example/", "https://api.example")
+    assert url_problem("https://api.example/x(1)?$filter=a eq 'b'") is not None  # a space
+    assert url_problem("https://api.example/x(1)?$filter=a%20eq%20'b'") is None
+    assert url_problem("http://127.0.0.1:99999/x") and url_problem("http://h:1:2/x")
 
 
 def test_origin_normalises_default_ports_and_case():

@@ -44,6 +44,12 @@ ADVICE: dict[str, str] = {
     "press R in the preview to plan again. Until then writes count as disabled.",
     "foreign_origin": "A rollback target points at a server other than the profile's "
     "base_url. Check the ledger by hand; m in the preview saves the checklist.",
+    "bad_target": "A rollback target would not be sent as shown (a . or .. segment, a "
+    "#fragment, a bad port or hidden characters). Check the ledger by hand; m in the preview "
+    "saves the checklist.",
+    "outside_base_url": "A rollback target lies outside the profile's base_url path (another "
+    "environment on the same server?). Check the ledger by hand; m in the preview saves the "
+    "checklist.",
     "run_alive": "The run still looks alive. Wait for it to finish or stop its writer, then "
     "reopen the preview with r.",
     "stale_plan": "The ledger changed after the plan was shown. The preview has been "
