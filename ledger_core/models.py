@@ -43,6 +43,12 @@ class StepCounts:
     def total(self) -> int:
         return sum(getattr(self, name) for name in STEP_STATUSES)
 
+    @property
+    def doubtful(self) -> int:
+        """Steps that may or may not have landed: in doubt, or of a status nobody can read
+        (``unknown``). The verdict counts both as doubt; the lists' Doubt column does too."""
+        return self.in_doubt + self.unknown
+
     def to_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in STEP_STATUSES}
 

@@ -107,3 +107,19 @@ def test_table_shows_the_verdict_first(runs_dir):
     state = run_cli("state", "r-crashed-0005", "--ledger-dir", runs_dir)
     assert state.stdout.splitlines()[0].split() == ["verdict", "crashed"]
     assert "no -shm" in state.stdout
+
+
+def test_the_doubt_count_includes_steps_of_an_unreadable_status(tmp_path):
+    """A status nobody can read (``Committed``) may or may not have landed: the verdict says
+    in doubt, so the Doubt count must not say 0 beside it (review finding)."""
+    directory = tmp_path / "ledgers"
+    steps = [StepSpec.committed(1), StepSpec.committed(2), StepSpec(3, status="Committed")]
+    make_ledger_dir(directory, [RunSpec("r-odd", finished_at="2026-05-17T09:01:00Z", steps=steps)])
+    table = run_cli("list", "--ledger-dir", directory)
+    assert table.code == 0, table.stderr
+    (line,) = [x for x in table.stdout.splitlines() if "r-odd" in x]
+    assert "2/0/1  of 3" in line and "in_doubt" in line
+    csv = run_cli(
+        "list", "--ledger-dir", directory, "--format", "csv", "--fields", "in_doubt,unknown"
+    )
+    assert csv.stdout.splitlines()[1:] == ["0,1"]

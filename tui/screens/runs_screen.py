@@ -863,10 +863,10 @@ class RunsScreen(Screen[None]):
             Column(
                 "in_doubt",
                 "Doubt",  # never "Dbt": a label must read as a word
-                lambda r: _count_cell(r.counts.in_doubt, "bold magenta"),
+                lambda r: _count_cell(r.counts.doubtful, "bold magenta"),
                 width=5,
                 justify="right",
-                sort_key=lambda r: r.counts.in_doubt,
+                sort_key=lambda r: r.counts.doubtful,
             ),
             Column(
                 "profile",
