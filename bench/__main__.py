@@ -301,7 +301,13 @@ def main() -> int:
     for part, name, run in steps:
         if part not in parts:
             continue
-        r, x = run()
+        try:
+            r, x = run()
+        except Exception as exc:  # noqa: BLE001 - one broken part must not lose the others
+            log(f"{name}: FAILED: {exc}")
+            why = (str(exc).strip().splitlines() or [""])[-1][:80]
+            rows.append(Row(f"{name}: the part failed", "error", why, None, "", False))
+            continue
         rows += r
         extra[name] = x
         if part == "list":

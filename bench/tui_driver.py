@@ -181,16 +181,19 @@ async def run(file: str) -> dict:
         PROBE.max_stall = 0.0  # from here on: the run screen
         key = time.time()
         await pilot.press("enter")
-        first = await PROBE.wait("first-step") - key
-        await pilot.pause()
-        key_end = time.time()
-        await pilot.press("end")
-        end = await PROBE.wait("last-step") - key_end
+        # The run opens on the step that matters (a crashed run: its last), so the first
+        # frame with real steps is what counts, wherever they are.
+        first = await PROBE.wait("steps") - key
         await pilot.pause()
         PROBE.frames.pop("first-step", None)
         key_home = time.time()
         await pilot.press("home")
         home = await PROBE.wait("first-step") - key_home
+        await pilot.pause()
+        PROBE.frames.pop("last-step", None)
+        key_end = time.time()
+        await pilot.press("end")
+        end = await PROBE.wait("last-step") - key_end
         await pilot.pause()
         steps = app.screen.query_one("#run-steps").row_count
     stalls.cancel()
