@@ -141,6 +141,15 @@ def test_export_output_never_overwrites(tmp_path, ledger):
     assert linked.returncode == 2 and target.read_text() == "keep"
 
 
+@pytest.mark.parametrize("name", ["run-42.db-wal", "run-42.db-shm", "INC-1.md-Journal"])
+def test_export_output_never_creates_a_file_named_like_an_sqlite_side_file(tmp_path, ledger, name):
+    out = tmp_path / "ledgers" / name
+    done = _cli(tmp_path, "export", "run-42", "--output", str(out))
+    assert done.returncode == 2 and "bundle was not written" in done.stderr, done.stderr
+    assert "how SQLite names a database's side file" in done.stderr
+    assert not out.exists()
+
+
 def test_state_after_resolving_a_crash_no_longer_says_check_by_hand(tmp_path):
     from ledger_factory import add_writer
 

@@ -192,6 +192,12 @@ async def test_export_asks_where_and_never_overwrites(run_app, run_dir, tui_dir)
         await pilot.pause()
         assert app.screen is dialog and not dialog.query_one("#overwrite").display
         assert "never overwritten" in str(dialog.query_one("#problem").render())
+        side = first.with_name("crashed-0517.db-WAL")  # SQLite's name: refused, dialog stays
+        dialog.query_one("#path", Input).value = str(side)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and not side.exists()
+        assert "SQLite" in str(dialog.query_one("#problem").render())
         json_path = first.with_name("bundle.json")
         dialog.query_one("#path", Input).value = str(json_path)
         await pilot.press("enter")
