@@ -218,6 +218,15 @@ class Profiles:
     def get(self, name: str | None) -> Profile | None:
         return self.profiles.get(name) if name is not None else None
 
+    def readonly_reason(self) -> str | None:
+        """What in this file makes the session read-only, in words; ``None`` if nothing does."""
+        path = clean(self.path, 300)
+        if self.findings:  # a misspelled or misplaced key (``read_only``) counts as readonly
+            return f"the profiles file {path} has {describe_findings(self.findings)}"
+        if self.readonly:
+            return f"[defaults] readonly = true in {path}"
+        return None
+
     def snapshot(self, name: str | None) -> ProfileSnapshot:
         """What a plan for a run on profile ``name`` records of this file."""
         profile = self.get(name)
