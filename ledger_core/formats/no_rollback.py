@@ -7,6 +7,7 @@ event-ledger or mapped ledger is never planned against, never locked and never w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import RollbackRefused, SourceError
@@ -16,23 +17,26 @@ from .registry import RUNNER, detect, no_rollback
 
 
 def refused_plan(detail: RunDetail):
-    """A plan with no actions, refused with the format's reason; ``None`` for runner runs."""
+    """The plan of a run no rollback is made for, refused with the format's reason; ``None``
+    for runner runs.
+
+    Its steps are planned as for the runner (``make_plan`` without a profile), so steps in
+    doubt stay in doubt and lead the checklist; every step the runner would undo is *cannot
+    undo*, with the format's reason. No action deletes anything.
+    """
     refusal = no_rollback(detail.summary.format)
     if refusal is None:
         return None
-    from ..rollback.plan import Plan, fingerprint
+    from ..rollback.plan import CANNOT, UNDO, make_plan
 
-    run = detail.summary
-    return Plan(
-        run_id=run.run_id,
-        source=run.source,
-        profile=run.profile,
-        writes_enabled=False,
-        fingerprint=fingerprint(detail, None, run.profile),
-        actions=(),
-        refusal=refusal[1],
-        refusal_code=refusal[0],
+    plan = make_plan(detail, None, refusal=refusal)
+    actions = tuple(
+        replace(a, action="skip", target=None, group=CANNOT, reason=refusal[1])
+        if a.group == UNDO or a.action == "delete"
+        else a
+        for a in plan.actions
     )
+    return replace(plan, actions=actions)
 
 
 def refuse_other_formats(source: str | Path) -> None:

@@ -12,12 +12,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .plan import CANNOT, DOUBT, NOTHING, UNDO, Plan, PlanAction
+    from .plan import CANNOT, DOUBT, NO_ROLLBACK_FOR_FORMAT, NOTHING, UNDO, Plan, PlanAction
     from .profiles import Profiles, ProfilesSource, load_profiles
 
 _EXPORTS = {
     "CANNOT": "plan",
     "DOUBT": "plan",
+    "NO_ROLLBACK_FOR_FORMAT": "plan",
     "NOTHING": "plan",
     "Plan": "plan",
     "PlanAction": "plan",
@@ -30,6 +31,7 @@ _EXPORTS = {
 __all__ = [
     "CANNOT",
     "DOUBT",
+    "NO_ROLLBACK_FOR_FORMAT",
     "NOTHING",
     "Plan",
     "PlanAction",

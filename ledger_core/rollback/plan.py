@@ -31,6 +31,7 @@ UNDO = "undo"
 CANNOT = "cannot"
 DOUBT = "in_doubt"
 NOTHING = "nothing"
+NO_ROLLBACK_FOR_FORMAT = "no_rollback_for_format"  # refusal code of every non-runner format
 GROUP_TITLES = {
     UNDO: "Will undo",
     CANNOT: "Cannot undo",
@@ -180,10 +181,13 @@ class Plan:
             )
             lines.append(f"- Company: {md(run.company)} · environment: {md(run.environment)}")
             lines.append(f"- Manifest: {md(run.manifest_path)}")
+        if self.refusal_code == NO_ROLLBACK_FOR_FORMAT:  # the format's, not the profile's
+            writes = "no rollback for this format"
+        else:
+            writes = "writes enabled" if self.writes_enabled else "writes DISABLED"
         lines += [
             f"- Ledger: {md(self.source)}",
-            f"- Profile: {md(self.profile)} "
-            f"({'writes enabled' if self.writes_enabled else 'writes DISABLED'})",
+            f"- Profile: {md(self.profile)} ({writes})",
             f"- Plan fingerprint: {md(self.fingerprint[:16])}, made {md(self.created_at)}",
             f"- Summary: {self.summary()}",
         ]

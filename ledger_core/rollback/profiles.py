@@ -218,6 +218,15 @@ class Profiles:
     def get(self, name: str | None) -> Profile | None:
         return self.profiles.get(name) if name is not None else None
 
+    def readonly_reason(self) -> str | None:
+        """What in this file makes the session read-only, in words; ``None`` if nothing does."""
+        path = clean(self.path, 300)
+        if self.findings:  # a misspelled or misplaced key (``read_only``) counts as readonly
+            return f"the profiles file {path} has {describe_findings(self.findings)}"
+        if self.readonly:
+            return f"[defaults] readonly = true in {path}"
+        return None
+
     def snapshot(self, name: str | None) -> ProfileSnapshot:
         """What a plan for a run on profile ``name`` records of this file."""
         profile = self.get(name)
@@ -423,25 +432,32 @@ def _profile(
     source: Path,
     line: int | None = None,
     findings: tuple[Finding, ...] = (),
+    text: str = "",
 ) -> Profile:
-    where = f"{source}" + (f", line {line}" if line else "") + f": [profiles.{name}]"
+    """One ``[profiles.NAME]`` table; an error names the line of the key at fault, or of the
+    table's header (``line``) when the key's line cannot be found."""
+
+    def where(key: str | None = None) -> str:
+        at = (_line_in_table(text, ("profiles", name), key) if key else None) or line
+        return f"{source}" + (f", line {at}" if at else "") + f": [profiles.{name}]"
+
     if not isinstance(table, dict):
-        raise ProfilesError(f"{where} must be a table")
+        raise ProfilesError(f"{where()} must be a table")
     base_url = table.get("base_url")
     if base_url is not None and not isinstance(base_url, str):
-        raise ProfilesError(f"{where} base_url must be a string")
+        raise ProfilesError(f"{where('base_url')} base_url must be a string")
     token_env = table.get("token_env")
     if token_env is not None and not isinstance(token_env, str):
-        raise ProfilesError(f"{where} token_env must be a string")
+        raise ProfilesError(f"{where('token_env')} token_env must be a string")
     timeout = table.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ProfilesError(f"{where} timeout must be a number of seconds")
+        raise ProfilesError(f"{where('timeout')} timeout must be a number of seconds")
     if not math.isfinite(timeout) or timeout <= 0:
-        raise ProfilesError(f"{where} timeout must be a positive number of seconds")
+        raise ProfilesError(f"{where('timeout')} timeout must be a positive number of seconds")
     if timeout > MAX_TIMEOUT:
         # Each DELETE's whole deadline: 1e308 would be a wait without one.
-        raise ProfilesError(f"{where} timeout must be at most {MAX_TIMEOUT:g} seconds")
-    disable = _bool(table.get(DISABLE_WRITES, False), f"{where} {DISABLE_WRITES}")
+        raise ProfilesError(f"{where('timeout')} timeout must be at most {MAX_TIMEOUT:g} seconds")
+    disable = _bool(table.get(DISABLE_WRITES, False), f"{where(DISABLE_WRITES)} {DISABLE_WRITES}")
     return Profile(
         name=name,
         base_url=base_url,
@@ -471,6 +487,29 @@ def _table_name(path: tuple[str, ...]) -> str:
     if not path:
         return "the top level"
     return "[" + ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else repr(p) for p in path) + "]"
+
+
+def _line_in_table(text: str, path: tuple[str, ...], key: str) -> int | None:
+    """The line (1-based) of ``key = …`` in the table ``[path]`` itself (between its header and
+    the next header); ``None`` when it is not set there (an inline table, a dotted key)."""
+
+    def name(part: str) -> str:
+        return rf"(?:{re.escape(part)}|\"{re.escape(part)}\"|'{re.escape(part)}')"
+
+    header = re.compile(
+        r"^[ \t]*\[\s*" + r"\s*\.\s*".join(name(p) for p in path) + r"\s*\][ \t]*(?:#.*)?$",
+        re.MULTILINE,
+    )
+    match = header.search(text)
+    if match is None:
+        return None
+    start = match.end()
+    following = re.compile(r"^[ \t]*\[", re.MULTILINE).search(text, start)
+    end = following.start() if following else len(text)
+    assignment = re.compile(r"^[ \t]*" + name(key) + r"[ \t]*=", re.MULTILINE)
+    if found := assignment.search(text, start, end):
+        return text.count("\n", 0, found.start()) + 1
+    return None
 
 
 def _key_line(text: str, path: tuple[str, ...], key: str) -> int | None:
@@ -558,12 +597,14 @@ def _findings(data: dict[str, Any], text: str) -> tuple[dict[str, list[Finding]]
     return per_profile, session
 
 
-def _readonly(data: dict[str, Any], source: Path) -> bool:
+def _readonly(data: dict[str, Any], source: Path, text: str = "") -> bool:
     """``[defaults] readonly`` itself (strict: true or false)."""
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ProfilesError(f"{source}: [defaults] must be a table")
-    return _bool(defaults.get(READONLY, False), f"{source}: [defaults] {READONLY}")
+    line = _line_in_table(text, ("defaults",), READONLY)
+    at = f", line {line}" if line else ""
+    return _bool(defaults.get(READONLY, False), f"{source}{at}: [defaults] {READONLY}")
 
 
 def parse_profiles(text: str, source: Path, fingerprint: str | None = None) -> Profiles:
@@ -575,13 +616,18 @@ def parse_profiles(text: str, source: Path, fingerprint: str | None = None) -> P
     tables = data.get("profiles", {})
     if not isinstance(tables, dict):
         raise ProfilesError(f"{source}: 'profiles' must be a table of [profiles.NAME] tables")
-    readonly = _readonly(data, source)
+    readonly = _readonly(data, source, text)
     per_profile, session = _findings(data, text)
     return Profiles(
         path=source,
         profiles={
             name: _profile(
-                name, table, source, _header_line(text, name), tuple(per_profile.get(name, ()))
+                name,
+                table,
+                source,
+                _header_line(text, name),
+                tuple(per_profile.get(name, ())),
+                text,
             )
             for name, table in tables.items()
             if isinstance(table, dict) or not says_no_writes(name)  # that one is in ``session``

@@ -7,7 +7,8 @@ checklist's first line). A ledger, its ``-wal``/``-shm``/``-journal``, a notes f
 else named by mistake is never replaced, whatever flag or button asked: a ``--force`` or an
 "Overwrite" that could truncate a ledger's write-ahead log would lose committed steps. The
 replacement goes through a temporary file renamed over the old one, so a crash leaves either the
-old file or the new one.
+old file or the new one. No file is ever created with a name ending in ``-wal``, ``-shm`` or
+``-journal``: SQLite would take it for a database's side file.
 """
 
 from __future__ import annotations
@@ -29,6 +30,34 @@ _OWN_LIMIT = 256 * 1024 * 1024  # bytes read to recognise an earlier output
 
 class NotOurs(OSError):
     """The existing file is not ledgerx's own output of this kind: it is never replaced."""
+
+
+class SideFileName(OSError):
+    """The name is one SQLite gives a database's side file: ledgerx never writes one."""
+
+
+# SQLite finds a database's write-ahead log, shared memory and rollback journal by name (the
+# database's name plus one of these): a file so named beside a database is deleted by SQLite,
+# or worse, replayed into it as its journal.
+SQLITE_SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def side_file_problem(path: str | Path) -> str | None:
+    """Why ``path`` must not be written because of its name (any case); ``None`` if it may."""
+    name = Path(path).name
+    for suffix in SQLITE_SIDE_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return (
+                f"a name ending in {name[-len(suffix) :]} is how SQLite names a database's side "
+                "file, which SQLite may delete or read as that database's journal; choose "
+                "another name"
+            )
+    return None
+
+
+def _refuse_side_file(path: str | Path) -> None:
+    if (problem := side_file_problem(path)) is not None:
+        raise SideFileName(errno.EINVAL, problem, str(path))
 
 
 def _is_plan(data: bytes) -> bool:
@@ -55,7 +84,9 @@ KINDS: dict[str, tuple[str, Callable[[bytes], bool]]] = {
 
 
 def write_new(path: str | Path, text: str) -> None:
-    """Create ``path`` holding ``text``; ``FileExistsError`` if anything is there already."""
+    """Create ``path`` holding ``text``; ``FileExistsError`` if anything is there already,
+    ``SideFileName`` if it is named like an SQLite side file (``side_file_problem``)."""
+    _refuse_side_file(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags, 0o644)
     try:
@@ -82,8 +113,10 @@ def is_own(path: str | Path, kind: str) -> bool:
 def replace_own(path: str | Path, text: str, kind: str) -> None:
     """Replace ``path`` with ``text``, atomically, only if it holds ledgerx's own ``kind``.
 
-    Raises ``NotOurs`` (an ``OSError`` whose message says why) for anything else.
+    Raises ``NotOurs`` (an ``OSError`` whose message says why) for anything else, and
+    ``SideFileName`` for a name like an SQLite side file.
     """
+    _refuse_side_file(path)
     what, _ = KINDS[kind]
     target = Path(path)
     if not is_own(target, kind):

@@ -247,19 +247,21 @@ def record(
     note: str,
     who: str | None = None,
     url: str | None = None,
-    readonly: bool = False,
+    readonly: bool | str = False,
     at: str | None = None,
 ) -> Resolution:
     """Append a resolution of step ``seq`` of the run ``detail`` (read just before).
 
+    ``readonly`` is ``True`` for ``--readonly`` or the reason as text (the profiles file's).
     Raises ``ResolutionRefused`` (read-only session, unknown outcome, no note, step not in
     doubt, bad URL) before anything is written, or ``SourceError`` when the file cannot be
     written. ``disable_writes`` is not consulted: it guards the remote API, and this writes
     only ledgerx's own record.
     """
-    if readonly:
+    if readonly:  # ``--readonly``, or what made the session read-only, in words
+        where = clean(readonly, 600) if isinstance(readonly, str) else "--readonly"
         raise ResolutionRefused(
-            "readonly", "this session is read-only (--readonly): no resolution is recorded"
+            "readonly", f"this session is read-only ({where}): no resolution is recorded"
         )
     if outcome not in OUTCOMES:
         raise ResolutionRefused("bad_outcome", f"unknown outcome {clean(outcome, 40)!r}")

@@ -4,6 +4,7 @@ and a rollback refused with exit 3 and nothing written."""
 from __future__ import annotations
 
 import pytest
+from conftest import FIXED_NOW
 from format_factories import make_ao, make_cr, make_events
 from ledger_factory import RunSpec, StepSpec, dir_state, make_ledger
 
@@ -180,3 +181,31 @@ def test_a_quiet_event_log_run_is_stale_in_list_and_state(cli, tmp_path):
     table = cli("list", "--ledger-dir", d)
     row = table.stdout.splitlines()[-1]
     assert row.split()[0] == "stale"  # the verdict column; STATE stays the format's "running"
+
+
+def test_dry_run_of_another_format_shows_its_steps_in_doubt_and_the_formats_reason(cli, tmp_path):
+    from ledger_core.demo.other_formats import write_format_demos
+
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    roles = write_format_demos(ledgers, FIXED_NOW)
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('[profiles.sandbox]\nbase_url = "http://127.0.0.1:9"\n')
+    base = ("--ledger-dir", ledgers, "--profiles", profiles, "--utc")
+    for role in ("cr_crashed_in_doubt", "orchestrator_in_doubt"):
+        run_id = roles[role][1]
+        dry = cli(*base, "rollback", run_id, "--dry-run")
+        assert dry.code == 0, dry.stderr
+        assert "(no rollback for this format)" in dry.stdout and "DISABLED" not in dry.stdout
+        assert "1 in doubt" in dry.stdout and "0 to undo" in dry.stdout
+        checklist = cli(*base, "rollback", run_id, "--dry-run", "--format", "markdown")
+        assert "(no rollback for this format)" in checklist.stdout
+        assert "## In doubt — needs a human" in checklist.stdout
+        assert "DISABLED" not in checklist.stdout
+        plan = cli(*base, "rollback", run_id, "--dry-run", "--format", "json").json()
+        assert [a["group"] for a in plan["actions"]].count("in_doubt") == 1
+        assert not [a for a in plan["actions"] if a["action"] == "delete"]
+        before = dir_state(ledgers)
+        refused = cli(*base, "rollback", run_id, "--yes")
+        assert refused.code == 3 and "no rollback for this format" in refused.stderr
+        assert dir_state(ledgers) == before

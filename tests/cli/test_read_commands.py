@@ -144,6 +144,17 @@ def test_list_unknown_state_is_a_usage_error(clean_dir):
     _no_traceback(result)
 
 
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_list_limit_must_be_positive(clean_dir, value):
+    """--limit 0 printed "No runs in DIR." while the directory holds runs."""
+    result = run_cli("list", "--ledger-dir", clean_dir, "--limit", value)
+    assert result.code == 2 and result.stdout == "", result.stdout
+    assert "--limit must be a positive number" in result.stderr
+    _no_traceback(result)
+    one = run_cli("list", "--ledger-dir", clean_dir, "--limit", "1", "--format", "json")
+    assert one.code == 0 and len(one.json()) == 1
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "nan", "inf", "abc"])
 def test_stale_after_must_be_a_positive_finite_number(clean_dir, value):
     result = run_cli("list", "--ledger-dir", clean_dir, "--stale-after", value)

@@ -110,6 +110,26 @@ def test_disable_writes_does_not_refuse_a_resolution(tmp_path, ledger):
     assert done.returncode == 3 and "read-only" in done.stderr
 
 
+@pytest.mark.parametrize(
+    "defaults, said",
+    [("readonly = true", "[defaults] readonly = true in "), ("read_only = true", "read_only")],
+)
+def test_a_read_only_refusal_names_what_made_the_session_read_only(
+    tmp_path, ledger, defaults, said
+):
+    profiles = tmp_path / "p.toml"
+    profiles.write_text(f"[defaults]\n{defaults}\n\n[profiles.sandbox]\n")
+    env = {"LEDGERX_PROFILES": str(profiles)}
+    before = _digest(ledger)
+    done = _cli(tmp_path, "resolve", "run-42", "2", "--landed", "--note", "y", env=env)
+    assert done.returncode == 3 and "read-only" in done.stderr, done.stderr
+    assert said in done.stderr and str(profiles) in done.stderr
+    assert "--readonly" not in done.stderr  # not the switch: nobody passed it
+    flagged = _cli(tmp_path, "--readonly", "resolve", "run-42", "2", "--landed", "--note", "y")
+    assert flagged.returncode == 3 and "(--readonly)" in flagged.stderr
+    assert _digest(ledger) == before
+
+
 def test_export_json_and_markdown(tmp_path, ledger):
     _cli(tmp_path, "resolve", "run-42", "2", "--not-landed", "--note", "no [link](https://x.y)")
     done = _cli(tmp_path, "export", "run-42")
@@ -139,6 +159,15 @@ def test_export_output_never_overwrites(tmp_path, ledger):
     (tmp_path / "link.json").symlink_to(target)
     linked = _cli(tmp_path, "export", "run-42", "--output", str(tmp_path / "link.json"))
     assert linked.returncode == 2 and target.read_text() == "keep"
+
+
+@pytest.mark.parametrize("name", ["run-42.db-wal", "run-42.db-shm", "INC-1.md-Journal"])
+def test_export_output_never_creates_a_file_named_like_an_sqlite_side_file(tmp_path, ledger, name):
+    out = tmp_path / "ledgers" / name
+    done = _cli(tmp_path, "export", "run-42", "--output", str(out))
+    assert done.returncode == 2 and "bundle was not written" in done.stderr, done.stderr
+    assert "how SQLite names a database's side file" in done.stderr
+    assert not out.exists()
 
 
 def test_state_after_resolving_a_crash_no_longer_says_check_by_hand(tmp_path):

@@ -464,7 +464,7 @@ def test_force_never_replaces_a_ledgers_wal_or_shm(tmp_path, sidecar):
         "--ledger-dir", ledgers, "rollback", "r-wal", "--dry-run",
         "--save-plan", target, "--force",
     )  # fmt: skip
-    assert proc.code == 2 and "not a rollback plan" in proc.stderr, proc.stderr
+    assert proc.code == 2 and "how SQLite names a database's side file" in proc.stderr
 
     def data(state: dict) -> dict:  # the -shm is SQLite's lock index, not data
         return {name: value for name, value in state.items() if not name.endswith("-shm")}
@@ -472,6 +472,18 @@ def test_force_never_replaces_a_ledgers_wal_or_shm(tmp_path, sidecar):
     assert data(dir_state(ledgers)) == data(before)
     listed = run_cli("--ledger-dir", ledgers, "list", "--format", "json").json()
     assert listed[0]["step_count"] == 2  # the step in the -wal is still there
+
+
+@pytest.mark.parametrize("name", ["ledger.db-wal", "ledger.db-SHM", "plan-journal"])
+def test_save_plan_never_creates_a_file_named_like_an_sqlite_side_file(world, api, name):
+    """SQLite deletes such a file, or replays it into the database beside it as its journal."""
+    ledgers, _, profiles, _ = world
+    before = dir_state(ledgers)
+    proc = ledgerx(ledgers, profiles, RUN_ID, "--dry-run", "--save-plan", str(ledgers / name))
+    assert proc.returncode == 2, proc.stderr
+    assert "plan was not saved" in proc.stderr and "SQLite" in proc.stderr
+    assert f"ending in {name[name.rindex('-') :]}" in proc.stderr
+    assert dir_state(ledgers) == before and not (ledgers / name).exists()
 
 
 def test_save_plan_with_force_replaces_only_an_earlier_plan(world, api, tmp_path):

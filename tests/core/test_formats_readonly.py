@@ -74,7 +74,7 @@ async def test_rollback_refused_and_nothing_written(tmp_path, fmt):
         profiles = write_profiles(tmp_path / "p.toml", api.base_url)
         before = dir_state(ledgers)
         plan = rollback.preview(read_run(path, run_id, now=FIXED_NOW), profiles)
-        assert plan.refusal_code == "no_rollback_for_format" and plan.actions == ()
+        assert plan.refusal_code == "no_rollback_for_format" and plan.deletes == []
         assert plan.refusal.startswith("no rollback for this format")
         assert formats.by_name(fmt).capabilities.no_rollback_reason in plan.refusal
         with pytest.raises(RollbackRefused) as info:

@@ -115,12 +115,29 @@ def test_bad_toml_names_file_and_line(tmp_path: Path):
 )
 def test_bad_values_name_file_line_and_profile(tmp_path: Path, body: str, words: str):
     path = tmp_path / "p.toml"
-    path.write_text(f"[defaults]\nreadonly = false\n\n[profiles.prod]\n{body}\n")
+    path.write_text(
+        f"[defaults]\nreadonly = false\n\n[profiles.prod]\n# the key at fault:\n\n{body}\n"
+        "[profiles.other]\ntimeout = 5\n"
+    )
     with pytest.raises(ProfilesError) as info:
         load_profiles(path)
     message = str(info.value)
     assert words in message and "[profiles.prod]" in message
-    assert str(path) in message and "line 4" in message
+    assert str(path) in message and ", line 7:" in message  # the key's line, not the header's
+
+
+def test_a_bad_key_whose_line_cannot_be_found_names_its_table_header(tmp_path: Path):
+    # "time\u006fut" is the key timeout, spelled so no line search finds it.
+    text = '[profiles.a]\n\n[profiles.prod]\nbase_url = "http://h"\n"time\\u006fut" = 0\n'
+    with pytest.raises(ProfilesError) as info:
+        parse_profiles(text, tmp_path / "p.toml")
+    assert ", line 3: [profiles.prod] timeout must be a positive" in str(info.value)
+
+
+def test_a_bad_defaults_readonly_names_its_line(tmp_path: Path):
+    text = '# settings\n[defaults]\n\nreadonly = "no"\n'
+    with pytest.raises(ProfilesError, match=r", line 4: \[defaults\] readonly must be true"):
+        parse_profiles(text, tmp_path / "p.toml")
 
 
 def test_bad_shapes(tmp_path: Path):

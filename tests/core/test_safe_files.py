@@ -48,7 +48,9 @@ def test_replace_own_refuses_everything_else(tmp_path, name):
     target = tmp_path / name
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     for kind in ("plan", "checklist"):
-        with pytest.raises(safe_files.NotOurs, match="never replaces"):
+        # A -wal/-shm is refused by its name alone; the others as not ledgerx's own output.
+        refusal = safe_files.SideFileName if "-" in name else safe_files.NotOurs
+        with pytest.raises(refusal, match="never replaces|SQLite"):
             safe_files.replace_own(target, PLAN, kind)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     conn.close()
@@ -65,3 +67,23 @@ def test_replace_own_refuses_links_and_fifos(tmp_path):
         with pytest.raises(safe_files.NotOurs):
             safe_files.replace_own(target, PLAN, "plan")
     assert link.is_symlink() and real.read_text() == PLAN
+
+
+@pytest.mark.parametrize(
+    "name", ["x.db-wal", "x.db-shm", "x.db-journal", "notes-WAL", "p.json-Shm"]
+)
+def test_a_name_like_an_sqlite_side_file_is_never_written(tmp_path, name):
+    target = tmp_path / name
+    assert safe_files.side_file_problem(target) is not None
+    with pytest.raises(safe_files.SideFileName) as info:
+        safe_files.write_new(target, PLAN)
+    assert "SQLite" in info.value.strerror and not target.exists()
+    target.write_text(PLAN)  # even an earlier plan of ours under such a name stays as it is
+    with pytest.raises(safe_files.SideFileName):
+        safe_files.replace_own(target, "{}", "plan")
+    assert target.read_text() == PLAN
+
+
+@pytest.mark.parametrize("name", ["plan.json", "wal.md", "x-wal.json", "journal", "x.db-wall"])
+def test_other_names_are_not_side_files(name):
+    assert safe_files.side_file_problem(name) is None

@@ -90,6 +90,11 @@ async def test_other_formats_in_the_list_run_screen_and_rollback(make_app, tui_d
         preview = app.screen
         await _until(pilot, lambda: getattr(preview, "plan", None) is not None, "the plan")
         assert preview.plan.refusal_code == "no_rollback_for_format"
+        await pilot.pause()
+        # The format is the reason, not a profile's write setting; the action in doubt shows.
+        profile_line = _plain(preview.query_one("#rollback-profile").render())
+        assert "no rollback for this format" in profile_line and "DISABLED" not in profile_line
+        assert len(preview.plan.in_doubt) == 1
         await pilot.press("enter")
         await _until(pilot, lambda: isinstance(app.screen, RefusalScreen), "the refusal")
         reason = str(app.screen.query_one("#reason").render())

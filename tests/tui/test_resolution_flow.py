@@ -118,6 +118,36 @@ async def test_resolve_landed_with_a_note(run_app, run_dir):
     assert _runner_rows(ledger) == before
 
 
+async def test_a_note_over_the_limit_keeps_the_dialog_and_what_was_typed(run_app, run_dir):
+    from ledger_core.triage import NOTE_LIMIT
+
+    app = run_app()
+    ledger = run_dir / "crashed-0517.db"
+    before = _runner_rows(ledger)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "crash7")
+        await _on_step(pilot, screen, 7)
+        await pilot.press("v")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ResolutionScreen)
+        dialog.query_one("#outcome").focus()
+        await pilot.press("right", "enter")  # did not land
+        await pilot.pause()
+        long_note = "checked BC by hand: " + "x" * NOTE_LIMIT
+        dialog.query_one("#note", Input).value = long_note
+        await _press_record(pilot, dialog)
+        assert app.screen is dialog  # still open: nothing typed is lost
+        assert dialog.query_one("#note", Input).value == long_note
+        problem = str(dialog.query_one("#problem").render())
+        assert f"{len(long_note)} characters" in problem and str(NOTE_LIMIT) in problem
+        dialog.query_one("#note", Input).value = long_note[:NOTE_LIMIT]
+        await _press_record(pilot, dialog)
+        await _until(pilot, lambda: screen.detail.resolutions, "the resolution to be recorded")
+        assert [r.note for r in screen.detail.resolutions] == [long_note[:NOTE_LIMIT]]
+    assert _runner_rows(ledger) == before
+
+
 async def test_resolve_refuses_a_committed_step_and_a_read_only_session(run_app, run_dir):
     app = run_app(readonly=True)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -192,6 +222,12 @@ async def test_export_asks_where_and_never_overwrites(run_app, run_dir, tui_dir)
         await pilot.pause()
         assert app.screen is dialog and not dialog.query_one("#overwrite").display
         assert "never overwritten" in str(dialog.query_one("#problem").render())
+        side = first.with_name("crashed-0517.db-WAL")  # SQLite's name: refused, dialog stays
+        dialog.query_one("#path", Input).value = str(side)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and not side.exists()
+        assert "SQLite" in str(dialog.query_one("#problem").render())
         json_path = first.with_name("bundle.json")
         dialog.query_one("#path", Input).value = str(json_path)
         await pilot.press("enter")

@@ -1,5 +1,6 @@
 """Snapshots of other tools' ledgers: the runs list with format badges, a crashed cr run with
-its in-doubt action, an event-ledger run cut short. Fixed clock, fixed-time files."""
+its in-doubt action and its (refused) rollback preview, an event-ledger run cut short. Fixed
+clock, fixed-time files."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.pilot import Pilot
 
 from ledger_core.ledgers.sources import Sources
 from tui.app import LedgerxApp
+from tui.screens.rollback_screen import RollbackScreen
 from tui.screens.run_screen import RunScreen
 
 NOW = 1_779_012_000.0  # 2026-05-17T10:00:00Z
@@ -82,6 +84,17 @@ def _open(needle: str, *keys: str):
     return run_before
 
 
+async def _rollback_preview(pilot: Pilot) -> None:
+    await _open("cr-crashed")(pilot)
+    app = pilot.app
+    await pilot.press("r")
+    deadline = time.monotonic() + 20
+    while not (isinstance(app.screen, RollbackScreen) and app.screen.plan is not None):
+        assert time.monotonic() < deadline
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 class TestOtherFormatsSnapshots:
     def test_runs_list_with_format_badges(self, snap_compare, formats_app) -> None:
         assert snap_compare(formats_app(), terminal_size=(120, 36), run_before=_scanned)
@@ -89,6 +102,10 @@ class TestOtherFormatsSnapshots:
     def test_crashed_cr_run_in_doubt_action(self, snap_compare, formats_app) -> None:
         before = _open("cr-crashed", "j")
         assert snap_compare(formats_app(), terminal_size=(120, 36), run_before=before)
+
+    def test_crashed_cr_run_rollback_preview(self, snap_compare, formats_app) -> None:
+        # No rollback for the format: its steps, the one in doubt first to check, and why.
+        assert snap_compare(formats_app(), terminal_size=(120, 36), run_before=_rollback_preview)
 
     def test_event_ledger_run_cut_short(self, snap_compare, formats_app) -> None:
         assert snap_compare(formats_app(), terminal_size=(120, 36), run_before=_open("neg-41"))

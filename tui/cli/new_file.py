@@ -27,6 +27,8 @@ def write_new_file(
     target = Path(path)
     if not path or path.endswith(os.sep):
         return "that is not a file name"
+    if (problem := safe_files.side_file_problem(target)) is not None:
+        return problem
     try:
         st = target.lstat()
     except FileNotFoundError:
@@ -47,7 +49,7 @@ def write_new_file(
         safe_files.replace_own(target, text, kind)
     except FileExistsError:
         return "it was created by something else just now; choose another file name"
-    except safe_files.NotOurs as exc:
+    except (safe_files.NotOurs, safe_files.SideFileName) as exc:
         return exc.strerror or "it is not a file ledgerx saved"
     except OSError as exc:
         return f"it cannot be written ({exc.strerror})"

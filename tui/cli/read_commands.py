@@ -327,8 +327,8 @@ def run_list(args: argparse.Namespace) -> int:
         fail(str(exc))
         return EXIT_USAGE
     limit = getattr(args, "limit", None)
-    if limit is not None and limit < 0:
-        fail("--limit must be zero or a positive number")
+    if limit is not None and limit <= 0:  # as in search: 0 would print "No runs" over runs
+        fail("--limit must be a positive number")
         return EXIT_USAGE
     field_text = getattr(args, "fields", None)
     if field_text is not None and getattr(args, "format", "table") not in RECORD_FORMATS:

@@ -23,11 +23,13 @@ _USAGE = frozenset(
 )
 
 
-def _readonly(args: argparse.Namespace) -> bool:
+def _readonly(args: argparse.Namespace) -> bool | str:
+    """``True`` for ``--readonly``; else what in the profiles file makes the session read-only
+    (``[defaults] readonly = true``, a misspelled ``read_only`` …), or ``False``."""
     if args.readonly:
         return True
     try:
-        return ProfilesSource.lookup(args.profiles).load().readonly
+        return ProfilesSource.lookup(args.profiles).load().readonly_reason() or False
     except (LedgerxError, OSError):
         return False  # no or broken profiles file: it guards rollbacks, which say so themselves
 

@@ -32,7 +32,7 @@ from rich.text import Text
 from ledger_core.errors import LedgerxError, PlanFileError, RollbackRefused
 from ledger_core.ledgers import read_regular_file, read_run
 from ledger_core.models import RunDetail
-from ledger_core.rollback import Plan, ProfilesSource
+from ledger_core.rollback import NO_ROLLBACK_FOR_FORMAT, Plan, ProfilesSource
 from ledger_core.rollback import executor as rollback
 from ledger_core.sanitize import clean
 
@@ -89,7 +89,9 @@ def _print_plan(plan: Plan, console: Console, *, dry_run: bool = True) -> None:
     head.append(clean(plan.run_id, 80), style="bold")
     head.append(f"\n  ledger   {clean(plan.source, 300)}")
     head.append(f"\n  profile  {clean(plan.profile, 80) or '—'} ")
-    if plan.writes_enabled:
+    if plan.refusal_code == NO_ROLLBACK_FOR_FORMAT:  # the format's refusal, not the profile's
+        head.append("(no rollback for this format)", style="bold red")
+    elif plan.writes_enabled:
         head.append("(writes enabled)")
     elif plan.refusal_code in _NOT_A_WRITE_SETTING:
         # Not the profile's setting: the file cannot be read or does not name the profile.

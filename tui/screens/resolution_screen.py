@@ -11,7 +11,8 @@ Three choices (landed / did not land / still unknown), a note (required: how you
 URL, which lets the rollback plan delete it. Cancel has the focus when the dialog opens: enter
 alone records nothing. The dialog only collects; the run screen records through
 ``ledger_core.triage.resolutions`` in a worker, and the core refuses what it must (read-only
-session, a step no longer in doubt, a URL with credentials).
+session, a step no longer in doubt, a URL with credentials). A bad URL or an over-long note is
+said in the dialog itself, which stays open with what was typed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from ledger_core.errors import ResolutionRefused
 from ledger_core.models import Step
-from ledger_core.triage import LANDED, NOT_LANDED, UNKNOWN, check_url, default_who
+from ledger_core.triage import LANDED, NOT_LANDED, NOTE_LIMIT, UNKNOWN, check_url, default_who
 
 from ..widgets.safe import plain, safe_text
 
@@ -112,6 +113,9 @@ class ResolutionScreen(ModalScreen[ResolutionChoice | None]):
         note = self.query_one("#note", Input).value.strip()
         if not note:
             self._say("A note is required: say how you know.")
+            return
+        if len(note) > NOTE_LIMIT:  # the core's limit: said here, so what was typed stays
+            self._say(f"The note is {len(note)} characters; the limit is {NOTE_LIMIT}: shorten it.")
             return
         url: str | None = None
         if outcome == LANDED:

@@ -39,7 +39,16 @@ from ledger_core.derive import DEFAULT_STALE_AFTER
 from ledger_core.errors import LedgerxError, RollbackRefused
 from ledger_core.ledgers import read_run
 from ledger_core.models import RunDetail
-from ledger_core.rollback import CANNOT, DOUBT, NOTHING, UNDO, Plan, PlanAction, safe_files
+from ledger_core.rollback import (
+    CANNOT,
+    DOUBT,
+    NO_ROLLBACK_FOR_FORMAT,
+    NOTHING,
+    UNDO,
+    Plan,
+    PlanAction,
+    safe_files,
+)
 
 from ..widgets.footer import LedgerxFooter
 from ..widgets.lines_view import LinesView
@@ -404,7 +413,9 @@ class RollbackScreen(Screen[None]):
         """The profile as the plan saw it (its snapshot of the profiles file)."""
         snap = plan.profile_snapshot
         line = Text.assemble(("Profile ", "dim"), (plain(plan.profile, 40) or "—", "bold"), " ")
-        if snap is None or snap.error:
+        if plan.refusal_code == NO_ROLLBACK_FOR_FORMAT:  # the format's refusal, not the file's
+            line.append("no rollback for this format", style="bold red")
+        elif snap is None or snap.error:
             line.append("profiles file cannot be used", style="bold red")
         elif not snap.present:
             line.append("not in the profiles file", style="bold red")

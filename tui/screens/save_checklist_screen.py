@@ -129,6 +129,9 @@ class SaveChecklistScreen(ModalScreen[ChecklistTarget | None]):
             self._say("Type a file name to save to.")
             return
         path = Path(typed).expanduser()  # a relative path is relative to where ledgerx runs
+        if (problem := safe_files.side_file_problem(path)) is not None:
+            self._say(f"{plain(path, 200)}: {problem}.")
+            return
         if path.is_dir():
             self._say(f"{plain(path, 200)} is a folder: add a file name to the path.")
             return
