@@ -86,3 +86,25 @@ def test_search_command_loads_no_ui_and_no_verdict_rules():
         "print(json.dumps(sorted(heavy & set(sys.modules))))\n"
     )
     assert _fresh(code) == []
+
+
+def test_every_package_exports_resolve_and_unknown_names_are_attribute_errors():
+    import ledger_core.demo
+    import ledger_core.ledgers
+    import ledger_core.rollback
+    import ledger_core.triage
+
+    for package in (
+        ledger_core.demo,
+        ledger_core.ledgers,
+        ledger_core.rollback,
+        ledger_core.triage,
+    ):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, (package.__name__, name)
+        try:
+            package.no_such_name  # noqa: B018
+        except AttributeError as exc:
+            assert "no_such_name" in str(exc)
+        else:
+            raise AssertionError(f"{package.__name__}.no_such_name resolved")
