@@ -605,7 +605,7 @@ class SearchIndex:
                     continue
                 if not _encodable(path):
                     # SQLite stores text as UTF-8: a name that is not cannot be a key.
-                    report.problems.append((path, "its name is not valid UTF-8; not searched"))
+                    report.problems.append((path, "its name is not valid UTF-8"))
                     continue
                 # Looked up again inside the transaction: another ledgerx may have indexed the
                 # file since this one read the table.
