@@ -24,8 +24,13 @@ _DOT_SEGMENTS = frozenset({".", ".."})
 
 def url_problem(url: str) -> str | None:
     """Why ``url`` would not be sent as written (a phrase), or ``None`` when it would."""
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or c.isspace() for c in url):
-        return "holds control, invisible or space characters"
+    # A plain space is sent as %20 to the same record (OData keys have them); any other
+    # whitespace, a control or a format character (a bidi override) shows one URL and is another.
+    if any(
+        unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or (c.isspace() and c != " ")
+        for c in url
+    ):
+        return "holds control, invisible or unusual space characters"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number 0-65535

@@ -19,8 +19,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..models import RunSummary
+if TYPE_CHECKING:  # annotations only: `ledgerx --help` builds --group-by from this module
+    from ..models import RunSummary
 
 FACETS = ("manifest", "company", "profile", "environment", "format")
 NONE_VALUE = ""  # the facet's value of a run that has none (shown as "(none)")

@@ -220,7 +220,8 @@ def test_targets_below_the_base_url_path_pass():
     assert outside_base("https://api.example/v2.0/tenant/sandbox2/x", base)
     assert not outside_base("https://api.example/x(1)", "https://api.example")
     assert outside_base("https://api.example/", "https://api.example")
-    assert url_problem("https://api.example/x(1)?$filter=a eq 'b'") is not None  # a space
+    assert url_problem("https://api.example/customers('C 10000')") is None  # sent as %20
+    assert url_problem("https://api.example/x(1)\u00a0") is not None  # a no-break space
     assert url_problem("https://api.example/x(1)?$filter=a%20eq%20'b'") is None
     assert url_problem("http://127.0.0.1:99999/x") and url_problem("http://h:1:2/x")
 

@@ -24,8 +24,9 @@ from ledger_core.demo import LEDGERS_NAME, DemoApi, build_demo
 from ledger_core.sanitize import clean
 
 from .output import fail
+from .ports import DEMO_API_PORT
 
-DEFAULT_PORT = 8765
+DEFAULT_PORT = DEMO_API_PORT
 STATE_NAME = "demo-api.json"
 EXIT_OK, EXIT_USAGE = 0, 2
 _SHOWN = 3  # entries named when DIR is not empty

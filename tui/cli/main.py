@@ -26,7 +26,7 @@ from ledger_core.errors import (
 )
 
 from .output import OutputClosed, add_group_by, add_run_filters, fail
-from .serve_command import DEFAULT_PORT as SERVE_PORT
+from .ports import SERVE_PORT
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_FAILURES = 0, 1, 2, 3, 4
 

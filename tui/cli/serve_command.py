@@ -19,15 +19,14 @@ from urllib.parse import urlsplit
 from ledger_core.sanitize import clean
 
 from .output import fail, sources_from, warn
+from .ports import SERVE_PORT
 
 if TYPE_CHECKING:  # main imports this module for DEFAULT_PORT: keep it light to import
     from ledger_core.ledgers import Sources
     from ledger_core.rollback import Profiles
 
 EXIT_OK, EXIT_USAGE = 0, 2
-# Not the demo API's 8765 (``demo_command.DEFAULT_PORT``): `ledgerx serve` beside `make demo`
-# must not collide with it.
-DEFAULT_PORT = 8766
+DEFAULT_PORT = SERVE_PORT  # not the demo API's (``ports``): both run side by side
 
 
 def _say(message: str) -> None:
