@@ -1107,11 +1107,21 @@ class SearchSession:
 def _first_field(
     needle: str, path, run_id, step_id, seq, method, names: str | None, body: str
 ) -> Hit | None:
+    # One fold of the whole body, not one per field: the needle holds no separator (callers
+    # see to it), so the separators before its first match number the field it is in, and
+    # case folding (which may lengthen a letter) never adds or removes a separator.
+    if SEP in needle:
+        return None  # no value holds the separator: nothing can match
+    folded = _fold(body)
+    at = folded.find(needle)
+    if at < 0:
+        return None
+    index = folded.count(SEP, 0, at)
+    values = body.split(SEP)
     fields = (names if names is not None else _DEFAULT_NAMES).split(SEP)
-    for name, value in zip(fields, body.split(SEP), strict=False):
-        if needle in _fold(value):
-            return Hit(path, run_id or "", step_id, seq, method, name, value)
-    return None
+    if index >= len(values) or index >= len(fields):
+        return None
+    return Hit(path, run_id or "", step_id, seq, method, fields[index], values[index])
 
 
 def _interrupted(exc: BaseException) -> bool:

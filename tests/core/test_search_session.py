@@ -233,3 +233,36 @@ def test_a_document_rewritten_after_the_corpus_was_read_is_not_reported(tmp_path
     conn.close()
     answer = session.find_runs("orders(1-")
     assert answer.hits == {}  # read back and checked against the index as it is now
+
+
+def _reference_first_field(needle, names, body):
+    """The plain reading: the first field whose folded value holds the needle."""
+    for name, value in zip(
+        names.split(search_index.SEP), body.split(search_index.SEP), strict=True
+    ):
+        if needle in value.casefold():
+            return name, value
+    return None
+
+
+def test_the_matching_field_is_found_as_the_plain_reading_finds_it():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    sep = search_index.SEP
+    alphabet = st.sampled_from(list("abcßSSẞİıKk.-(") + [sep])
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(st.text(alphabet.filter(lambda c: c != sep), max_size=8), min_size=1, max_size=5),
+        st.text(alphabet, min_size=1, max_size=3),
+    )
+    def check(values, typed):
+        names = sep.join(f"f{n}" for n in range(len(values)))
+        body = sep.join(values)
+        needle = typed.casefold()
+        hit = search_index._first_field(needle, "p", "r", 1, 1, "POST", names, body)
+        want = None if sep in needle else _reference_first_field(needle, names, body)
+        assert (None if hit is None else (hit.field, hit.value)) == want
+
+    check()
