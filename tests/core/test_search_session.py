@@ -266,3 +266,13 @@ def test_the_matching_field_is_found_as_the_plain_reading_finds_it():
         assert (None if hit is None else (hit.field, hit.value)) == want
 
     check()
+
+
+def test_a_corpus_joined_in_pieces_finds_every_document_at_its_place():
+    rows = [(n + 1, "f.db", f"Doc {n}\x1fvalue-{n % 97}") for n in range(9_000)]
+    corpus = search_index._build_corpus(rows, None, 10_000_000, None)
+    assert corpus is not None and len(corpus.starts) == 9_000
+    for needle in ("value-5\x1f", "doc 4096", "doc 8999", "value-96", "doc 0"):
+        ids, complete, _ = corpus.find(needle, 100_000)
+        want = [doc_id for doc_id, _, body in rows if needle in body.casefold()]
+        assert complete and ids == want, needle
