@@ -676,7 +676,7 @@ class RunsScreen(Screen[None]):
             if key not in haystacks:
                 haystacks[key] = _haystack(run)
         if not self._index_dirty and self._session is not None:
-            if not self._session.has_corpus:
+            if not self._session.corpus_tried:  # tried once: too big stays too big
                 self.app.call_from_thread(self._load_corpus, self._session)
             return
         index = open_default_index()
