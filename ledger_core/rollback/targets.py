@@ -13,6 +13,7 @@ profile's ``base_url`` path, below it rather than the path itself.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
@@ -38,8 +39,10 @@ def url_problem(url: str) -> str | None:
         return f"cannot be parsed ({clean(str(exc), 80)})"
     if "#" in url:
         return "has a #fragment, which is never sent (the request would go elsewhere)"
-    for segment in parts.path.split("/"):
-        if unquote(segment) in _DOT_SEGMENTS:
+    # Also as a server may read them: percent-decoded, with a backslash as a slash (IIS, on
+    # which Business Central runs) and a ``;param`` cut off (``..;`` in Java servers).
+    for piece in re.split(r"[/\\]", unquote(parts.path)):
+        if piece.split(";", 1)[0] in _DOT_SEGMENTS:
             return "has a . or .. path segment (the request would go to another path)"
     return None
 
