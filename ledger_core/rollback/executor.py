@@ -282,8 +282,11 @@ def _profile_refusal(
                 f"step {action.seq}'s rollback target {clean(action.target, 200)} is not on the "
                 f"profile's server {_show_origin(base)}; ledgerx never contacts another origin."
             )
-        assert isinstance(action.target, str) and profile.base_url
-        if outside_base(action.target, profile.base_url):
+        # (The origin check above already refused a missing target; a refusal rule never rests
+        # on an assert, which ``python -O`` removes.)
+        if not isinstance(action.target, str) or outside_base(
+            action.target, profile.base_url or ""
+        ):
             return "outside_base_url", (
                 f"step {action.seq}'s rollback target {clean(action.target, 200)} is not below "
                 f"profile '{name}''s base_url {clean(profile.base_url, 200)}; ledgerx deletes "
