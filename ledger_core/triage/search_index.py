@@ -13,13 +13,13 @@ deleted and built again. Two ledgerx processes may share it (WAL, a busy timeout
 other holds the write lock too long, the search answers from what is there and says it may be
 stale.
 
-Matching is substring and case-insensitive: a plain scan of ``doc`` with ``LIKE`` (the user's
-``%``/``_``/``\\`` escaped, so they are data). FTS5 with the ``trigram`` tokenizer was measured
-against it on the benchmark's 10,000 files (bench/results.md): queries 2–20 ms instead of
-40–110 ms, but building it took 13 s on top of reading the ledgers, against ~1 s for the plain
-table, which breaks "first search ≤ 2× a cold list"; and it cannot answer queries under three
-characters. Every candidate row is checked again in Python field by field, so a match never
-spans two fields and the field that matched is named.
+Matching is substring and case-insensitive (``str.casefold``). Which documents to look at is
+found in ``search_grams``: each file's documents, case folded, in one row (``folded``), and an
+FTS5 trigram index of those rows (``grams``, ``detail=none``: ~2 s to build for 10,000 files,
+where a trigram index of every document with positions took 13 s and broke "first search ≤ 2×
+a cold list"); a needle under three characters scans ``folded``. Every candidate document is
+read back from ``doc`` and checked in Python field by field, so a match never spans two fields
+and the field that matched is named.
 """
 
 from __future__ import annotations
@@ -38,8 +38,18 @@ from ..errors import SourceError
 from ..ledgers.access import snapshot
 from ..ledgers.summary_cache import RACY_WINDOW_NS, default_cache_dir
 from ..sanitize import redact_urls
+from . import search_grams
+from .search_grams import (
+    FOLDED_SCHEMA,
+    GRAMS_META,
+    candidate_queries,
+    create_grams,
+    doc_ids_in,
+    folded_needle,
+    folded_text,
+)
 
-LAYOUT = 3  # bump when the tables or what a doc holds change: older indexes are rebuilt
+LAYOUT = 4  # bump when the tables or what a doc holds change: older indexes are rebuilt
 SEP = "\x1f"
 BUSY_TIMEOUT_MS = 1500
 STEP_FIELDS = (
@@ -59,12 +69,14 @@ _RUN_DOCS_INDEX = (
 )
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
-    "CREATE TABLE IF NOT EXISTS files (file_id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, "
-    "sig TEXT NOT NULL, problem TEXT)",
+    # AUTOINCREMENT: a file id is never used twice (``search_grams``' watermark relies on it).
+    "CREATE TABLE IF NOT EXISTS files (file_id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "path TEXT UNIQUE NOT NULL, sig TEXT NOT NULL, problem TEXT)",
     "CREATE TABLE IF NOT EXISTS doc (doc_id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, "
     "run_id TEXT, step_id INTEGER, seq INTEGER, method TEXT, names TEXT, body TEXT)",
     "CREATE INDEX IF NOT EXISTS doc_file ON doc (file_id)",
     _RUN_DOCS_INDEX,
+    *FOLDED_SCHEMA,
 )
 # Doc: (run_id, step_id, seq, method, names, body); step_id/seq None on a run's own doc.
 Doc = tuple[str, int | None, int | None, str | None, str | None, str]
@@ -351,17 +363,8 @@ def _read_many(paths: list[str], stale_after: float | None) -> Iterator[tuple[st
                 future.cancel()
 
 
-def _escape_like(text: str) -> str:
-    """The user's text as a literal ``LIKE`` pattern: ``%``, ``_`` and ``\\`` are data."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _fold(text: str) -> str:
     return text.casefold()
-
-
-def _sql_fold(value: object) -> str:
-    return value.casefold() if isinstance(value, str) else ""
 
 
 class SearchIndex:
@@ -371,6 +374,7 @@ class SearchIndex:
         self.path = None if memory else (Path(path) if path is not None else default_index_path())
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._grams = False  # the trigram table exists (read from ``meta`` when connecting)
         self.notes: list[str] = []
 
     # -- opening -------------------------------------------------------------------------------
@@ -383,7 +387,8 @@ class SearchIndex:
             self._init(conn)
         else:
             conn = self._open_file()
-        conn.create_function("lx_fold", 1, _sql_fold, deterministic=True)
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (GRAMS_META,)).fetchone()
+        self._grams = row is not None and row[0] == "1"
         self._conn = conn
         return conn
 
@@ -443,6 +448,7 @@ class SearchIndex:
             conn.execute("PRAGMA mmap_size = 268435456")
             if not tables:
                 self._init(conn)
+                self._remove_older_layouts()
             return conn
         except BaseException:
             conn.close()
@@ -454,6 +460,8 @@ class SearchIndex:
             for statement in _SCHEMA:
                 conn.execute(statement)
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('layout', ?)", (str(LAYOUT),))
+            grams = "1" if create_grams(conn) else "0"
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (GRAMS_META, grams))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -466,6 +474,19 @@ class SearchIndex:
                 os.unlink(f"{self.path}{suffix}")
             except FileNotFoundError:
                 pass
+
+    def _remove_older_layouts(self) -> None:
+        """Indexes of older layouts beside this one are never read again: their space is freed."""
+        assert self.path is not None
+        for layout in range(1, LAYOUT):
+            older = self.path.with_name(f"search-v{layout}.sqlite")
+            if older == self.path:
+                continue
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                try:
+                    os.unlink(f"{older}{suffix}")
+                except OSError:
+                    pass
 
     def reset(self, why: str) -> bool:
         """Start again after SQLite found the index corrupt; False when it is in memory."""
@@ -516,6 +537,7 @@ class SearchIndex:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             if digest is not None and row is not None and row[0] == digest:
                 report.problems = self._problems(conn, wanted)
+                self._catch_up(conn)
                 return report
             known = {
                 path: (file_id, sig)
@@ -549,8 +571,31 @@ class SearchIndex:
                 except sqlite3.OperationalError as exc:
                     if not _busy(exc):
                         raise
+            if not report.stale:
+                self._catch_up(conn)
             report.problems = report.problems + self._problems(conn, wanted)
         return report
+
+    def _catch_up(self, conn: sqlite3.Connection) -> None:
+        """Index the trigrams of the files written since the last time (``search_grams``), in
+        one bulk insert. Another ledgerx holding the write lock leaves it for the next update:
+        meanwhile those files are scanned."""
+        if not self._grams or not search_grams.needs_catch_up(conn):
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                return
+            raise
+        try:
+            search_grams.catch_up(conn)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and _busy(exc):
+                return
+            raise
 
     @staticmethod
     def _problems(conn: sqlite3.Connection, wanted: dict[str, str]) -> list[tuple[str, str]]:
@@ -599,6 +644,8 @@ class SearchIndex:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # A file's documents get consecutive ids: ``folded`` finds the k-th as first + k.
+            next_doc = conn.execute("SELECT coalesce(max(doc_id), 0) + 1 FROM doc").fetchone()[0]
             for path, kind, payload in batch:
                 if kind == "gone":
                     self._drop(conn, payload)  # type: ignore[arg-type]
@@ -621,17 +668,22 @@ class SearchIndex:
                 known[path] = (file_id, wanted[path])
                 if problem is not None:
                     continue  # remembered, so an unreadable file is not read at every search
+                docs: list[Doc] = payload  # type: ignore[assignment]
                 conn.executemany(
-                    "INSERT INTO doc (file_id, run_id, step_id, seq, method, names, body) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    ((file_id, *doc) for doc in payload),  # type: ignore[union-attr]
+                    "INSERT INTO doc (doc_id, file_id, run_id, step_id, seq, method, names, body) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    ((next_doc + k, file_id, *doc) for k, doc in enumerate(docs)),
                 )
+                text = folded_text(doc[5] for doc in docs)
+                search_grams.add(conn, file_id, next_doc, text)
+                next_doc += len(docs)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
 
     def _drop(self, conn: sqlite3.Connection, file_id: int) -> None:
+        search_grams.remove(conn, file_id, grams=self._grams)
         conn.execute("DELETE FROM doc WHERE file_id = ?", (file_id,))
         conn.execute("DELETE FROM files WHERE file_id = ?", (file_id,))
 
@@ -649,8 +701,6 @@ class SearchIndex:
     ) -> SearchResult:
         """Hits for ``text`` (substring, any case) in the files given (default: every file).
 
-        ``LIKE`` with the user's ``%``, ``_`` and ``\\`` escaped (ASCII case folding in C); a
-        needle with other letters is folded in Python (``lx_fold``), slower but exact.
         ``keep``: a list that receives the matching rows (up to ``keep_max``; ``SearchSession``
         narrows them as the user types on). ``should_stop``: asked while SQLite scans (a new
         keystroke makes the old query pointless); when it says so the scan is abandoned within
@@ -661,20 +711,19 @@ class SearchIndex:
         needle = _fold(text)
         if not needle:
             return result
+        if SEP in needle:
+            return result  # no value holds the separator (stored as its escape)
         wanted = None if files is None else {os.fspath(f) for f in files}
-        sql, arg = _query(text, needle)
         want = max(limit or 0, keep_max) if limit is not None else None
         with self._lock:
             try:
                 conn = self._connect()
-                cursor = self._execute_stoppable(conn, sql, (arg,), should_stop)
-                if cursor is None:
+                rows = self._matching(conn, needle, wanted, should_stop)
+                if rows is None:
                     result.cancelled = True
                     return result
                 found = 0
-                for row in cursor:
-                    if wanted is not None and row[0] not in wanted:
-                        continue
+                for row in rows:
                     hit = _first_field(needle, *row)
                     if hit is None:
                         continue
@@ -688,7 +737,7 @@ class SearchIndex:
                         result.truncated = True
                     if keep is not None:
                         keep.append(row)
-                cursor.close()
+                rows.close()
             except sqlite3.OperationalError as exc:
                 if _interrupted(exc) and should_stop is not None and should_stop():
                     result.cancelled = True
@@ -705,22 +754,56 @@ class SearchIndex:
                     self._conn.set_progress_handler(None, 0)
         return result
 
-    @staticmethod
-    def _execute_stoppable(
+    def _matching(
+        self,
         conn: sqlite3.Connection,
-        sql: str,
-        args: tuple,
+        needle: str,
+        wanted: set[str] | None,
         should_stop: Callable[[], bool] | None,
-    ) -> sqlite3.Cursor | None:
-        """``conn.execute`` whose scan ends early when ``should_stop()`` turns true (SQLite asks
-        every ``_PROGRESS_STEPS`` instructions; the cursor then raises "interrupted").
-        ``None`` when it was already true."""
-        if should_stop is None:
-            return conn.execute(sql, args)
-        if should_stop():
-            return None
-        conn.set_progress_handler(lambda: 1 if should_stop() else 0, _PROGRESS_STEPS)
-        return conn.execute(sql, args)
+    ) -> Iterator[tuple] | None:
+        """The raw rows (path, run_id, step_id, seq, method, names, body) of the documents of
+        ``wanted`` files (default: all) holding ``needle`` (folded, no ``SEP``), in index
+        order. Candidates come from ``search_grams``; each document is read back from ``doc``
+        and checked.
+
+        ``should_stop``: ``None`` when it already says so; otherwise SQLite asks it every
+        ``_PROGRESS_STEPS`` instructions and, once it is true, the rows raise "interrupted"
+        (the caller removes the handler)."""
+        if should_stop is not None:
+            if should_stop():
+                return None
+            conn.set_progress_handler(lambda: 1 if should_stop() else 0, _PROGRESS_STEPS)
+        key = folded_needle(needle)
+        queries = candidate_queries(conn, key, grams=self._grams)
+        return self._read_back(conn, queries, needle, key, wanted)
+
+    @staticmethod
+    def _read_back(
+        conn: sqlite3.Connection,
+        queries: list[tuple[str, tuple[object, ...]]],
+        needle: str,
+        key: str,
+        wanted: set[str] | None,
+    ) -> Iterator[tuple]:
+        for sql, args in queries:
+            cursor = conn.execute(sql, args)
+            try:
+                for file_id, path, first_doc, text in cursor:
+                    if wanted is not None and path not in wanted:
+                        continue
+                    ids = list(doc_ids_in(text, first_doc, key))
+                    for start in range(0, len(ids), 500):
+                        part = ids[start : start + 500]
+                        marks = ",".join("?" * len(part))
+                        for row in conn.execute(
+                            "SELECT run_id, step_id, seq, method, names, body FROM doc "
+                            f"WHERE file_id = ? AND doc_id IN ({marks}) ORDER BY doc_id",
+                            (file_id, *part),
+                        ):
+                            if needle in _fold(row[5]):
+                                yield (path, *row)
+            finally:
+                cursor.close()
 
     def matching_rows(
         self,
@@ -739,24 +822,22 @@ class SearchIndex:
         if not needle or SEP in needle:
             return scan  # no value holds the separator (stored as its escape)
         wanted = None if files is None else {os.fspath(f) for f in files}
-        sql, arg = _query(_stored_form(text), needle)
         rows = scan.rows
         with self._lock:
             try:
                 conn = self._connect()
-                cursor = self._execute_stoppable(conn, sql, (arg,), should_stop)
-                if cursor is None:
+                found = self._matching(conn, needle, wanted, should_stop)
+                if found is None:
                     scan.cancelled = True
                     return scan
                 append = rows.append
-                for row in cursor:
-                    if wanted is None or row[0] in wanted:
-                        append(row)
-                        if len(rows) > max_rows:
-                            rows.pop()
-                            scan.complete = False
-                            break
-                cursor.close()
+                for row in found:
+                    append(row)
+                    if len(rows) > max_rows:
+                        rows.pop()
+                        scan.complete = False
+                        break
+                found.close()
             except sqlite3.OperationalError as exc:
                 if _interrupted(exc) and should_stop is not None and should_stop():
                     rows.clear()
@@ -909,18 +990,6 @@ class RowScan:
     complete: bool = True  # every match is in ``rows`` (the scan ended by itself)
     stale: bool = False  # the index was locked by another ledgerx
     cancelled: bool = False
-
-
-def _query(text: str, needle: str) -> tuple[str, str]:
-    """The scan for ``text`` (in its stored form) and its argument: ``LIKE`` for ASCII (case
-    folded in C), ``lx_fold`` otherwise (Unicode case folding, in Python, slower)."""
-    sql = (
-        "SELECT f.path, d.run_id, d.step_id, d.seq, d.method, d.names, d.body "
-        "FROM doc AS d JOIN files AS f ON f.file_id = d.file_id WHERE "
-    )
-    if text.isascii():
-        return sql + "d.body LIKE ? ESCAPE '\\' ORDER BY d.doc_id", "%" + _escape_like(text) + "%"
-    return sql + "instr(lx_fold(d.body), ?) > 0 ORDER BY d.doc_id", needle
 
 
 def _encodable(text: str) -> bool:

@@ -79,7 +79,8 @@ def test_a_capped_answer_is_not_narrowed_in_memory_a_complete_one_is(tmp_path, m
 
 def test_a_stopped_scan_is_cancelled_and_returns_nothing(tmp_path, monkeypatch):
     # SQLite asks every so many instructions; a small index is scanned before the first ask.
-    monkeypatch.setattr(search_index, "_PROGRESS_STEPS", 500)
+    # Two characters: too short for the trigram index, so every file's text is scanned.
+    monkeypatch.setattr(search_index, "_PROGRESS_STEPS", 10)
     index, files = _ledgers(tmp_path, runs=40, steps=60)
     calls = []
 
@@ -87,9 +88,7 @@ def test_a_stopped_scan_is_cancelled_and_returns_nothing(tmp_path, monkeypatch):
         calls.append(1)
         return len(calls) > 1  # asked before the scan starts, then by SQLite while it runs
 
-    scan = index.matching_rows(
-        "no such text", files=files, max_rows=10, should_stop=stop_after_first_check
-    )
+    scan = index.matching_rows("q~", files=files, max_rows=10, should_stop=stop_after_first_check)
     assert scan.cancelled and scan.rows == []
     assert len(calls) >= 2  # SQLite asked while scanning: the scan itself was abandoned
     answer = SearchSession(index, files).find_runs("orders", should_stop=lambda: True)
@@ -99,7 +98,9 @@ def test_a_stopped_scan_is_cancelled_and_returns_nothing(tmp_path, monkeypatch):
 
 
 def test_a_newer_query_cancels_an_older_one_running_in_another_thread(tmp_path, monkeypatch):
-    monkeypatch.setattr(search_index, "_PROGRESS_STEPS", 500)
+    # "zz" is too short for the trigram index: the scan of every file's text, which SQLite
+    # interrupts between rows.
+    monkeypatch.setattr(search_index, "_PROGRESS_STEPS", 10)
     index, files = _ledgers(tmp_path, runs=40, steps=60)
     newer_typed = threading.Event()
     asked = threading.Event()
@@ -114,7 +115,7 @@ def test_a_newer_query_cancels_an_older_one_running_in_another_thread(tmp_path, 
 
     older = threading.Thread(
         target=lambda: results.setdefault(
-            "old", SearchSession(index, files).find_runs("zzz", should_stop=older_should_stop)
+            "old", SearchSession(index, files).find_runs("zz", should_stop=older_should_stop)
         )
     )
     older.start()

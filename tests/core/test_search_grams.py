@@ -1,0 +1,177 @@
+"""The trigram index beside the search index: what it finds is exactly what a plain substring
+search of every field finds, whatever the text holds, with or without FTS5, caught up or not."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger_core.triage import search_grams, search_index
+from ledger_core.triage.search_index import (
+    LAYOUT,
+    SearchIndex,
+    file_names,
+    read_docs,
+    search_files,
+)
+from tests.ledger_factory import RunSpec, StepSpec, make_ledger
+
+
+def _index(tmp_path: Path) -> SearchIndex:
+    return SearchIndex(tmp_path / "cache" / f"search-v{LAYOUT}.sqlite")
+
+
+def _errors_dir(directory: Path, errors: list[str], per_file: int = 3) -> list[str]:
+    """Failed steps holding ``errors``, a run each, ``per_file`` runs to a ledger file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    runs = [
+        RunSpec(
+            f"r-{n}",
+            steps=[StepSpec.failed(1, error_message=text, url=f"https://api.test/v/x({n})")],
+        )
+        for n, text in enumerate(errors)
+    ]
+    for k in range(0, len(runs), per_file):
+        make_ledger(directory / f"{k:04d}.db", runs[k : k + per_file])
+    return file_names([directory], [])
+
+
+def _expected(files: list[str], needle: str) -> set[tuple]:
+    """Brute force over every document as the reader gives it: those holding ``needle``."""
+    folded = needle.casefold()
+    return {
+        (path, doc[0], doc[2])
+        for path in files
+        for doc in read_docs(path)
+        if folded in doc[5].casefold()
+    }
+
+
+def _found(index: SearchIndex, files: list[str], needle: str) -> set[tuple]:
+    index.update(files)
+    rows = index.matching_rows(needle, files=files, max_rows=100_000).rows
+    return {(row[0], row[1], row[3]) for row in rows}
+
+
+def _runs_found(index: SearchIndex, files: list[str], needle: str) -> set[str]:
+    hits = search_files(files, needle, index=index, limit=None).hits
+    return {hit.run_id for hit in hits if hit.field == "error"}
+
+
+ALPHABET = "ab*?[]%_\\\x1e\x1fßSsK\u212a é-"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    errors=st.lists(st.text(ALPHABET, min_size=1, max_size=12), min_size=1, max_size=9),
+    picks=st.lists(st.tuples(st.integers(0, 8), st.integers(0, 11), st.integers(1, 6)), max_size=6),
+)
+def test_matches_are_those_of_a_plain_substring_search(tmp_path_factory, errors, picks):
+    tmp = tmp_path_factory.mktemp("grams")
+    files = _errors_dir(tmp / "ledgers", errors)
+    index = _index(tmp)
+    needles = ["a*b", "[a]", "?", "%_", "\\", "ss", "SS", "k", "\x1e", "é-"]
+    for which, start, length in picks:
+        text = errors[which % len(errors)]
+        needle = text[start : start + length] or text
+        if "\x1f" not in needle:
+            assert _expected(files, needle), repr(needle)  # a piece of a value: never vacuous
+        needles.append(needle)
+    for needle in needles:
+        if "\x1f" in needle:
+            continue  # no value holds the field separator (stored as its escape)
+        assert _found(index, files, needle) == _expected(files, needle), repr(needle)
+
+
+def test_a_value_holding_the_document_separator_does_not_shift_the_next_documents(tmp_path):
+    errors = ["one\x1etwo", "x", "three \x1e\x1e four", "needle here", "last needle"]
+    files = _errors_dir(tmp_path / "ledgers", errors, per_file=5)
+    index = _index(tmp_path)
+    assert _runs_found(index, files, "needle") == {"r-3", "r-4"}
+    assert _runs_found(index, files, "one\x1etwo") == {"r-0"}
+    assert _runs_found(index, files, "\x1e\x1e f") == {"r-2"}
+
+
+def test_without_fts5_the_scan_finds_the_same(tmp_path, monkeypatch):
+    errors = ["BadRequest: items(42)", "Conflict on customer", "badrequest again", "zz top"]
+    files = _errors_dir(tmp_path / "ledgers", errors)
+    with_grams = _index(tmp_path)
+    answers = {
+        n: _runs_found(with_grams, files, n) for n in ("badrequest", "zz", "ms(4", "nothing")
+    }
+    assert answers["badrequest"] == {"r-0", "r-2"}
+    monkeypatch.setattr(search_index, "create_grams", lambda conn: False)
+    plain = SearchIndex(tmp_path / "other" / f"search-v{LAYOUT}.sqlite")
+    assert {n: _runs_found(plain, files, n) for n in answers} == answers
+    conn = plain._connect()
+    assert conn.execute("SELECT value FROM meta WHERE key = 'grams'").fetchone() == ("0",)
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'grams'").fetchall()
+
+
+def test_files_not_caught_up_are_scanned_then_caught_up(tmp_path, monkeypatch):
+    errors = [f"error number {n} BadRequest" for n in range(6)]
+    files = _errors_dir(tmp_path / "ledgers", errors)
+    index = _index(tmp_path)
+    monkeypatch.setattr(search_grams, "catch_up", lambda conn: None)  # cut short before it
+    assert _runs_found(index, files, "badrequest") == {"r-0", "r-1", "r-2", "r-3", "r-4", "r-5"}
+    conn = index._connect()
+    assert search_grams.grams_upto(conn) == 0 and search_grams.needs_catch_up(conn)
+    assert conn.execute("SELECT count(*) FROM grams WHERE text GLOB '*bad*'").fetchone() == (0,)
+    monkeypatch.undo()
+    assert _runs_found(index, files, "number 3 bad") == {"r-3"}  # the update caught up first
+    assert not search_grams.needs_catch_up(conn)
+    assert conn.execute("SELECT count(*) FROM grams WHERE text GLOB '*bad*'").fetchone() == (2,)
+
+
+def test_replaced_and_deleted_files_leave_the_trigrams_in_step(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    errors = ["alpha one", "beta two", "gamma three", "delta four"]
+    files = _errors_dir(ledgers, errors, per_file=1)
+    index = _index(tmp_path)
+    assert _runs_found(index, files, "two") == {"r-1"}
+    Path(files[1]).unlink()
+    Path(files[2]).unlink()
+    make_ledger(
+        files[2], [RunSpec("r-new", steps=[StepSpec.failed(1, error_message="beta again")])]
+    )
+    files = file_names([ledgers], [])
+    assert _runs_found(index, files, "beta") == {"r-new"}
+    assert _runs_found(index, files, "gamma") == set()
+    conn = index._connect()
+    # FTS5's own check: every indexed trigram matches the text of the row it names.
+    conn.execute("INSERT INTO grams (grams, rank) VALUES ('integrity-check', 1)")
+    folded_ids = {r[0] for r in conn.execute("SELECT file_id FROM folded")}
+    assert folded_ids == {r[0] for r in conn.execute("SELECT file_id FROM files")}
+
+
+def test_a_new_layout_removes_older_index_files_beside_it(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    older = [cache / f"search-v{n}.sqlite{s}" for n in range(1, LAYOUT) for s in ("", "-wal")]
+    for path in older:
+        path.write_bytes(b"old")
+    mine = cache / "summary-cache.sqlite"
+    mine.write_bytes(b"other")
+    errors = ["one"]
+    files = _errors_dir(tmp_path / "ledgers", errors)
+    assert _runs_found(_index(tmp_path), files, "one") == {"r-0"}
+    assert not any(path.exists() for path in older)
+    assert mine.read_bytes() == b"other"
+
+
+@pytest.mark.parametrize(
+    ("needle", "literal"),
+    [("abc", 3), ("a*bc", 2), ("[ab]c", 4), ("ab?cde", 3), ("***", 0), ("ßé\u212a", 3)],
+)
+def test_trigrams_serve_needles_with_three_literal_characters(needle, literal):
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    assert search_grams._longest_literal(needle) == literal
+    queries = search_grams.candidate_queries(conn, needle, grams=True)
+    assert ("grams" in queries[0][0]) == (literal >= 3)
