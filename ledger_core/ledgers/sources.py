@@ -56,6 +56,17 @@ def is_ledger_name(name: str) -> bool:
     return name.endswith(LEDGER_SUFFIXES)
 
 
+def ledger_names(names: Iterable[str]) -> list[str]:
+    """The names ``is_ledger_name`` keeps, sorted: the same test inlined, for directories of
+    10,000 files listed at every search (a call per name cost ~5 ms of it)."""
+    sidecars, suffixes = _SIDECARS, LEDGER_SUFFIXES
+    return sorted(
+        n
+        for n in names
+        if n.endswith(suffixes) and not n.endswith(sidecars) and not n.startswith(".")
+    )
+
+
 def ledger_files(sources: Sources) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Every candidate file in the sources, and the sources that could not be listed.
 

@@ -19,9 +19,14 @@ one bulk insert, which took 2.2 s where a row at a time while the ledgers were b
 4–7 s (a trigger doing it, 2.2× slower again). Rows above the watermark (an update that was
 cut short) are scanned, so they are never missed.
 
-A needle of fewer than three characters, or a SQLite built without FTS5 or the trigram
-tokenizer (checked once, when the index is created), falls back to a ``LIKE`` scan of
-``folded``: 10,000 rows instead of 200,000, about half the time of the old scan.
+A needle of three or more characters that GLOB would read as wildcards (``a*b``) is looked up
+by its trigrams (``MATCH`` of each, quoted). A needle of one or two characters is looked up by
+the trigrams that start with it (``grams_terms``, FTS5's vocabulary): every row ends with two
+``DOC_SEP``, so every character of the text starts a trigram. When more than
+``MAX_PREFIX_TERMS`` trigrams start with it, the needle is everywhere anyway and a ``LIKE`` scan
+of ``folded`` finds the first matches at once. A SQLite built without FTS5 or the trigram
+tokenizer (checked once, when the index is created) scans ``folded`` for every needle: 10,000
+rows instead of 200,000, about half the time of the scan of every document.
 
 Whatever this module finds is only a candidate: the caller reads each document back from
 ``doc`` and checks the needle against its real fields, so an index out of step can cost a
@@ -37,6 +42,9 @@ from collections.abc import Iterable, Iterator
 # URL): it is written there as its escape, so counting separators always finds the document.
 DOC_SEP = "\x1e"
 _DOC_SEP_ESCAPE = "\\x1e"
+# After a row's last document: each of its characters then starts a trigram (see above).
+_ROW_END = DOC_SEP * 2
+MAX_PREFIX_TERMS = 64
 
 FOLDED_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS folded (file_id INTEGER PRIMARY KEY, first_doc INTEGER NOT NULL, "
@@ -45,6 +53,7 @@ FOLDED_SCHEMA = (
 GRAMS_SCHEMA = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(text, content='folded', "
     "content_rowid='file_id', detail=none, tokenize='trigram case_sensitive 1')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS grams_terms USING fts5vocab(grams, 'row')",
 )
 GRAMS_META = "grams"  # meta key: "1" when ``grams`` exists, "0" when this SQLite cannot make it
 GRAMS_UPTO = "grams_upto"  # meta key: ``grams`` holds every ``folded`` row up to this file id
@@ -57,11 +66,12 @@ def fold(text: str) -> str:
 
 
 def folded_text(bodies: Iterable[str]) -> str:
-    """One file's documents as ``folded`` keeps them: case folded, ``DOC_SEP`` between them."""
+    """One file's documents as ``folded`` keeps them: case folded, ``DOC_SEP`` between them,
+    two after the last."""
     joined = DOC_SEP.join(
         body.replace(DOC_SEP, _DOC_SEP_ESCAPE) if DOC_SEP in body else body for body in bodies
     )
-    return fold(joined)
+    return fold(joined) + _ROW_END
 
 
 def folded_needle(needle: str) -> str:
@@ -153,13 +163,39 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _lookup(conn: sqlite3.Connection, needle: str) -> tuple[str, str] | None | bool:
+    """How ``grams`` finds the rows holding ``needle``: the ``WHERE`` clause and its argument;
+    ``None`` when no row can (no trigram starts with it); ``False`` when it cannot help."""
+    if _longest_literal(needle) >= MIN_GRAM:
+        return "g.text GLOB ?", "*" + _escape_glob(needle) + "*"
+    if len(needle) >= MIN_GRAM:
+        grams = {needle[i : i + MIN_GRAM] for i in range(len(needle) - MIN_GRAM + 1)}
+        return "g.grams MATCH ?", " AND ".join(_quoted(g) for g in sorted(grams))
+    terms = [
+        row[0]
+        for row in conn.execute(
+            "SELECT term FROM grams_terms WHERE term >= ? AND term < ? LIMIT ?",
+            (needle, needle + "\U0010ffff", MAX_PREFIX_TERMS + 1),
+        )
+    ]
+    if len(terms) > MAX_PREFIX_TERMS:
+        return False
+    if not terms:
+        return None
+    return "g.grams MATCH ?", " OR ".join(_quoted(t) for t in terms)
+
+
 def candidate_queries(
     conn: sqlite3.Connection, needle: str, *, grams: bool
 ) -> list[tuple[str, tuple[object, ...]]]:
     """SQL and arguments giving ``(file_id, path, first_doc, text)`` of every ``folded`` row
     that holds ``needle`` (folded, see ``folded_needle``), in ``file_id`` order when run one
-    after the other: a trigram lookup up to the watermark when it can serve the needle, and
-    a ``LIKE`` scan of the rest (of every row when it cannot)."""
+    after the other: a lookup in ``grams`` up to the watermark when it can serve the needle,
+    and a ``LIKE`` scan of the rest (of every row when it cannot)."""
     # Both sides are case folded, so LIKE's own ASCII case folding changes nothing.
     scan = (
         "SELECT f.file_id, p.path, f.first_doc, f.text FROM folded AS f "
@@ -167,15 +203,22 @@ def candidate_queries(
         "ESCAPE '\\' ORDER BY f.file_id"
     )
     pattern = "%" + _escape_like(needle) + "%"
-    if not grams or _longest_literal(needle) < MIN_GRAM:
+    lookup = _lookup(conn, needle) if grams else False
+    if lookup is False:
         return [(scan, (0, pattern))]
-    upto = grams_upto(conn)
-    lookup = (
-        "SELECT f.file_id, p.path, f.first_doc, f.text FROM grams AS g "
-        "JOIN folded AS f ON f.file_id = g.rowid JOIN files AS p ON p.file_id = g.rowid "
-        "WHERE g.text GLOB ? ORDER BY g.rowid"
-    )
-    return [(lookup, ("*" + _escape_glob(needle) + "*",)), (scan, (upto, pattern))]
+    rest = (scan, (grams_upto(conn), pattern))
+    if lookup is None:
+        return [rest]
+    where, arg = lookup
+    return [
+        (
+            "SELECT f.file_id, p.path, f.first_doc, f.text FROM grams AS g "
+            "JOIN folded AS f ON f.file_id = g.rowid JOIN files AS p ON p.file_id = g.rowid "
+            f"WHERE {where} ORDER BY g.rowid",
+            (arg,),
+        ),
+        rest,
+    ]
 
 
 def doc_ids_in(text: str, first_doc: int, needle: str) -> Iterator[int]:

@@ -30,7 +30,7 @@ import threading
 import time
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +48,9 @@ from .search_grams import (
     folded_needle,
     folded_text,
 )
+from .search_signatures import FileStats, names_key
 
-LAYOUT = 4  # bump when the tables or what a doc holds change: older indexes are rebuilt
+LAYOUT = 5  # bump when the tables or what a doc holds change: older indexes are rebuilt
 SEP = "\x1f"
 BUSY_TIMEOUT_MS = 1500
 STEP_FIELDS = (
@@ -529,16 +530,17 @@ class SearchIndex:
             report.notes.extend(self.notes)
             self.notes.clear()
             names = [os.fspath(file) for file in files]
-            wanted = _signatures(names, time.time_ns())
-            # One digest of every name and signature: when it is the one stored after the last
+            stats = FileStats(names, time.time_ns(), RACY_WINDOW_NS)
+            # One digest of every name and stat: when it is the one stored after the last
             # complete update of these files, nothing changed and nothing needs comparing.
-            digest = _digest(wanted)
-            key = _names_key(names)
+            digest = stats.digest()
+            key = names_key(names)
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             if digest is not None and row is not None and row[0] == digest:
-                report.problems = self._problems(conn, wanted)
+                report.problems = self._problems(conn, set(stats.names))
                 self._catch_up(conn)
                 return report
+            wanted = stats.signatures()
             known = {
                 path: (file_id, sig)
                 for file_id, path, sig in conn.execute("SELECT file_id, path, sig FROM files")
@@ -598,7 +600,7 @@ class SearchIndex:
             raise
 
     @staticmethod
-    def _problems(conn: sqlite3.Connection, wanted: dict[str, str]) -> list[tuple[str, str]]:
+    def _problems(conn: sqlite3.Connection, wanted: Container[str]) -> list[tuple[str, str]]:
         return [
             (path, problem)
             for path, problem in conn.execute(
@@ -1210,94 +1212,6 @@ def _busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _signatures(names: list[str], now_ns: int) -> dict[str, str]:
-    """``access.file_signature`` of each file as text (``racy:`` when written too recently to
-    be trusted); files that cannot be stat'ed are left out. Which ``-wal`` files exist is
-    learnt from one listing per directory of many files, not from a failing stat per file.
-
-    A warm search stats every file (a write changes no directory entry, so nothing cheaper
-    can tell a changed ledger): the loop is kept to the stat and one string per file.
-    """
-    groups: dict[str, int] = {}
-    for name in names:
-        parent = name.rpartition("/")[0]
-        groups[parent] = groups.get(parent, 0) + 1
-    wals: dict[str, frozenset[str]] = {}
-    for parent, count in groups.items():
-        if count >= 64:
-            try:
-                wals[parent] = frozenset(n for n in os.listdir(parent or ".") if n[-4:] == "-wal")
-            except OSError:
-                pass
-    # Newer than this, a signature cannot be trusted (two writes in one mtime tick).
-    racy_after = now_ns - RACY_WINDOW_NS
-    stat = os.stat
-    out: dict[str, str] = {}
-    if len(wals) == 1 and len(groups) == 1:
-        # One big directory (the common case): no per-file parent lookup.
-        (listed,) = wals.values()
-        for name in names:
-            try:
-                st = stat(name)
-            except OSError:
-                continue  # gone: the read reports it (or it is dropped from the index)
-            mtime = st.st_mtime_ns
-            if listed and name.rpartition("/")[2] + "-wal" in listed:
-                out[name] = _with_wal(name, st.st_size, mtime, racy_after)
-            elif mtime > racy_after:
-                out[name] = f"racy:{st.st_size}:{mtime}:-1:-1"
-            else:
-                out[name] = f"{st.st_size}:{mtime}:-1:-1"
-        return out
-    for name in names:
-        parent, _, base = name.rpartition("/")
-        try:
-            st = stat(name)
-        except OSError:
-            continue
-        listed = wals.get(parent)
-        if listed is None or base + "-wal" in listed:
-            out[name] = _with_wal(name, st.st_size, st.st_mtime_ns, racy_after)
-        elif st.st_mtime_ns > racy_after:
-            out[name] = f"racy:{st.st_size}:{st.st_mtime_ns}:-1:-1"
-        else:
-            out[name] = f"{st.st_size}:{st.st_mtime_ns}:-1:-1"
-    return out
-
-
-def _with_wal(name: str, size: int, mtime: int, racy_after: int) -> str:
-    try:
-        wal = os.stat(name + "-wal")
-        wal_size, wal_mtime = wal.st_size, wal.st_mtime_ns
-    except OSError:
-        wal_size, wal_mtime = -1, -1
-    text = f"{size}:{mtime}:{wal_size}:{wal_mtime}"
-    return "racy:" + text if max(mtime, wal_mtime) > racy_after else text
-
-
-def _digest(signatures: dict[str, str]) -> str | None:
-    """One hash of names and signatures; ``None`` while any file is too fresh to trust, or
-    when a name is not valid UTF-8 (it cannot be stored: that file is read at every search)."""
-    import hashlib
-
-    values = "\n".join(signatures.values())
-    if "racy" in values:
-        return None
-    try:
-        joined = ("\n".join(signatures) + "\n\n" + values).encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return hashlib.blake2b(joined, digest_size=16).hexdigest()
-
-
-def _names_key(names: list[str]) -> str:
-    """The meta key under which the digest of this exact list of files is kept."""
-    import hashlib
-
-    joined = "\n".join(names).encode("utf-8", "surrogateescape")
-    return "unchanged:" + hashlib.blake2b(joined, digest_size=16).hexdigest()
-
-
 _shared: dict[str, SearchIndex] = {}
 _shared_lock = threading.Lock()
 
@@ -1357,14 +1271,14 @@ __all__ = [
 def file_names(dirs: Iterable[Path | str], files: Iterable[Path | str]) -> list[str]:
     """``sources.ledger_files`` as plain strings (no ``Path`` per file: 10,000 of them cost
     a tenth of a warm search); missing sources are left out (the caller reports them)."""
-    from ..ledgers.sources import is_ledger_name
+    from ..ledgers.sources import ledger_names
 
     found: list[str] = []
     seen: set[str] = set()
     for directory in dirs:
         base = os.fspath(directory)
         try:
-            names = sorted(n for n in os.listdir(base) if is_ledger_name(n))
+            names = ledger_names(os.listdir(base))
         except OSError:
             continue
         # The strings ``str(Path(directory) / name)`` gives (the scanner's run sources), built

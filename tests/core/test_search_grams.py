@@ -3,7 +3,6 @@ search of every field finds, whatever the text holds, with or without FTS5, caug
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -166,12 +165,45 @@ def test_a_new_layout_removes_older_index_files_beside_it(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("needle", "literal"),
-    [("abc", 3), ("a*bc", 2), ("[ab]c", 4), ("ab?cde", 3), ("***", 0), ("ßé\u212a", 3)],
+    ("needle", "how"),
+    [
+        ("abc", "GLOB"),  # three literal characters: looked up, checked by GLOB
+        ("a*bc", "MATCH"),  # wildcards to GLOB: looked up by its trigrams
+        ("***", "MATCH"),
+        ("er", "MATCH"),  # the trigrams that start with it
+        ("zq", None),  # no trigram starts with it: only rows not caught up are scanned
+        ("e", "scan"),  # more than MAX_PREFIX_TERMS trigrams start with it
+    ],
 )
-def test_trigrams_serve_needles_with_three_literal_characters(needle, literal):
-    conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    assert search_grams._longest_literal(needle) == literal
+def test_how_each_needle_is_looked_up(tmp_path, monkeypatch, needle, how):
+    monkeypatch.setattr(search_grams, "MAX_PREFIX_TERMS", 8)
+    errors = ["abc a*bc *** error", "every err here", "one more text", "zebra"]
+    files = _errors_dir(tmp_path / "ledgers", errors)
+    index = _index(tmp_path)
+    index.update(files)
+    conn = index._connect()
     queries = search_grams.candidate_queries(conn, needle, grams=True)
-    assert ("grams" in queries[0][0]) == (literal >= 3)
+    first = queries[0][0]
+    if how is None:
+        assert len(queries) == 1 and "f.file_id > ?" in first
+        assert queries[0][1][0] == search_grams.grams_upto(conn) > 0
+    elif how == "scan":
+        assert len(queries) == 1 and queries[0][1][0] == 0  # every row
+    else:
+        assert f"{how} ?" in first and "FROM grams" in first
+    assert _found(index, files, needle) == _expected(files, needle)
+
+
+def test_a_short_needle_at_the_very_end_of_a_file_is_found(tmp_path):
+    # The last characters of a file's text are its last step's last field (intent_ts): two
+    # separators after them make them start trigrams too.
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    make_ledger(
+        ledgers / "one.db",
+        [RunSpec("r-1", steps=[StepSpec.failed(1, error_message="x", intent_ts="2026-05-17 Qj")])],
+    )
+    files = file_names([ledgers], [])
+    index = _index(tmp_path)
+    for needle in ("qj", "j", " qj", "17 q"):
+        assert _found(index, files, needle) == _expected(files, needle) != set(), needle

@@ -399,7 +399,11 @@ def test_file_names_are_the_scanners_source_strings(tmp_path, monkeypatch):
 
     ledgers = tmp_path / "ledgers"
     make_ledger_dir(ledgers, _runs(ledgers))
+    odd = (".hidden.db", "x.db-wal", "x.db-shm", "b.sqlite-journal", "notes.txt", "a.sqlite3")
+    for name in (*odd, "c.sqlite", "d.DB"):
+        (ledgers / name).write_bytes(b"")
     monkeypatch.chdir(ledgers)
+    assert {"a.sqlite3", "c.sqlite"} <= {Path(n).name for n in file_names([ledgers], [])}
     for dirs in ([Path(".")], [ledgers], [Path("../ledgers")]):
         expected = [str(p) for p in ledger_files(Sources(tuple(dirs)))[0]]
         assert file_names(dirs, []) == expected
