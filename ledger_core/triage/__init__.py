@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     )
     from .search_index import (
         Hit,
+        RunHits,
         RunMatches,
         SearchSession,
         default_index_path,
@@ -60,6 +61,7 @@ _EXPORTS = {
     "NOT_LANDED": "resolutions",
     "NOTE_LIMIT": "resolutions",
     "Resolution": "resolutions",
+    "RunHits": "search_index",
     "RunMatches": "search_index",
     "SearchSession": "search_index",
     "TimeRange": "timefilter",
@@ -98,6 +100,7 @@ __all__ = [
     "NOT_LANDED",
     "NOTE_LIMIT",
     "Resolution",
+    "RunHits",
     "RunMatches",
     "SearchSession",
     "TimeRange",

@@ -167,14 +167,14 @@ def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _lookup(conn: sqlite3.Connection, needle: str) -> tuple[str, str] | None | bool:
-    """How ``grams`` finds the rows holding ``needle``: the ``WHERE`` clause and its argument;
-    ``None`` when no row can (no trigram starts with it); ``False`` when it cannot help."""
-    if _longest_literal(needle) >= MIN_GRAM:
-        return "g.text GLOB ?", "*" + _escape_glob(needle) + "*"
+def match_expression(conn: sqlite3.Connection, needle: str) -> str | None | bool:
+    """The FTS5 ``MATCH`` expression of the rows holding ``needle`` (as a superset: the text
+    must still be checked): all its trigrams, or for one or two characters any trigram that
+    starts with it. ``None`` when no row can hold it; ``False`` when the lookup cannot help
+    (more than ``MAX_PREFIX_TERMS`` trigrams start with it: it is everywhere)."""
     if len(needle) >= MIN_GRAM:
         grams = {needle[i : i + MIN_GRAM] for i in range(len(needle) - MIN_GRAM + 1)}
-        return "g.grams MATCH ?", " AND ".join(_quoted(g) for g in sorted(grams))
+        return " AND ".join(_quoted(g) for g in sorted(grams))
     terms = [
         row[0]
         for row in conn.execute(
@@ -184,9 +184,32 @@ def _lookup(conn: sqlite3.Connection, needle: str) -> tuple[str, str] | None | b
     ]
     if len(terms) > MAX_PREFIX_TERMS:
         return False
-    if not terms:
+    return " OR ".join(_quoted(t) for t in terms) if terms else None
+
+
+def _lookup(conn: sqlite3.Connection, needle: str) -> tuple[str, str] | None | bool:
+    """How ``grams`` finds the rows holding ``needle``: the ``WHERE`` clause and its argument
+    (``GLOB`` checks the text in SQLite itself when it can read the needle literally), or
+    what ``match_expression`` says instead of an expression."""
+    if _longest_literal(needle) >= MIN_GRAM:
+        return "g.text GLOB ?", "*" + _escape_glob(needle) + "*"
+    expression = match_expression(conn, needle)
+    if not isinstance(expression, str):
+        return expression
+    return "g.grams MATCH ?", expression
+
+
+def candidate_files(conn: sqlite3.Connection, needle: str) -> tuple[list[int], int] | None:
+    """The ids of the files ``grams`` says may hold ``needle``, and the watermark (the files
+    above it are not in ``grams``: look in them too); ``None`` when every file may."""
+    expression = match_expression(conn, needle)
+    if expression is False:
         return None
-    return "g.grams MATCH ?", " OR ".join(_quoted(t) for t in terms)
+    upto = grams_upto(conn)
+    if expression is None:
+        return [], upto
+    query = "SELECT rowid FROM grams WHERE grams MATCH ? ORDER BY rowid"
+    return [row[0] for row in conn.execute(query, (expression,))], upto
 
 
 def candidate_queries(
@@ -242,6 +265,7 @@ __all__ = [
     "FOLDED_SCHEMA",
     "GRAMS_META",
     "add",
+    "candidate_files",
     "candidate_queries",
     "catch_up",
     "needs_catch_up",
@@ -251,5 +275,6 @@ __all__ = [
     "folded_needle",
     "folded_text",
     "grams_upto",
+    "match_expression",
     "remove",
 ]

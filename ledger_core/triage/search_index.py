@@ -28,9 +28,7 @@ import os
 import sqlite3
 import threading
 import time
-from array import array
-from bisect import bisect_right
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +37,7 @@ from ..ledgers.access import snapshot
 from ..ledgers.summary_cache import RACY_WINDOW_NS, default_cache_dir
 from ..sanitize import redact_urls
 from . import search_grams
+from .search_corpus import Corpus, build_corpus
 from .search_grams import (
     FOLDED_SCHEMA,
     GRAMS_META,
@@ -119,6 +118,46 @@ class SearchResult:
     cancelled: bool = False  # ``should_stop`` said so: the hits are not all there
 
 
+class RunHits(Mapping[tuple[str, str], Hit]):
+    """(file, run id) → the run's best hit, each found when first asked for.
+
+    Which document is a run's best is known from the rows alone (a step's rather than the
+    run's own fields); which field of it holds the text costs a fold of the document. The
+    search box asks for the highlighted run's only, where building every hit cost ~15 ms of a
+    keystroke's 100 ms when thousands of runs match."""
+
+    __slots__ = ("needle", "rows", "_hits")
+
+    def __init__(self, needle: str = "", rows: dict[tuple[str, str], tuple] | None = None):
+        self.needle = needle
+        self.rows: dict[tuple[str, str], tuple] = {} if rows is None else rows
+        self._hits: dict[tuple[str, str], Hit] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> Hit:
+        hit = self._hits.get(key)
+        if hit is None:
+            row = self.rows[key]
+            found = _first_field(self.needle, *row)
+            # A row that matched always has the field (``_first_field`` fails only on a
+            # document whose names and values disagree): say which step, not which field.
+            hit = found or Hit(row[0], row[1] or "", row[2], row[3], row[4], "", "")
+            self._hits[key] = hit
+        return hit
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.rows
+
+    def same_rows(self, other: RunHits) -> bool:
+        """The same runs from the same documents (cheaper than comparing every hit)."""
+        return self.rows == other.rows
+
+
 @dataclass(slots=True)
 class RunMatches:
     """What the search box shows: each matching run's best hit (a step's rather than the run's
@@ -126,7 +165,7 @@ class RunMatches:
     matching documents."""
 
     text: str
-    hits: dict[tuple[str, str], Hit] = field(default_factory=dict)  # (file, run id) -> hit
+    hits: RunHits = field(default_factory=RunHits)  # (file, run id) -> hit
     rows: int = 0  # matching documents (runs and steps) seen
     truncated: bool = False  # stopped after ``rows`` matches: more runs may match
     stale: bool = False
@@ -879,32 +918,41 @@ class SearchIndex:
         max_chars: int,
         should_stop: Callable[[], bool] | None = None,
     ) -> Corpus | None:
-        """Every document of ``files``, case folded, in one string (see ``Corpus``); ``None``
-        when there is more than ``max_chars`` of it or ``should_stop()`` said so.
+        """The folded text of ``files`` in one string (see ``search_corpus``); ``None`` when
+        there is more than ``max_chars`` of it or ``should_stop()`` said so.
 
         Read through a connection of its own, so a search meanwhile does not wait for it."""
         wanted = None if files is None else {os.fspath(f) for f in files}
         sql = (
-            "SELECT d.doc_id, f.path, d.body FROM doc AS d JOIN files AS f "
-            "ON f.file_id = d.file_id ORDER BY d.doc_id"
+            "SELECT f.file_id, p.path, f.first_doc, f.text FROM folded AS f "
+            "JOIN files AS p ON p.file_id = f.file_id ORDER BY f.file_id"
         )
         # The whole index's size first, counted in C: an index far over the budget (other
         # sources' documents too, or a file of a million steps) is not read into Python at all.
-        size_sql = "SELECT coalesce(sum(length(body)), 0) FROM doc"
+        size_sql = "SELECT coalesce(sum(length(text)), 0) FROM folded"
         if self.path is None:
             with self._lock:
                 conn = self._connect()
                 if conn.execute(size_sql).fetchone()[0] > 2 * max_chars:
                     return None
-                return _build_corpus(conn.execute(sql), wanted, max_chars, should_stop)
+                return build_corpus(conn.execute(sql), wanted, max_chars, should_stop)
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if conn.execute(size_sql).fetchone()[0] > 2 * max_chars:
                 return None
-            return _build_corpus(conn.execute(sql), wanted, max_chars, should_stop)
+            return build_corpus(conn.execute(sql), wanted, max_chars, should_stop)
         finally:
             conn.close()
+
+    def candidate_files(self, needle: str) -> tuple[list[int], int] | None:
+        """``search_grams.candidate_files`` for a folded needle: the files the trigrams say
+        may hold it, and the watermark above which files are not in them; ``None``: any."""
+        with self._lock:
+            conn = self._connect()
+            if not self._grams:
+                return None
+            return search_grams.candidate_files(conn, folded_needle(needle))
 
     def files_of_runs(self, run_ids: Iterable[str]) -> dict[str, set[str]]:
         """The indexed files holding a run of each id (a run id in two files is ambiguous)."""
@@ -1006,76 +1054,6 @@ def _stored_form(text: str) -> str:
     return text.replace("\x00", "\\x00")  # a NUL is stored as its escape (_clean_value)
 
 
-# Between two documents in a ``Corpus``: a character no stored value holds (``_clean_value``
-# shows control characters as escapes), so no needle typed in the search box spans two.
-_DOC_SEP = "\x1e"
-
-
-@dataclass(frozen=True, slots=True)
-class Corpus:
-    """Every document's text, case folded, in one string, with where each document starts
-    and its id: ``str.find`` over it answers a needle in a few milliseconds where ``LIKE``
-    scans the index for 50–60 ms of CPU (10,000 files), over a keystroke's 100 ms budget
-    once the screen thread's share is added."""
-
-    text: str
-    starts: array
-    doc_ids: array
-
-    def find(
-        self, needle: str, max_docs: int, should_stop: Callable[[], bool] | None = None
-    ) -> tuple[list[int], bool, bool]:
-        """The ids of the documents holding ``needle`` (at most ``max_docs``), whether that is
-        all of them, and whether ``should_stop()`` ended the search first."""
-        if should_stop is not None and should_stop():
-            return [], False, True
-        text, starts, ids = self.text, self.starts, self.doc_ids
-        found: list[int] = []
-        end = len(text)
-        at = text.find(needle)
-        while at >= 0:
-            k = bisect_right(starts, at) - 1
-            if len(found) == max_docs:
-                return found, False, False
-            found.append(ids[k])
-            if len(found) % 256 == 0 and should_stop is not None and should_stop():
-                return found, False, True
-            at = text.find(needle, starts[k + 1] if k + 1 < len(starts) else end)
-        return found, True, False
-
-
-def _build_corpus(
-    cursor: Iterable[tuple],
-    wanted: set[str] | None,
-    max_chars: int,
-    should_stop: Callable[[], bool] | None,
-) -> Corpus | None:
-    # Joined in pieces of 4,096 documents, then the pieces: one join of 190,000 strings holds
-    # the GIL for ~40 ms (a stall of the screen); the pieces' final join is a copy.
-    pieces: list[str] = []
-    parts: list[str] = []
-    starts, ids = array("q"), array("q")
-    size = 0
-    for n, (doc_id, path, body) in enumerate(cursor):
-        if wanted is not None and path not in wanted:
-            continue
-        folded = _fold(body)
-        starts.append(size)
-        ids.append(doc_id)
-        parts.append(folded)
-        size += len(folded) + 1
-        if size > max_chars:
-            return None
-        if len(parts) == 4096:
-            pieces.append(_DOC_SEP.join(parts))
-            parts = []
-        if n % 4096 == 0 and should_stop is not None and should_stop():
-            return None
-    if parts or not pieces:
-        pieces.append(_DOC_SEP.join(parts))
-    return Corpus(_DOC_SEP.join(pieces), starts, ids)
-
-
 class SearchSession:
     """Search as the user types: when the new text contains the last one and the last search
     saw every match (at most ``keep_max`` rows), the new matches are among those rows, so
@@ -1135,6 +1113,19 @@ class SearchSession:
         self._last = (needle, rows) if complete and needle else None
         return result
 
+    def _candidate_rows(self, corpus: Corpus, needle: str) -> list[int] | None:
+        """The corpus rows worth searching for ``needle``: the files the trigrams name (and
+        those written since they were caught up); ``None`` for all of them. Only for three
+        characters or more, and only when they leave out half the files: a needle that is
+        everywhere is found at once by one pass, which stops at ``keep_max`` documents."""
+        if len(needle) < 3:
+            return None
+        candidates = self.index.candidate_files(needle)
+        if candidates is None:
+            return None
+        rows = corpus.rows_of(*candidates)
+        return rows if len(rows) * 2 <= len(corpus.file_ids) else None
+
     def find_runs(self, text: str, *, should_stop: Callable[[], bool] | None = None) -> RunMatches:
         """The runs with a document matching ``text``, each with its best hit, from at most
         ``keep_max`` matching documents (``truncated`` beyond: the search box says so).
@@ -1150,9 +1141,13 @@ class SearchSession:
         if last is not None and last[0] in needle:
             rows = [row for row in last[1] if needle in _fold(row[6])]
             complete = True
-        elif self._corpus is not None and _DOC_SEP not in needle:
+        elif self._corpus is not None:
             self._last = None
-            ids, complete, stopped = self._corpus.find(needle, self.keep_max, should_stop)
+            corpus = self._corpus
+            rows = self._candidate_rows(corpus, needle)
+            ids, complete, stopped = corpus.find(
+                folded_needle(needle), self.keep_max, should_stop, rows
+            )
             if stopped:
                 answer.cancelled = True
                 return answer
@@ -1170,16 +1165,15 @@ class SearchSession:
             rows, complete, answer.stale = scan.rows, scan.complete, scan.stale
         self._last = (needle, rows) if complete else None
         answer.rows, answer.truncated = len(rows), not complete
-        hits = answer.hits
+        best: dict[tuple[str, str], tuple] = {}
         for row in rows:
             key = (row[0], row[1] or "")
-            best = hits.get(key)
+            kept = best.get(key)
             # A step's hit beats the run's own fields: enter opens the run on that step.
-            if best is not None and (best.seq is not None or row[3] is None):
+            if kept is not None and (kept[3] is not None or row[3] is None):
                 continue
-            hit = _first_field(needle, *row)
-            if hit is not None:
-                hits[key] = hit
+            best[key] = row
+        answer.hits = RunHits(needle, best)
         return answer
 
 
@@ -1257,6 +1251,7 @@ __all__ = [
     "Hit",
     "RunFields",
     "narrow_hits",
+    "RunHits",
     "RunMatches",
     "SearchIndex",
     "SearchSession",

@@ -3,8 +3,10 @@ the run-docs index behind ``files_of_runs``."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from ledger_core.triage import search_index
@@ -270,10 +272,75 @@ def test_the_matching_field_is_found_as_the_plain_reading_finds_it():
 
 
 def test_a_corpus_joined_in_pieces_finds_every_document_at_its_place():
-    rows = [(n + 1, "f.db", f"Doc {n}\x1fvalue-{n % 97}") for n in range(9_000)]
-    corpus = search_index._build_corpus(rows, None, 10_000_000, None)
-    assert corpus is not None and len(corpus.starts) == 9_000
-    for needle in ("value-5\x1f", "doc 4096", "doc 8999", "value-96", "doc 0"):
+    from ledger_core.triage.search_corpus import build_corpus
+    from ledger_core.triage.search_grams import folded_text
+
+    # 3,000 files of 1 to 5 documents, their ids consecutive per file as the index writes them.
+    rows, docs, next_doc = [], [], 1
+    for n in range(3_000):
+        bodies = [f"Doc {n}-{k}\x1fvalue-{(n + k) % 97}" for k in range(1 + n % 5)]
+        rows.append((n + 1, "f.db", next_doc, folded_text(bodies)))
+        docs += [(next_doc + k, body) for k, body in enumerate(bodies)]
+        next_doc += len(bodies)
+    corpus = build_corpus(rows, None, 10_000_000, None)
+    assert corpus is not None and len(corpus.file_ids) == 3_000
+    for needle in ("\x1fvalue-5", "doc 2048-", "doc 2999-", "value-96", "doc 0-0", "-3\x1fv"):
+        want = [doc_id for doc_id, body in docs if needle in body.casefold()]
+        assert want, needle
         ids, complete, _ = corpus.find(needle, 100_000)
-        want = [doc_id for doc_id, _, body in rows if needle in body.casefold()]
         assert complete and ids == want, needle
+        # Looking only in the files that hold it finds the same.
+        holding = {n for n, (_, _, first, text) in enumerate(rows) if needle in text}
+        ids, complete, _ = corpus.find(needle, 100_000, rows=sorted(holding))
+        assert complete and ids == want, needle
+        ids, complete, _ = corpus.find(needle, 3)
+        assert complete == (len(want) <= 3) and ids == want[:3]
+
+
+def _age(files: list[str]) -> None:
+    past = time.time() - 3600
+    for name in files:
+        os.utime(name, (past, past))
+
+
+def test_the_corpus_looks_only_in_the_files_the_trigrams_name(tmp_path, monkeypatch):
+    from ledger_core.triage import search_grams
+
+    index, files = _ledgers(tmp_path, runs=12, steps=3)
+    _age(files)
+    index.update(files)  # files written this second are read again: now they are not
+    # One of twelve files holds it (r-0's company): only that one is searched, and the
+    # answer is the index's.
+    plain = SearchSession(index, files).find_runs("orderco")
+    session = SearchSession(index, files)
+    assert session.load_corpus()
+    searched = []
+    original = search_index.Corpus.find
+
+    def spy(self, needle, max_docs, should_stop=None, rows=None):
+        searched.append(rows)
+        return original(self, needle, max_docs, should_stop, rows)
+
+    monkeypatch.setattr(search_index.Corpus, "find", spy)
+    answer = session.find_runs("orderco")
+    assert list(answer.hits) == list(plain.hits) and len(answer.hits) == 1
+    assert dict(answer.hits) == dict(plain.hits)
+    assert searched[-1] is not None and len(searched[-1]) == 1
+    # Everywhere: one pass over everything, stopped by the cap.
+    assert len(session.find_runs("x.test").hits) == 12 and searched[-1] is None
+    # A file indexed after the trigrams were caught up is searched too.
+    monkeypatch.setattr(search_grams, "catch_up", lambda conn: None)
+    extra = tmp_path / "ledgers" / "zz-late.db"
+    from tests.ledger_factory import make_ledger
+
+    make_ledger(
+        extra,
+        [RunSpec("r-late", steps=[StepSpec.committed(1, url="https://x.test/orders(1-late)")])],
+    )
+    _age([str(extra)])  # (the others keep their signatures: they are not read again)
+    files = file_names([tmp_path / "ledgers"], [])
+    index.update(files)
+    late = SearchSession(index, files)
+    assert late.load_corpus()
+    assert sorted(run for _, run in late.find_runs("1-late)").hits) == ["r-late"]
+    assert searched[-1] is not None and len(searched[-1]) == 1

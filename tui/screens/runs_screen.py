@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -55,6 +55,7 @@ from ledger_core.sanitize import clean, redact_urls
 from ledger_core.timeutil import format_duration, to_epoch
 from ledger_core.triage import (
     Hit,
+    RunHits,
     RunMatches,
     SearchSession,
     TimeRange,
@@ -284,6 +285,7 @@ class RunsScreen(Screen[None]):
         self.search_text = ""
         self._all: tuple[RunSummary, ...] = ()
         self._haystacks: dict[tuple[str, str], str] = {}
+        self._run_fields = _RunFieldMatches()
         self._wide: tuple[bool, bool] | None = None
         self._last_changes: Changes | None = None
         self._first_scan_seen = False
@@ -297,7 +299,7 @@ class RunsScreen(Screen[None]):
         self._shown_runs = 0  # runs the table holds, headings and folded groups aside
         # Step matches of the current search, from the search index (a worker): run key ->
         # the first matching step; ``None`` until the index has answered this text.
-        self._step_hits: dict[tuple[str, str], Hit] | None = None
+        self._step_hits: Mapping[tuple[str, str], Hit] | None = None
         # The last answer shown: the index's, and the keys of every run it matched (run
         # fields too, tested in the worker) among ``_answer_runs``, the runs it was made for.
         self._answer: RunMatches | None = None
@@ -662,7 +664,7 @@ class RunsScreen(Screen[None]):
         if answer.cancelled or worker.is_cancelled:
             return
         runs = self._all
-        keys = _matching_keys(runs, self._haystacks, text.lower(), answer.hits)
+        keys = self._run_fields.keys(runs, self._haystacks, text.lower(), answer.hits)
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_step_hits, answer, runs, keys)
 
@@ -723,10 +725,13 @@ class RunsScreen(Screen[None]):
             and runs is self._all
             and previous.truncated == answer.truncated
             and self._shown_keys == keys
-            and previous.hits == answer.hits
+            and previous.hits.same_rows(answer.hits)
             and self._table.row_count > 0  # an empty list names the search text
         ):
-            self._refresh_status()  # the same runs and matches: nothing else to redraw
+            # The same runs from the same documents: the list stays; the pane below names the
+            # field holding the new text.
+            self._refresh_status()
+            self._show_summary(self._table.cursor_value)
             return
         self._refilter()
         if self.query_one(Input).has_focus:  # still typing: the best match on top
@@ -1068,23 +1073,44 @@ class RunsScreen(Screen[None]):
 SEARCH_ROWS_MAX = 5_000
 
 
-def _matching_keys(
-    runs: tuple[RunSummary, ...],
-    haystacks: dict[tuple[str, str], str],
-    needle: str,
-    step_hits: dict[tuple[str, str], Hit],
-) -> frozenset[tuple[str, str]]:
-    """The keys of the runs the search box keeps: by their own fields (verdict words and
-    file name included) or by a hit of the index. Runs in a worker thread."""
-    keys = set()
-    for run in runs:
-        key = (run.source, run.run_id)
-        hay = haystacks.get(key)
-        if hay is None:
-            hay = haystacks[key] = _haystack(run)
-        if needle in hay or key in step_hits:
-            keys.add(key)
-    return frozenset(keys)
+class _RunFieldMatches:
+    """Which runs the search box keeps: by their own fields (verdict words and file name
+    included) or by a hit of the index. Runs in the search worker, holding the GIL, so it
+    is kept short: as the text grows, only the runs whose fields held the shorter text are
+    tested again, and the index's hits are looked up in their plain dict (``RunHits.rows``)
+    rather than through the mapping's methods."""
+
+    def __init__(self) -> None:
+        self._runs: tuple[RunSummary, ...] | None = None
+        self._all: list[tuple[tuple[str, str], str]] = []  # (key, haystack) of every run
+        self._keys: frozenset[tuple[str, str]] = frozenset()
+        self._last: tuple[str, list[tuple[tuple[str, str], str]]] | None = None
+
+    def keys(
+        self,
+        runs: tuple[RunSummary, ...],
+        haystacks: dict[tuple[str, str], str],
+        needle: str,
+        step_hits: Mapping[tuple[str, str], Hit],
+    ) -> frozenset[tuple[str, str]]:
+        if runs is not self._runs:
+            pairs = []
+            for run in runs:
+                key = (run.source, run.run_id)
+                hay = haystacks.get(key)
+                if hay is None:
+                    hay = haystacks[key] = _haystack(run)
+                pairs.append((key, hay))
+            self._runs, self._all, self._last = runs, pairs, None
+            self._keys = frozenset(key for key, _ in pairs)
+        last = self._last
+        pairs = last[1] if last is not None and last[0] in needle else self._all
+        matched = [pair for pair in pairs if needle in pair[1]]
+        self._last = (needle, matched)
+        hits = step_hits.rows if isinstance(step_hits, RunHits) else step_hits
+        keys = {key for key, _ in matched}
+        keys.update(key for key in hits if key in self._keys)
+        return frozenset(keys)
 
 
 def _row_key(row: Row) -> tuple[str, ...]:
