@@ -179,7 +179,9 @@ def match_expression(conn: sqlite3.Connection, needle: str) -> str | None | bool
         row[0]
         for row in conn.execute(
             "SELECT term FROM grams_terms WHERE term >= ? AND term < ? LIMIT ?",
-            (needle, needle + "\U0010ffff", MAX_PREFIX_TERMS + 1),
+            # Every trigram starting with the needle sorts below it followed by the highest
+            # character (SQLite compares UTF-8 bytes, which keeps code point order).
+            (needle, needle + "\U0010ffff" * MIN_GRAM, MAX_PREFIX_TERMS + 1),
         )
     ]
     if len(terms) > MAX_PREFIX_TERMS:

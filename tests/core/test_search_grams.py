@@ -61,7 +61,7 @@ def _runs_found(index: SearchIndex, files: list[str], needle: str) -> set[str]:
     return {hit.run_id for hit in hits if hit.field == "error"}
 
 
-ALPHABET = "ab*?[]%_\\\x1e\x1fßSsK\u212a é-"
+ALPHABET = "ab*?[]%_\\\x1e\x1fßSsK\u212a é-\U0010ffff"
 
 
 @settings(
@@ -207,3 +207,11 @@ def test_a_short_needle_at_the_very_end_of_a_file_is_found(tmp_path):
     index = _index(tmp_path)
     for needle in ("qj", "j", " qj", "17 q"):
         assert _found(index, files, needle) == _expected(files, needle) != set(), needle
+
+
+def test_a_short_needle_before_the_highest_character_is_found(tmp_path):
+    errors = ["zz\U0010ffff", "q\U0010ffff\U0010ffffq"]
+    files = _errors_dir(tmp_path / "ledgers", errors, per_file=1)
+    index = _index(tmp_path)
+    assert _runs_found(index, files, "zz") == {"r-0"}
+    assert _runs_found(index, files, "q\U0010ffff") == {"r-1"}
