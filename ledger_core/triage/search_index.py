@@ -752,8 +752,10 @@ class SearchIndex:
         needle = _fold(text)
         if not needle:
             return result
-        if SEP in needle:
-            return result  # no value holds the separator (stored as its escape)
+        if SEP in needle or not _encodable(needle):
+            # No value holds the separator (stored as its escape), and every value is valid
+            # UTF-8: a text with a lone surrogate (bytes the shell could not decode) is in none.
+            return result
         wanted = None if files is None else {os.fspath(f) for f in files}
         want = max(limit or 0, keep_max) if limit is not None else None
         with self._lock:
@@ -860,8 +862,8 @@ class SearchIndex:
         rows SQLite returns are exactly the documents with a matching field."""
         scan = RowScan()
         needle = _fold(_stored_form(text))
-        if not needle or SEP in needle:
-            return scan  # no value holds the separator (stored as its escape)
+        if not needle or SEP in needle or not _encodable(needle):
+            return scan  # no value holds the separator (stored as its escape), nor a surrogate
         wanted = None if files is None else {os.fspath(f) for f in files}
         rows = scan.rows
         with self._lock:
@@ -1135,8 +1137,8 @@ class SearchSession:
         """
         answer = RunMatches(text)
         needle = _fold(_stored_form(text))
-        if not needle or SEP in needle:
-            return answer  # no value holds the separator: nothing can match
+        if not needle or SEP in needle or not _encodable(needle):
+            return answer  # no value holds the separator, nor a surrogate: nothing can match
         last = self._last
         if last is not None and last[0] in needle:
             rows = [row for row in last[1] if needle in _fold(row[6])]

@@ -134,3 +134,11 @@ def test_a_bad_since_is_a_usage_error(tmp_path):
     directory = _dated(tmp_path)
     result = run_cli("search", "salesOrders", "--ledger-dir", directory, "--since", "soon")
     assert result.code == 2 and "--since" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_text_the_shell_could_not_decode_matches_nothing_without_an_error(tmp_path):
+    directory, _ = _ledgers(tmp_path)
+    # "\udcff": how Python hands over the byte 0xff of a command line that is not UTF-8.
+    result = run_cli("search", "ab\udcff", "--ledger-dir", directory)
+    assert result.code == 0 and result.stdout == ""
+    assert "no run or step matches" in result.stderr and "unexpected" not in result.stderr

@@ -215,3 +215,17 @@ def test_a_short_needle_before_the_highest_character_is_found(tmp_path):
     index = _index(tmp_path)
     assert _runs_found(index, files, "zz") == {"r-0"}
     assert _runs_found(index, files, "q\U0010ffff") == {"r-1"}
+
+
+def test_a_text_with_a_lone_surrogate_matches_nothing(tmp_path):
+    from ledger_core.triage.search_index import SearchSession
+
+    files = _errors_dir(tmp_path / "ledgers", ["abc"])
+    index = _index(tmp_path)
+    index.update(files)
+    for needle in ("\udcff", "ab\udcff", "abc\udcff"):
+        assert search_files(files, needle, index=index).hits == []
+        assert index.matching_rows(needle, files=files, max_rows=10).rows == []
+        session = SearchSession(index, files)
+        session.load_corpus()
+        assert len(session.find_runs(needle).hits) == 0
