@@ -612,6 +612,27 @@ def _lower_priority() -> None:
         pass
 
 
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _start_worker(lower: bool) -> None:
+    """Every worker's first act: a lower priority when a UI runs beside it, and a watch on
+    its parent. A parent killed with SIGKILL never shuts its pool down: its workers, blocked
+    writing results nobody reads (the other workers hold the pipe open), lived on for good,
+    holding ledgers open. The watch ends a worker once its parent has gone."""
+    if lower:
+        _lower_priority()
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ledgerx-parent-watch", daemon=True).start()
+
+
 _pool_lock = threading.Lock()
 _pool: tuple[int, ProcessPoolExecutor] | None = None
 _exit_hooked = False
@@ -640,7 +661,8 @@ def _shared_pool(workers: int) -> ProcessPoolExecutor | None:
             pool = ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=context,
-                initializer=_lower_priority if threads else None,
+                initializer=_start_worker,
+                initargs=(threads,),
             )
         except (OSError, ValueError, RuntimeError, ImportError):
             return None

@@ -25,6 +25,7 @@ and the field that matched is named.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -49,7 +50,7 @@ from .search_grams import (
 )
 from .search_signatures import FileStats, names_key
 
-LAYOUT = 5  # bump when the tables or what a doc holds change: older indexes are rebuilt
+LAYOUT = 6  # bump when the tables or what a doc holds change: older indexes are rebuilt
 SEP = "\x1f"
 BUSY_TIMEOUT_MS = 1500
 STEP_FIELDS = (
@@ -178,20 +179,43 @@ def default_index_path() -> Path | None:
     return None if directory is None else directory / f"search-v{LAYOUT}.sqlite"
 
 
-def _clean_value(value: object) -> str | None:
-    """A stored value as index text: text as is (URL passwords masked), numbers as digits."""
+def _plain(value: object) -> str | None:
+    """A stored value as text: text as is, bytes decoded, numbers as digits."""
     if value is None:
         return None
     if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    text = value if isinstance(value, str) else str(value)
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else str(value)
+
+
+def _escape(text: str) -> str:
+    """A value as a doc's body holds it: backslashes doubled, the field separator and NUL
+    written ``\\x1f`` and ``\\x00`` (a body's fields are ``SEP``-separated, and SQLite's
+    ``LIKE`` stops at a NUL). ``_unescape`` gives the value back exactly; a text searched for
+    is escaped the same way to find candidates, and checked against the values themselves."""
+    if "\\" in text or SEP in text or "\x00" in text:
+        return text.replace("\\", "\\\\").replace(SEP, "\\x1f").replace("\x00", "\\x00")
+    return text
+
+
+_ESCAPED = re.compile(r"\\(\\|x1f|x00)")
+_UNESCAPED = {"\\": "\\", "x1f": SEP, "x00": "\x00"}
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: _UNESCAPED[m.group(1)], text)
+
+
+def _clean_value(value: object) -> str | None:
+    """A value as a doc's body holds it: URL passwords masked, then ``_escape``d."""
+    text = _plain(value)
+    if text is None:
+        return None
     if "@" in text:
         text = redact_urls(text)
-    # The separator of the body's fields cannot be part of a value, and SQLite's LIKE stops
-    # at a NUL: both are stored as the escape ``sanitize.clean`` shows for them anyway.
-    if SEP in text or "\x00" in text:
-        text = text.replace(SEP, "\\x1f").replace("\x00", "\\x00")
-    return text
+    return _escape(text)
 
 
 def _doc(run_id: str, step_id, seq, method, pairs: Iterable[tuple[str, object]]) -> Doc | None:
@@ -203,7 +227,7 @@ def _doc(run_id: str, step_id, seq, method, pairs: Iterable[tuple[str, object]])
             values.append(text)
     if not values:
         return None
-    return (run_id, step_id, seq, _clean_value(method), SEP.join(names), SEP.join(values))
+    return (run_id, step_id, seq, _plain(method), SEP.join(names), SEP.join(values))
 
 
 # The step fields joined in SQL (one string per step, no Python work per field): the body
@@ -211,7 +235,7 @@ def _doc(run_id: str, step_id, seq, method, pairs: Iterable[tuple[str, object]])
 _STEPS_SQL = (
     "SELECT run_id, step_id, seq, method, "
     + " || char(31) || ".join(
-        f"replace(coalesce(CAST({c} AS TEXT), ''), char(31), '\\x1f')"
+        f"replace(replace(coalesce(CAST({c} AS TEXT), ''), '\\', '\\\\'), char(31), '\\x1f')"
         for c in (
             "url",
             "error_message",
@@ -261,7 +285,7 @@ def read_docs(path: Path | str, *, stale_after: float | None = None) -> list[Doc
             return _other_format_docs(conn, path, stale_after)
         docs: list[Doc] = []
         for row in runs:
-            run_id = _clean_value(row[0]) or ""
+            run_id = _plain(row[0]) or ""  # the id itself: hits open the run by it
             doc = _doc(run_id, None, None, None, zip(_RUN_NAMES, row, strict=True))
             if doc is not None:
                 docs.append(doc)
@@ -269,10 +293,10 @@ def read_docs(path: Path | str, *, stale_after: float | None = None) -> list[Doc
             if "@" in body:
                 body = redact_urls(body)
             if "\x00" in body:
-                body = body.replace("\x00", "\\x00")  # SQLite's LIKE stops at a NUL
+                body = body.replace("\x00", "\\x00")  # (backslashes were doubled in SQL)
             docs.append(
                 (
-                    _clean_value(run_id) or "",
+                    _plain(run_id) or "",
                     step_id if isinstance(step_id, int) else None,
                     seq if isinstance(seq, int) else None,
                     method if method is None or isinstance(method, str) else str(method),
@@ -576,7 +600,7 @@ class SearchIndex:
             key = names_key(names)
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             if digest is not None and row is not None and row[0] == digest:
-                report.problems = self._problems(conn, set(stats.names))
+                report.problems = stats.errors + self._problems(conn, set(stats.names))
                 self._catch_up(conn)
                 return report
             wanted = stats.signatures()
@@ -614,7 +638,7 @@ class SearchIndex:
                         raise
             if not report.stale:
                 self._catch_up(conn)
-            report.problems = report.problems + self._problems(conn, wanted)
+            report.problems = stats.errors + report.problems + self._problems(conn, wanted)
         return report
 
     def _catch_up(self, conn: sqlite3.Connection) -> None:
@@ -748,13 +772,10 @@ class SearchIndex:
         a millisecond or so and the result is ``cancelled``.
         """
         result = SearchResult()
-        text = _stored_form(text)
         needle = _fold(text)
-        if not needle:
-            return result
-        if SEP in needle or not _encodable(needle):
-            # No value holds the separator (stored as its escape), and every value is valid
-            # UTF-8: a text with a lone surrogate (bytes the shell could not decode) is in none.
+        if not needle or not _encodable(needle):
+            # Every value is valid UTF-8: a text with a lone surrogate (bytes the shell could
+            # not decode) is in none.
             return result
         wanted = None if files is None else {os.fspath(f) for f in files}
         want = max(limit or 0, keep_max) if limit is not None else None
@@ -816,7 +837,7 @@ class SearchIndex:
             if should_stop():
                 return None
             conn.set_progress_handler(lambda: 1 if should_stop() else 0, _PROGRESS_STEPS)
-        key = folded_needle(needle)
+        key = folded_needle(_escape(needle))
         queries = candidate_queries(conn, key, grams=self._grams)
         return self._read_back(conn, queries, needle, key, wanted)
 
@@ -843,7 +864,7 @@ class SearchIndex:
                             f"WHERE file_id = ? AND doc_id IN ({marks}) ORDER BY doc_id",
                             (file_id, *part),
                         ):
-                            if needle in _fold(row[5]):
+                            if _holds(needle, row[4], row[5]):
                                 yield (path, *row)
             finally:
                 cursor.close()
@@ -857,13 +878,11 @@ class SearchIndex:
         should_stop: Callable[[], bool] | None = None,
     ) -> RowScan:
         """Every document matching ``text`` (substring, any case), as raw rows, up to
-        ``max_rows``: what ``SearchSession`` narrows as the user types on. No field is looked
-        at here: a needle without the field separator cannot match across two fields, so the
-        rows SQLite returns are exactly the documents with a matching field."""
+        ``max_rows``: what ``SearchSession`` narrows as the user types on."""
         scan = RowScan()
-        needle = _fold(_stored_form(text))
-        if not needle or SEP in needle or not _encodable(needle):
-            return scan  # no value holds the separator (stored as its escape), nor a surrogate
+        needle = _fold(text)
+        if not needle or not _encodable(needle):
+            return scan  # no value holds a lone surrogate
         wanted = None if files is None else {os.fspath(f) for f in files}
         rows = scan.rows
         with self._lock:
@@ -995,7 +1014,9 @@ class SearchIndex:
                 ):
                     if (path, run_id) in wanted:
                         pairs = zip((names or "").split(SEP), body.split(SEP), strict=False)
-                        found[(path, run_id)] = RunFields.of(dict(pairs))
+                        found[(path, run_id)] = RunFields.of(
+                            {name: _unescape(value) for name, value in pairs}
+                        )
         return found
 
 
@@ -1052,10 +1073,6 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _stored_form(text: str) -> str:
-    return text.replace("\x00", "\\x00")  # a NUL is stored as its escape (_clean_value)
-
-
 class SearchSession:
     """Search as the user types: when the new text contains the last one and the last search
     saw every match (at most ``keep_max`` rows), the new matches are among those rows, so
@@ -1091,7 +1108,7 @@ class SearchSession:
         return self._corpus is not None
 
     def search(self, text: str, *, limit: int = 500) -> SearchResult:
-        needle = _fold(_stored_form(text))
+        needle = _fold(text)
         last = self._last
         if needle and last is not None and last[0] in needle:
             rows: list[tuple] = []
@@ -1120,9 +1137,10 @@ class SearchSession:
         those written since they were caught up); ``None`` for all of them. Only for three
         characters or more, and only when they leave out half the files: a needle that is
         everywhere is found at once by one pass, which stops at ``keep_max`` documents."""
-        if len(needle) < 3:
+        key = _escape(needle)
+        if len(key) < 3:
             return None
-        candidates = self.index.candidate_files(needle)
+        candidates = self.index.candidate_files(key)
         if candidates is None:
             return None
         rows = corpus.rows_of(*candidates)
@@ -1136,26 +1154,26 @@ class SearchSession:
         one scan of the index, abandoned as soon as ``should_stop()`` (a newer keystroke).
         """
         answer = RunMatches(text)
-        needle = _fold(_stored_form(text))
-        if not needle or SEP in needle or not _encodable(needle):
-            return answer  # no value holds the separator, nor a surrogate: nothing can match
+        needle = _fold(text)
+        if not needle or not _encodable(needle):
+            return answer  # no value holds a lone surrogate: nothing can match
         last = self._last
         if last is not None and last[0] in needle:
-            rows = [row for row in last[1] if needle in _fold(row[6])]
+            rows = [row for row in last[1] if _holds(needle, row[5], row[6])]
             complete = True
         elif self._corpus is not None:
             self._last = None
             corpus = self._corpus
             rows = self._candidate_rows(corpus, needle)
             ids, complete, stopped = corpus.find(
-                folded_needle(needle), self.keep_max, should_stop, rows
+                folded_needle(_escape(needle)), self.keep_max, should_stop, rows
             )
             if stopped:
                 answer.cancelled = True
                 return answer
             # Read back from the index, and checked: a document rewritten since the corpus
             # was read (another ledgerx updating the index) is not reported from old text.
-            rows = [row for row in self.index.rows_by_id(ids) if needle in _fold(row[6])]
+            rows = [row for row in self.index.rows_by_id(ids) if _holds(needle, row[5], row[6])]
         else:
             self._last = None
             scan = self.index.matching_rows(
@@ -1182,21 +1200,45 @@ class SearchSession:
 def _first_field(
     needle: str, path, run_id, step_id, seq, method, names: str | None, body: str
 ) -> Hit | None:
-    # One fold of the whole body, not one per field: the needle holds no separator (callers
-    # see to it), so the separators before its first match number the field it is in, and
-    # case folding (which may lengthen a letter) never adds or removes a separator.
-    if SEP in needle:
-        return None  # no value holds the separator: nothing can match
+    """The first field of a doc whose value holds ``needle`` (folded), as a ``Hit`` with the
+    value itself (unescaped); ``None`` when none does."""
+    # One fold of the whole body, not one per field: the escaped needle holds no separator,
+    # so the separators before a match number the field it is in, and case folding (which
+    # may lengthen a letter) never adds or removes a separator. A match of the escaped
+    # needle in a value with escapes may be a false one (``x1f`` in ``\\x1f``): that value
+    # is unescaped and looked at again.
+    key = _escape(needle)
     folded = _fold(body)
-    at = folded.find(needle)
+    at = folded.find(key)
     if at < 0:
         return None
-    index = folded.count(SEP, 0, at)
     values = body.split(SEP)
     fields = (names if names is not None else _DEFAULT_NAMES).split(SEP)
-    if index >= len(values) or index >= len(fields):
-        return None
-    return Hit(path, run_id or "", step_id, seq, method, fields[index], values[index])
+    while at >= 0:
+        index = folded.count(SEP, 0, at)
+        if index >= len(values) or index >= len(fields):
+            return None
+        value = values[index]
+        if "\\" not in value:
+            return Hit(path, run_id or "", step_id, seq, method, fields[index], value)
+        value = _unescape(value)
+        if needle in _fold(value):
+            return Hit(path, run_id or "", step_id, seq, method, fields[index], value)
+        end = folded.find(SEP, at)
+        if end < 0:
+            return None
+        at = folded.find(key, end + 1)
+    return None
+
+
+def _holds(needle: str, names: str | None, body: str) -> bool:
+    """Whether a field of the doc holds ``needle`` (folded): ``_first_field``'s answer,
+    cheaply in the common case of a body without escapes."""
+    if _escape(needle) not in _fold(body):
+        return False
+    if "\\" not in body:
+        return True  # then the needle has no escape either, nor a separator: one field holds it
+    return _first_field(needle, "", "", None, None, None, names, body) is not None
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -12,6 +12,7 @@ differs.
 
 from __future__ import annotations
 
+import errno
 import os
 from array import array
 
@@ -26,9 +27,9 @@ _LISTING_MIN = 64  # a directory of this many files: one listing tells which hav
 
 class FileStats:
     """``stat`` of each file (and its ``-wal``), in the order given; files that cannot be
-    stat'ed are left out (the read reports them, or they are dropped from the index)."""
+    stat'ed are left out, and named in ``errors`` with the reason."""
 
-    __slots__ = ("names", "values", "racy_after", "racy")
+    __slots__ = ("names", "values", "racy_after", "racy", "errors")
 
     def __init__(self, names: list[str], now_ns: int, racy_window_ns: int) -> None:
         self.names: list[str] = []
@@ -37,6 +38,7 @@ class FileStats:
         # Newer than this, a signature cannot be trusted (two writes in one mtime tick).
         self.racy_after = now_ns - racy_window_ns
         self.racy = False
+        self.errors: list[tuple[str, str]] = []  # (name, why it cannot be read)
         self._stat(names)
 
     def _stat(self, names: list[str]) -> None:
@@ -81,7 +83,8 @@ class FileStats:
             opened = dirs[parent]
             try:
                 st = stat(name) if opened is None else stat(base, dir_fd=opened[0])
-            except OSError:
+            except OSError as exc:
+                self.errors.append((name, _why(exc)))
                 continue
             mtime = st.st_mtime_ns
             if opened is None or (opened[1] and base + "-wal" in opened[1]):
@@ -119,6 +122,14 @@ class FileStats:
             text = f"{size}:{mtime}:{wal_size}:{wal_mtime}"
             out[name] = "racy:" + text if max(mtime, wal_mtime) > racy_after else text
         return out
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link that never ends"
+    if exc.errno == errno.ENOENT:
+        return "gone, or a symbolic link to nothing"
+    return f"cannot be read ({exc.strerror})"
 
 
 def names_key(names: list[str]) -> str:

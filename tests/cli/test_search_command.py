@@ -142,3 +142,20 @@ def test_text_the_shell_could_not_decode_matches_nothing_without_an_error(tmp_pa
     result = run_cli("search", "ab\udcff", "--ledger-dir", directory)
     assert result.code == 0 and result.stdout == ""
     assert "no run or step matches" in result.stderr and "unexpected" not in result.stderr
+
+
+def test_a_text_of_spaces_is_searched_and_unreadable_links_are_named(tmp_path):
+    directory = tmp_path / "ledgers"
+    make_ledger_dir(directory, [RunSpec("r-nbsp", company="CRONUS\u00a0USA")])
+    (directory / "loop-a.db").symlink_to("loop-b.db")
+    (directory / "loop-b.db").symlink_to("loop-a.db")
+    (directory / "dangling.db").symlink_to(tmp_path / "nowhere.db")
+    result = run_cli("search", "\u00a0", "--ledger-dir", directory, "--format", "json")
+    assert result.code == 0, result.stderr
+    assert [hit["run_id"] for hit in json.loads(result.stdout)] == ["r-nbsp"]
+    for name, why in (
+        ("loop-a.db", "a symbolic link that never ends"),
+        ("dangling.db", "a symbolic link to nothing"),
+    ):
+        assert f"{directory / name}: " in result.stderr and why in result.stderr, result.stderr
+    assert run_cli("search", "", "--ledger-dir", directory).code == 2

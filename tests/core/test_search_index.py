@@ -286,8 +286,13 @@ def test_separator_and_nul_inside_values_keep_fields_apart(tmp_path):
     (hit,) = _find(index, ledgers, "corr-after-sep").hits
     assert hit.field == "correlation_id"  # not shifted by the separator in the error text
     (hit,) = _find(index, ledgers, "after").hits[:1]
-    assert hit.field == "error" and "\\x1f" in hit.value and "\\x00" in hit.value
+    # The value itself, as the ledger holds it (the index's escapes are taken off).
+    assert hit.field == "error" and hit.value == "left\x1fright and nul\x00after"
     assert [h.field for h in _find(index, ledgers, "nul\x00aft").hits] == ["error"]
+    assert [h.field for h in _find(index, ledgers, "left\x1fri").hits] == ["error"]
+    # The escapes are not text of the value: "x1f", "\\" and "x00" are in no field.
+    for text in ("x1f", "\\", "x00", "t\\"):
+        assert _find(index, ledgers, text).hits == [], text
 
 
 def test_two_processes_building_one_index_at_once(tmp_path):

@@ -76,7 +76,7 @@ def _narrowing(args: argparse.Namespace) -> str:
 
 def run_search(args: argparse.Namespace) -> int:
     text = args.text
-    if not text or not text.strip():
+    if not text:  # a space, or a no-break space in a company name, is something to look for
         fail("search: TEXT must not be empty")
         return EXIT_USAGE
     limit = args.limit if args.limit is not None else DEFAULT_LIMIT
