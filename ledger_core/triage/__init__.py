@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         group_runs,
         parse_group_facet,
         verdict_counts,
+        verdict_counts_of,
     )
     from .focus import next_problem, step_that_matters
     from .resolutions import (
@@ -85,6 +86,7 @@ _EXPORTS = {
     "search_files": "search_index",
     "step_that_matters": "focus",
     "verdict_counts": "facets",
+    "verdict_counts_of": "facets",
     "zone_label": "timefilter",
 }
 
@@ -124,6 +126,7 @@ __all__ = [
     "search_files",
     "step_that_matters",
     "verdict_counts",
+    "verdict_counts_of",
     "zone_label",
 ]
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -48,6 +49,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from ledger_core import vocabulary
+from ledger_core.derive import needs_attention
 from ledger_core.errors import LedgerxError
 from ledger_core.ledgers import Changes, read_run
 from ledger_core.models import RunSummary
@@ -62,6 +64,7 @@ from ledger_core.triage import (
     display_time,
     file_names,
     open_default_index,
+    verdict_counts_of,
 )
 from ledger_core.triage import facets as facet_rules
 
@@ -286,6 +289,7 @@ class RunsScreen(Screen[None]):
         self._all: tuple[RunSummary, ...] = ()
         self._haystacks: dict[tuple[str, str], str] = {}
         self._run_fields = _RunFieldMatches()
+        self._tally = _VerdictTally()
         self._wide: tuple[bool, bool] | None = None
         self._last_changes: Changes | None = None
         self._first_scan_seen = False
@@ -673,10 +677,7 @@ class RunsScreen(Screen[None]):
         """While the box opens: bring the index up to date and prepare the run fields, so
         the first key is answered as fast as the others."""
         haystacks, runs = self._haystacks, self._all
-        for run in runs:
-            key = (run.source, run.run_id)
-            if key not in haystacks:
-                haystacks[key] = _haystack(run)
+        self._run_fields.prime(runs, haystacks)  # every run's fields, for the first key
         if not self._index_dirty and self._session is not None:
             if not self._session.corpus_tried:  # tried once: too big stays too big
                 self.app.call_from_thread(self._load_corpus, self._session)
@@ -966,7 +967,12 @@ class RunsScreen(Screen[None]):
         rows: list[Row] = list(runs)
         if self.group_by is not None:
             rows = grouped_rows(runs, self.group_by, self._collapsed)
-        verdicts = summary_line(narrowed, self.filter_key, short=self.size.width < WIDE)
+        verdicts = summary_line(
+            narrowed,
+            self.filter_key,
+            short=self.size.width < WIDE,
+            counts=self._tally.counts(self._all, narrowed),
+        )
         self.query_one("#runs-verdicts", Static).update(
             uncoloured(verdicts) if self.app.no_color else verdicts
         )
@@ -1073,6 +1079,27 @@ class RunsScreen(Screen[None]):
 SEARCH_ROWS_MAX = 5_000
 
 
+class _VerdictTally:
+    """The summary line's counts (``verdict_counts``), from each run's verdict and attention
+    worked out once per scan result: the list is re-filtered at every key of a search, and
+    deriving 10,000 runs again cost ~7 ms of each."""
+
+    def __init__(self) -> None:
+        self._runs: tuple[RunSummary, ...] | None = None
+        self._memo: dict[int, tuple[str, bool]] = {}  # id(run) -> (verdict, needs attention)
+
+    def counts(
+        self, runs: tuple[RunSummary, ...], shown: list[RunSummary]
+    ) -> list[tuple[str, int]]:
+        if runs is not self._runs:  # ``runs`` keeps every run alive, so no id is reused
+            self._runs = runs
+            self._memo = {id(run): (run.verdict or run.state, needs_attention(run)) for run in runs}
+        memo = self._memo
+        return verdict_counts_of(
+            memo.get(id(run)) or (run.verdict or run.state, needs_attention(run)) for run in shown
+        )
+
+
 class _RunFieldMatches:
     """Which runs the search box keeps: by their own fields (verdict words and file name
     included) or by a hit of the index. Runs in the search worker, holding the GIL, so it
@@ -1081,10 +1108,30 @@ class _RunFieldMatches:
     rather than through the mapping's methods."""
 
     def __init__(self) -> None:
+        # The box's preparing worker and the search worker may both be here at once.
+        self._lock = threading.Lock()
         self._runs: tuple[RunSummary, ...] | None = None
         self._all: list[tuple[tuple[str, str], str]] = []  # (key, haystack) of every run
         self._keys: frozenset[tuple[str, str]] = frozenset()
         self._last: tuple[str, list[tuple[tuple[str, str], str]]] | None = None
+
+    def prime(self, runs: tuple[RunSummary, ...], haystacks: dict[tuple[str, str], str]) -> None:
+        """Every run's fields, lowercased (``_haystack``), ready for the first key."""
+        with self._lock:
+            self._prime(runs, haystacks)
+
+    def _prime(self, runs: tuple[RunSummary, ...], haystacks: dict[tuple[str, str], str]) -> None:
+        if runs is self._runs:
+            return
+        pairs = []
+        for run in runs:
+            key = (run.source, run.run_id)
+            hay = haystacks.get(key)
+            if hay is None:
+                hay = haystacks[key] = _haystack(run)
+            pairs.append((key, hay))
+        self._runs, self._all, self._last = runs, pairs, None
+        self._keys = frozenset(key for key, _ in pairs)
 
     def keys(
         self,
@@ -1093,20 +1140,12 @@ class _RunFieldMatches:
         needle: str,
         step_hits: Mapping[tuple[str, str], Hit],
     ) -> frozenset[tuple[str, str]]:
-        if runs is not self._runs:
-            pairs = []
-            for run in runs:
-                key = (run.source, run.run_id)
-                hay = haystacks.get(key)
-                if hay is None:
-                    hay = haystacks[key] = _haystack(run)
-                pairs.append((key, hay))
-            self._runs, self._all, self._last = runs, pairs, None
-            self._keys = frozenset(key for key, _ in pairs)
-        last = self._last
-        pairs = last[1] if last is not None and last[0] in needle else self._all
-        matched = [pair for pair in pairs if needle in pair[1]]
-        self._last = (needle, matched)
+        with self._lock:
+            self._prime(runs, haystacks)
+            last = self._last
+            pairs = last[1] if last is not None and last[0] in needle else self._all
+            matched = [pair for pair in pairs if needle in pair[1]]
+            self._last = (needle, matched)
         hits = step_hits.rows if isinstance(step_hits, RunHits) else step_hits
         keys = {key for key, _ in matched}
         keys.update(key for key in hits if key in self._keys)

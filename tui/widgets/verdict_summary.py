@@ -30,10 +30,14 @@ SHORT = {
 }
 
 
-def summary_line(runs, active: str, *, short: bool = False) -> Text:
-    """One line: each count with its key; the active filter's entry in reverse."""
+def summary_line(
+    runs, active: str, *, short: bool = False, counts: list[tuple[str, int]] | None = None
+) -> Text:
+    """One line: each count with its key; the active filter's entry in reverse. ``counts``:
+    ``verdict_counts(runs)`` when the caller has it already."""
     line = Text(" ")
-    counts = verdict_counts(runs)
+    if counts is None:
+        counts = verdict_counts(runs)
     if not counts:
         line.append("nothing needs attention", style="dim")
     for n, (verdict, count) in enumerate(counts):
