@@ -316,7 +316,10 @@ def test_two_processes_building_one_index_at_once(tmp_path):
     for proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-        assert b"err-0123" in out and b"Traceback" not in err
+        assert b"Traceback" not in err and b"unexpected" not in err, err
+        # Each finds the match, or (on a loaded machine, the other one holding the index's
+        # write lock past the busy timeout) says its answer may be stale, as documented.
+        assert b"err-0123" in out or b"may be stale" in err, (out, err)
     again = run_cli("search", "err-0200", "--ledger-dir", ledgers, env=env)
     assert again.code == 0 and "r-0200" in again.stdout
 
