@@ -117,6 +117,9 @@ class SearchResult:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) not indexed
     notes: list[str] = field(default_factory=list)
     cancelled: bool = False  # ``should_stop`` said so: the hits are not all there
+    # From ``update`` only, when another ledgerx held the index's write lock: the documents of
+    # every changed file, read but not written (``search_files`` searches them in memory).
+    pending: dict[str, list[Doc]] | None = None
 
 
 class RunHits(Mapping[tuple[str, str], Hit]):
@@ -431,6 +434,17 @@ def _fold(text: str) -> str:
     return text.casefold()
 
 
+def _keep(batch: list[tuple[str, str, object]], report: SearchResult) -> None:
+    """Outcomes that could not be written: their docs to ``report.pending``, their reasons
+    to ``report.problems``."""
+    assert report.pending is not None
+    for path, kind, payload in batch:
+        if kind == "ok":
+            report.pending[path] = payload  # type: ignore[assignment]
+        elif kind == "error":
+            report.problems.append((path, str(payload)))
+
+
 class SearchIndex:
     """The index: ``update(files)`` then ``search(text)``. Thread-safe (one lock)."""
 
@@ -689,13 +703,39 @@ class SearchIndex:
             batch.append(("", "gone", file_id))
         for outcome in outcomes:
             batch.append(outcome)
-            if len(batch) >= 500:
-                self._write(conn, batch, wanted, known, report)
+            if report.pending is not None:
+                _keep(batch, report)
+                batch = []
+            elif len(batch) >= 500:
+                self._write_or_keep(conn, batch, wanted, known, report)
                 batch = []
                 if should_stop is not None and should_stop():
                     report.stale = True
                     return
-        self._write(conn, batch, wanted, known, report)
+        if report.pending is None:
+            self._write_or_keep(conn, batch, wanted, known, report)
+        else:
+            _keep(batch, report)
+
+    def _write_or_keep(
+        self,
+        conn: sqlite3.Connection,
+        batch: list[tuple[str, str, object]],
+        wanted: dict[str, str],
+        known: dict[str, tuple[int, str]],
+        report: SearchResult,
+    ) -> None:
+        """``_write``; when another ledgerx holds the write lock past the busy timeout, the
+        batch and every file read after it are kept in ``report.pending`` instead, so this
+        search still answers from what the files hold now."""
+        try:
+            self._write(conn, batch, wanted, known, report)
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            report.stale = True
+            report.pending = {}
+            _keep(batch, report)
 
     def _write(
         self,
@@ -1045,11 +1085,23 @@ class RunFields:
 
 
 def narrow_hits(
-    index: SearchIndex, hits: list[Hit], keep: Callable[[list[RunFields]], list[RunFields]]
+    index: SearchIndex,
+    hits: list[Hit],
+    keep: Callable[[list[RunFields]], list[RunFields]],
+    pending: dict[str, list[Doc]] | None = None,
 ) -> list[Hit]:
     """The hits whose run ``keep`` keeps (``keep`` filters a list of ``RunFields``, like the
-    CLI's time and facet filters do with runs); a run the index has no fields for is dropped."""
-    fields = index.run_fields(hits)
+    CLI's time and facet filters do with runs); a run the index has no fields for is dropped.
+    ``pending``: files read but not yet in the index (``SearchResult.pending``): their runs'
+    fields are taken from those documents."""
+    fields = index.run_fields(hit for hit in hits if not pending or hit.source not in pending)
+    for path, docs in (pending or {}).items():
+        for run_id, step_id, seq, _, names, body in docs:
+            if step_id is None and seq is None:  # a run's own document
+                pairs = zip((names or "").split(SEP), body.split(SEP), strict=False)
+                fields[(path, run_id)] = RunFields.of(
+                    {name: _unescape(value) for name, value in pairs}
+                )
     kept = {id(f) for f in keep(list(fields.values()))}
     return [hit for hit in hits if id(fields.get((hit.source, hit.run_id))) in kept]
 
@@ -1277,15 +1329,51 @@ def search_files(
     index = index or open_default_index()
     try:
         update = index.update(files, stale_after=stale_after)
-        result = index.search(text, files=files, limit=limit)
+        result = _search_with_pending(index, update, files, text, limit)
     except sqlite3.DatabaseError as exc:
         if _busy(exc) or not index.reset(str(exc)):
             raise
         update = index.update(files, stale_after=stale_after)
-        result = index.search(text, files=files, limit=limit)
-    result.stale = result.stale or update.stale
+        result = _search_with_pending(index, update, files, text, limit)
     result.problems = update.problems
     result.notes = update.notes + result.notes
+    return result
+
+
+def _search_with_pending(
+    index: SearchIndex,
+    update: SearchResult,
+    files: Sequence[Path | str],
+    text: str,
+    limit: int | None,
+) -> SearchResult:
+    """``index.search``, and when the update could not write (another ledgerx held the
+    index), the changed files' documents it read searched in memory instead of their old
+    rows: the answer is what the files hold now, not stale."""
+    pending = update.pending
+    if pending is None:
+        result = index.search(text, files=files, limit=limit)
+        result.stale = result.stale or update.stale
+        return result
+    others = [f for f in files if os.fspath(f) not in pending]
+    result = index.search(text, files=others, limit=limit)
+    needle = _fold(text)
+    if needle and _encodable(needle):
+        for path, docs in pending.items():
+            for doc in docs:
+                hit = _first_field(needle, path, *doc)
+                if hit is None:
+                    continue
+                if limit is not None and len(result.hits) >= limit:
+                    result.truncated = True
+                    break
+                result.hits.append(hit)
+    result.pending = pending
+    if pending:
+        result.notes.append(
+            f"search index held by another ledgerx: {len(pending):,} changed "
+            f"file{'s' if len(pending) != 1 else ''} searched directly"
+        )
     return result
 
 

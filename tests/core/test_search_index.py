@@ -198,23 +198,51 @@ def test_corrupt_or_old_index_is_rebuilt(tmp_path):
     third.close()
 
 
-def test_a_locked_index_still_answers(tmp_path):
+def test_a_locked_index_still_answers_from_what_the_files_hold_now(tmp_path, monkeypatch):
+    from ledger_core.triage import search_index
+    from ledger_core.triage.search_index import narrow_hits
+
+    monkeypatch.setattr(search_index, "BUSY_TIMEOUT_MS", 200)
     ledgers = tmp_path / "ledgers"
     make_ledger_dir(ledgers, _runs(ledgers))
     index = _index(tmp_path)
     assert len(_find(index, ledgers, "conflict").hits) == 1
+    changed = ledgers / "r-other.db"
+    conn = sqlite3.connect(changed)
+    conn.execute("UPDATE step SET bc_correlation_id = 'corr-NOW-1'")
+    conn.commit()
+    conn.close()
     make_ledger(
-        ledgers / "new.db", [RunSpec("r-new", steps=[StepSpec.failed(1, error_message="fresh")])]
+        ledgers / "new.db",
+        [RunSpec("r-new", company="NEWCO", steps=[StepSpec.failed(1, error_message="fresh")])],
     )
     other = sqlite3.connect(index.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another ledgerx writing the index
     try:
-        result = _find(index, ledgers, "conflict")
+        found = {text: _find(index, ledgers, text) for text in ("corr-xyz", "corr-now", "fresh")}
+        conflict = _find(index, ledgers, "conflict")  # an unchanged file: from the index
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert result.stale and len(result.hits) == 1
-    assert len(_find(index, ledgers, "fresh").hits) == 1  # caught up once free
+    # The changed and the new file were read but could not be written: searched directly.
+    assert found["corr-xyz"].hits == []  # the old value is not reported from the old rows
+    assert [(h.run_id, h.field, h.value) for h in found["corr-now"].hits] == [
+        ("r-other", "correlation_id", "corr-NOW-1")
+    ]
+    assert [h.run_id for h in found["fresh"].hits] == ["r-new"]
+    assert not found["fresh"].stale and any("searched directly" in n for n in found["fresh"].notes)
+    assert [h.run_id for h in conflict.hits] == ["r-orders"]
+    # Narrowed by run fields: those of a file not yet in the index come from what was read.
+    fresh = found["fresh"]
+    kept = narrow_hits(
+        index,
+        fresh.hits,
+        lambda runs: [r for r in runs if r.company == "NEWCO"],
+        pending=fresh.pending,
+    )
+    assert [h.run_id for h in kept] == ["r-new"]
+    assert len(_find(index, ledgers, "fresh").hits) == 1  # written once the index is free
+    assert _find(index, ledgers, "fresh").pending is None
 
 
 def test_other_formats_are_searched(tmp_path):

@@ -107,7 +107,12 @@ def run_search(args: argparse.Namespace) -> int:
         files, text, limit=None if narrowed else limit, stale_after=stale_after, index=index
     )
     if narrowed:
-        hits = narrow_hits(index, result.hits, lambda runs: filter_runs_by_args(runs, args)[0])
+        hits = narrow_hits(
+            index,
+            result.hits,
+            lambda runs: filter_runs_by_args(runs, args)[0],
+            pending=result.pending,
+        )
         result.truncated = len(hits) > limit
         result.hits = hits[:limit]
     for note in result.notes:
